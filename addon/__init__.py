@@ -1,0 +1,3 @@
+"""Mutual Action Plan backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,290 @@
+"""mapctl: create, sync, status, rollup, list, templates, demo.
+
+A thin edge: each command calls the library and turns its errors into one clear line
+(exit 2 for bad input, 1 for a MAP that could not be used).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from addon.config import Settings
+from addon.errors import InputError, MapError, NotFound
+from addon.maps import create_map, validate_create
+from addon.plan.dates import fmt
+from addon.plan.report import StatusReport
+from addon.registry.models import MapRow
+from addon.registry.store import Registry
+from addon.sync import MapResult, rollup_rows, status_report, sync_all
+from addon.workspace.local import LocalWorkspace
+from sheets_schema.template import TemplateError, load_templates
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    """What every command needs, built once from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.workspace.mkdir(parents=True, exist_ok=True)
+        self.workspace = LocalWorkspace(settings.workspace)
+        self.registry = Registry(settings.registry())
+        extra = [settings.template_dir] if settings.template_dir else []
+        self.templates = load_templates(extra)
+
+    def today_of(self, row: MapRow | None = None) -> date:
+        """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
+        if self.settings.today:
+            return self.settings.today
+        zone = ZoneInfo(row.time_zone) if row else None
+        return datetime.now(zone).date()
+
+
+def today_option(func: F) -> F:
+    return click.option("--today", "today", default=None, metavar="YYYY-MM-DD",
+                        help="Pin today's date (also MAP_TODAY) so runs are reproducible.")(func)
+
+
+def _app(ctx: click.Context, today: str | None) -> App:
+    overrides: dict[str, Any] = {k: v for k, v in ctx.obj.items() if v is not None}
+    if today:
+        try:
+            overrides["today"] = date.fromisoformat(today)
+        except ValueError:
+            raise click.UsageError(f'--today "{today}" is not a date; write it as 2026-03-15')
+    try:
+        return App(Settings(**overrides))
+    except TemplateError as exc:
+        raise click.ClickException(f"template error: {exc}") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--workspace", type=click.Path(path_type=Path), default=None,
+              help="Folder of the local workspace (MAP_WORKSPACE; default ./map-workspace).")
+@click.option("--registry", "registry_url", default=None,
+              help="Registry URL (MAP_REGISTRY_URL; default SQLite in the workspace).")
+@click.option("--template-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of team templates, NAME.yaml (MAP_TEMPLATE_DIR).")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path | None, registry_url: str | None,
+         template_dir: Path | None) -> None:
+    """Mutual Action Plans: create them, sync buyer edits, roll them up."""
+    ctx.obj = {"workspace": workspace, "registry_url": registry_url,
+               "template_dir": template_dir}
+
+
+@main.command()
+@click.option("--deal", required=True, help="Deal name, e.g. 'Analytics platform rollout'.")
+@click.option("--buyer-company", required=True)
+@click.option("--contact", "contacts", multiple=True, required=True,
+              help="Buyer contact, 'Name <email>' or email; repeat for each.")
+@click.option("--target-close", required=True, metavar="YYYY-MM-DD")
+@click.option("--close-reason", default="", help="The buyer's reason for that date.")
+@click.option("--outcome", "desired_outcome", default="",
+              help="The desired outcome, in the buyer's words.")
+@click.option("--template", required=True, help="smb, mid_market, enterprise or a team's own.")
+@click.option("--deal-value", type=float, default=None)
+@click.option("--currency", default="USD")
+@click.option("--rep-name", required=True)
+@click.option("--rep-email", required=True)
+@click.option("--team", default="")
+@click.option("--stage", default="")
+@click.option("--locale", default="en_US", help="The sheet's locale, for reading dates.")
+@click.option("--time-zone", default="UTC")
+@click.option("--idempotency-key", default=None,
+              help="Retrying with the same key returns the same MAP.")
+@today_option
+@click.pass_context
+def create(ctx: click.Context, today: str | None, target_close: str, **fields: Any) -> None:
+    """Create a MAP: workbook and doc in the workspace, registered, first sync done."""
+    app = _app(ctx, today)
+    day = app.today_of()
+    try:
+        close: object = date.fromisoformat(target_close)
+    except ValueError:
+        _fail(InputError("target_close", f'"{target_close}" is not a date; write it as '
+                         "2026-03-15"))
+    fields["buyer_contacts"] = list(fields.pop("contacts"))
+    try:
+        form = validate_create({**fields, "target_close": close}, app.templates, day)
+        created = create_map(form, templates=app.templates, workspace=app.workspace,
+                             registry=app.registry, today=day,
+                             seller_company=app.settings.seller_company,
+                             now=datetime.combine(day, datetime.now().time()))
+        if not created.existing:
+            sync_all(workspace=app.workspace, registry=app.registry,
+                     today_of=lambda _row: day, only=[created.map_id])
+    except MapError as exc:
+        _fail(exc)
+    root = app.settings.workspace
+    click.echo(("Already created (same idempotency key): " if created.existing else
+                "Created ") + created.map_id)
+    click.echo(f"  workbook: {root / created.files.sheet}")
+    click.echo(f"  doc:      {root / created.files.doc}")
+    if created.compressed_from_days:
+        click.echo(f"  note: the {form.template} template spans {created.compressed_from_days}"
+                   f" days and the target close is {(form.target_close - day).days} days away;"
+                   " the dates were compressed to fit: review them with the buyer.")
+    click.echo("  next: review it with your champion, then share it with the buyer.")
+
+
+def _fail(exc: MapError) -> Any:
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(2 if isinstance(exc, InputError | NotFound) else 1)
+
+
+def _print_result(result: MapResult) -> None:
+    mark = {"written": "✓", "unchanged": "·", "skipped": "!", "failed": "✗"}[result.outcome]
+    extra = f" — {result.message}" if result.message else ""
+    health = f" [{result.health.replace('_', ' ')}]" if result.health else ""
+    problems = f", {result.problems} cell(s) to fix" if result.problems else ""
+    click.echo(f"  {mark} {result.map_id} {result.deal}{health}: {result.outcome}"
+               f"{problems}{extra}")
+
+
+@main.command()
+@click.option("--map", "only", multiple=True, help="Sync only this MAP id (repeatable).")
+@click.option("--force", is_flag=True, help="Read and write every MAP, changed or not.")
+@today_option
+@click.pass_context
+def sync(ctx: click.Context, today: str | None, only: tuple[str, ...], force: bool) -> None:
+    """Read buyer edits, write computed columns and the roll-up."""
+    app = _app(ctx, today)
+    report = sync_all(workspace=app.workspace, registry=app.registry, today_of=app.today_of,
+                      only=only or None, force=force, progress=_print_result)
+    click.echo(f"{report.count('written')} written, {report.count('unchanged')} unchanged, "
+               f"{report.count('skipped')} skipped, {report.count('failed')} failed; "
+               f"roll-up: {app.settings.workspace / report.rollup_ref}")
+    if report.count("failed"):
+        sys.exit(1)
+
+
+def _find(app: App, target: str) -> MapRow:
+    row = None
+    if target.upper().startswith("MAP-"):
+        row = app.registry.get(target.upper())
+    else:
+        path = Path(target).resolve()
+        try:
+            ref = str(path.relative_to(app.settings.workspace.resolve()))
+        except ValueError:
+            ref = ""
+        row = app.registry.by_sheet(ref) if ref else None
+    if row is None:
+        raise NotFound(f"{target} is not a registered MAP; give its id (mapctl list) or the "
+                       "path of its workbook inside the workspace")
+    return row
+
+
+@main.command()
+@click.argument("target")
+@click.option("--json", "as_json", is_flag=True, help="Print the computed plan as JSON.")
+@click.option("--schema", is_flag=True, help="Print the JSON Schema of --json output.")
+@today_option
+@click.pass_context
+def status(ctx: click.Context, target: str, as_json: bool, schema: bool,
+           today: str | None) -> None:
+    """Show a MAP's computed plan (TARGET: a MAP id or its workbook path). Writes nothing."""
+    if schema:
+        click.echo(json.dumps(StatusReport.model_json_schema(), indent=2))
+        return
+    app = _app(ctx, today)
+    try:
+        row = _find(app, target)
+        snapshot = app.workspace.read(row.sheet_ref)
+    except MapError as exc:
+        _fail(exc)
+    report = status_report(row, snapshot, app.registry, app.today_of(row), app.workspace)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    _print_status(report)
+
+
+def _print_status(report: StatusReport) -> None:
+    m = report.map
+    click.echo(f"{m.map_id}  {m.deal} — {m.buyer_company}")
+    click.echo(f"  health {m.health.label} (score {m.health_score})"
+               + ("  STALE" if m.stale else ""))
+    projected = fmt(m.projected_close) if m.projected_close else "unknown"
+    click.echo(f"  target close {fmt(m.target_close)}, projected {projected}")
+    click.echo(f"  buyer steps done {m.buyer_steps_done}/{m.buyer_steps_total}")
+    if m.current_blocker:
+        click.echo(f"  blocker: {m.current_blocker.step} — {m.current_blocker.owner}")
+    if m.next_step:
+        due = fmt(m.next_step.due) if m.next_step.due else "no date"
+        click.echo(f"  next: {m.next_step.step} — {m.next_step.owner}, {due}")
+    click.echo("")
+    for s in report.steps:
+        due = fmt(s.due) if s.due else "—"
+        late = f" {s.days_late}d late" if s.days_late else ""
+        click.echo(f"  {s.id} {s.health.label:<12} {due:>12}{late:<10} {s.step[:60]}")
+    unreadable = [p for p in report.problems if p.kind == "unreadable"]
+    if unreadable:
+        click.echo("\nTo fix in the sheet:")
+        for p in unreadable:
+            click.echo(f'  {p.tab}!{p.cell} "{p.value}": {p.message}')
+
+
+@main.command(name="list")
+@click.pass_context
+def list_maps(ctx: click.Context) -> None:
+    """List registered MAPs."""
+    app = _app(ctx, None)
+    for row in app.registry.maps():
+        click.echo(f"{row.id}  {row.lifecycle:<8} {row.buyer_company} — {row.deal}  "
+                   f"({row.sheet_ref})")
+
+
+@main.command()
+@today_option
+@click.pass_context
+def rollup(ctx: click.Context, today: str | None) -> None:
+    """Write the roll-up from the last sync of every MAP, without syncing."""
+    app = _app(ctx, today)
+    from addon.sync import ACTIVE
+
+    rows = rollup_rows(app.registry.maps(ACTIVE), app.registry)
+    ref = app.workspace.write_rollup(rows, app.today_of())
+    for r in rows:
+        click.echo(f"  {r.rank:>3}. {r.deal} ({r.buyer_company}): {r.health.replace('_', ' ')}"
+                   f", score {r.score}" + (", STALE" if r.stale else ""))
+    click.echo(f"roll-up: {app.settings.workspace / ref}")
+
+
+@main.command()
+@click.pass_context
+def templates(ctx: click.Context) -> None:
+    """List the deal-size templates (built-in and the team's own)."""
+    app = _app(ctx, None)
+    for t in app.templates.values():
+        signature = t.signature_step
+        click.echo(f"{t.name:<12} {t.label:<14} {len(t.steps):>2} steps, "
+                   f"{t.span_days} days to close; signature: {signature.key}. {t.description}")
+
+
+@main.command()
+@today_option
+@click.option("--days", default=21, show_default=True, help="Simulated days of buyer edits.")
+@click.pass_context
+def demo(ctx: click.Context, today: str | None, days: int) -> None:
+    """Create a MAP per template, simulate buyer edits over several days, sync, summarise."""
+    from addon.demo import run_demo
+
+    app = _app(ctx, today)
+    run_demo(app, days=days, echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

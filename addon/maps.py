@@ -1,0 +1,176 @@
+"""Creating a MAP: validated input -> template -> first plan -> workspace -> registry."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from addon.docs import render_map_doc
+from addon.errors import InputError
+from addon.plan.cells import EMAIL
+from addon.plan.dates import fmt
+from addon.plan.models import MapInfo
+from addon.plan.schedule import Contact, build_plan
+from addon.registry.models import MapRow
+from addon.registry.store import Registry
+from addon.workspace.base import MapDraft, MapFiles, Workspace
+from sheets_schema.template import Template
+
+_CONTACT = re.compile(r"^\s*(?:\"?([^\"<]*?)\"?\s*<([^>]+)>|([^\s<>]+))\s*$")
+
+
+def parse_contact(text: str) -> Contact:
+    """'Dana Whitfield <dana@example.com>' or 'dana@example.com'."""
+    m = _CONTACT.match(text)
+    email = (m[2] or m[3]).strip() if m else ""
+    if not m or not EMAIL.match(email):
+        raise ValueError(f'"{text}" is not an email address; write it as '
+                         '"Dana Whitfield <dana@example.com>" or "dana@example.com"')
+    return Contact(email=email.lower(), name=(m[1] or "").strip())
+
+
+class CreateMap(BaseModel):
+    """What a rep fills in to create a MAP (CLI flags or the add-on's form)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    deal: str = Field(min_length=1, max_length=200)
+    buyer_company: str = Field(min_length=1, max_length=200)
+    buyer_contacts: list[str] = Field(min_length=1, max_length=50)
+    target_close: date
+    close_reason: str = Field(default="", max_length=500)
+    desired_outcome: str = Field(default="", max_length=1000)
+    template: str = Field(min_length=1)
+    deal_value: float | None = Field(default=None, ge=0)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    rep_name: str = Field(min_length=1, max_length=200)
+    rep_email: str
+    team: str = ""
+    stage: str = ""
+    crm_link: str = ""
+    locale: str = Field(default="en_US", pattern=r"^[a-z]{2}(_[A-Z]{2})?$")
+    time_zone: str = "UTC"
+    idempotency_key: str | None = Field(default=None, max_length=200)
+
+    @field_validator("buyer_contacts")
+    @classmethod
+    def _contacts(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_contact(text)
+        return value
+
+    @field_validator("rep_email")
+    @classmethod
+    def _rep_email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f'"{value}" is not an email address; write it like sam@example.com')
+        return value.lower()
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'"{value}" is not a time zone; write one like Europe/Berlin or '
+                             "America/New_York") from None
+        return value
+
+
+def validate_create(data: dict[str, object], templates: dict[str, Template], today: date
+                    ) -> CreateMap:
+    """Check everything a rep typed; the first error names the field and the fix."""
+    try:
+        form = CreateMap.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "input"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "is required"
+        raise InputError(field, message) from None
+    if form.template not in templates:
+        raise InputError("template", f'no template "{form.template}"; choose one of: '
+                         + ", ".join(sorted(templates)))
+    if form.target_close <= today:
+        raise InputError("target_close", f"{fmt(form.target_close)} is not in the future "
+                         f"(today is {fmt(today)}); give the date the buyer wants to decide by")
+    return form
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "map"
+
+
+@dataclass(frozen=True)
+class Created:
+    map_id: str
+    files: MapFiles
+    existing: bool  # the idempotency key matched an earlier create
+    compressed_from_days: int | None
+
+
+def create_map(form: CreateMap, *, templates: dict[str, Template], workspace: Workspace,
+               registry: Registry, today: date, seller_company: str, now: datetime,
+               workspace_kind: str = "local") -> Created:
+    if form.idempotency_key and (hit := registry.by_idempotency_key(form.idempotency_key)):
+        return Created(hit.id, MapFiles(hit.sheet_ref, hit.doc_ref), True, None)
+    template = templates[form.template]
+    contacts = [parse_contact(c) for c in form.buyer_contacts]
+    rep = Contact(form.rep_email, form.rep_name)
+    plan = build_plan(template, target_close=form.target_close, today=today,
+                      buyer_contacts=contacts, rep=rep)
+    map_id = "MAP-" + uuid.uuid4().hex[:10].upper()
+    info = MapInfo(
+        map_id=map_id, deal=form.deal, buyer_company=form.buyer_company,
+        target_close=form.target_close, close_reason=form.close_reason,
+        desired_outcome=form.desired_outcome, template=form.template,
+        rep_name=form.rep_name, rep_email=form.rep_email, created_on=today,
+        deal_value=form.deal_value, currency=form.currency, team=form.team, stage=form.stage,
+        locale=form.locale, time_zone=form.time_zone, crm_link=form.crm_link)
+    base = f"{_slug(form.buyer_company)}-{_slug(form.deal)}"
+    slug, n = base, 1
+    while registry_has_slug(registry, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    draft = MapDraft(
+        info=info, plan=plan, slug=slug,
+        render_doc=lambda link, name: render_map_doc(
+            info, plan, sheet_link=link, sheet_name=name, seller_company=seller_company))
+    files = workspace.create_map(draft)
+    row = MapRow(
+        id=map_id, deal=form.deal, buyer_company=form.buyer_company,
+        buyer_contacts=[{"email": c.email, "name": c.display} for c in contacts],
+        target_close=form.target_close, close_reason=form.close_reason,
+        desired_outcome=form.desired_outcome, template=form.template,
+        deal_value=form.deal_value, currency=form.currency, rep_name=form.rep_name,
+        rep_email=form.rep_email, team=form.team, stage=form.stage, crm_link=form.crm_link,
+        time_zone=form.time_zone, locale=form.locale, lifecycle="draft",
+        workspace=workspace_kind, sheet_ref=files.sheet, doc_ref=files.doc, created_on=today,
+        created_at=now, last_written={}, rollup={}, seller_mirror={})
+    try:
+        registry.add_map(row, plan.memory, form.idempotency_key)
+    except Exception:
+        _remove_files(workspace, files)
+        raise
+    return Created(map_id, files, False, plan.compressed_from_days)
+
+
+def registry_has_slug(registry: Registry, slug: str) -> bool:
+    return any(r.sheet_ref.split("/")[-1].removesuffix(".xlsx") == slug for r in registry.maps())
+
+
+def _remove_files(workspace: Workspace, files: MapFiles) -> None:
+    root = getattr(workspace, "root", None)
+    if root is not None:
+        shutil.rmtree((root / files.sheet).parent, ignore_errors=True)
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(9))

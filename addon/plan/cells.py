@@ -1,0 +1,327 @@
+"""Reading the non-date cells a buyer types: statuses, owners, dependencies, thresholds."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from addon.plan.models import Owner, OwnerKind, Stakeholder
+from sheets_schema.vocab import STATUS_LABELS, Side, Status
+
+STATUS_HINT = "type one of: " + ", ".join(STATUS_LABELS.values())
+
+_STATUS_WORDS: dict[Status, tuple[str, ...]] = {
+    Status.DONE: (
+        "done", "complete", "completed", "finished", "closed", "signed", "approved", "yes", "y",
+        "accepted", "delivered", "received", "resolved", "achieved", "ok", "live", "submitted",
+        "erledigt", "fertig", "abgeschlossen", "terminé", "termine", "fait", "hecho",
+        "completado", "terminado", "concluído", "concluido", "feito", "fatto", "completato",
+        "klaar", "afgerond", "gereed", "klart", "valmis", "完了", "已完成",
+    ),
+    Status.IN_PROGRESS: (
+        "in progress", "in-progress", "inprogress", "started", "ongoing", "wip", "underway",
+        "under way", "working", "working on it", "in review", "under review", "reviewing",
+        "in flight", "active", "doing", "partially done", "partial", "almost done",
+        "in bearbeitung", "läuft", "laeuft", "in arbeit", "en cours", "en progreso",
+        "en curso", "em andamento", "em progresso", "in corso", "bezig", "pågår", "進行中",
+    ),
+    Status.NOT_STARTED: (
+        "not started", "not-started", "to do", "todo", "to-do", "open", "pending", "planned",
+        "scheduled", "not scheduled", "not yet", "no", "n", "new", "queued", "upcoming",
+        "backlog", "next", "offen", "nicht begonnen", "geplant", "à faire", "a faire",
+        "pas commencé", "pas commence", "prévu", "pendiente", "no iniciado", "por hacer",
+        "não iniciado", "nao iniciado", "pendente", "da fare", "non iniziato", "open staan",
+        "未着手",
+    ),
+    Status.BLOCKED: (
+        "blocked", "stuck", "blocker", "at a standstill", "stalled", "escalated",
+        "blockiert", "bloqué", "bloque", "bloqueado", "bloccato", "geblokkeerd",
+    ),
+    Status.ON_HOLD: (
+        "on hold", "on-hold", "hold", "paused", "waiting", "deferred", "postponed", "parked",
+        "pausiert", "zurückgestellt", "en attente", "en pausa", "en espera", "em espera",
+        "in attesa", "in de wacht",
+    ),
+    Status.SKIPPED: (
+        "skipped", "skip", "n/a", "na", "not applicable", "not needed", "not required",
+        "cancelled", "canceled", "dropped", "removed", "won't do", "wont do", "descoped",
+        "skipped (n/a)", "entfällt", "entfaellt", "nicht zutreffend", "sans objet",
+        "no aplica", "não se aplica", "non applicabile", "vervalt",
+    ),
+}
+_SYMBOLS: dict[str, Status] = {
+    "✅": Status.DONE, "✓": Status.DONE, "✔": Status.DONE, "☑": Status.DONE, "🗹": Status.DONE,
+    "●": Status.DONE, "✔️": Status.DONE, "☒": Status.DONE, "🎉": Status.DONE, "👍": Status.DONE,
+    "◐": Status.IN_PROGRESS, "◑": Status.IN_PROGRESS, "◒": Status.IN_PROGRESS,
+    "🔄": Status.IN_PROGRESS, "⏳": Status.IN_PROGRESS, "🚧": Status.IN_PROGRESS,
+    "🏃": Status.IN_PROGRESS, "▶": Status.IN_PROGRESS, "⌛": Status.IN_PROGRESS,
+    "☐": Status.NOT_STARTED, "○": Status.NOT_STARTED, "⬜": Status.NOT_STARTED,
+    "□": Status.NOT_STARTED, "◯": Status.NOT_STARTED, "🔲": Status.NOT_STARTED,
+    "📅": Status.NOT_STARTED, "🗓": Status.NOT_STARTED,
+    "⛔": Status.BLOCKED, "🛑": Status.BLOCKED, "🚫": Status.BLOCKED, "❌": Status.BLOCKED,
+    "✗": Status.BLOCKED, "✘": Status.BLOCKED, "🧱": Status.BLOCKED,
+    "⏸": Status.ON_HOLD, "⏸️": Status.ON_HOLD, "✋": Status.ON_HOLD,
+    "➖": Status.SKIPPED, "⊘": Status.SKIPPED, "—": Status.SKIPPED, "–": Status.SKIPPED,
+}
+_WORD_INDEX: dict[str, Status] = {w: s for s, words in _STATUS_WORDS.items() for w in words}
+for _s, _label in STATUS_LABELS.items():
+    _WORD_INDEX[_label.lower()] = _s
+_LONGEST_FIRST = sorted(_WORD_INDEX, key=len, reverse=True)
+_PERCENT = re.compile(r"^(\d{1,3})(?:[.,]\d+)?\s*%")
+
+
+@dataclass(frozen=True)
+class StatusReading:
+    status: Status | None  # None: nothing understood
+    rest: str = ""  # what followed the status word ("PO pending"), worth a notice
+    empty: bool = False
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf", "So", "Sk")
+                   and ch != "\ufe0f").strip()
+
+
+def read_status(value: object) -> StatusReading:
+    """Words, symbols, emoji, percentages, checkboxes, other languages. Never raises."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return StatusReading(None, empty=True)
+    if isinstance(value, bool):
+        return StatusReading(Status.DONE if value else Status.NOT_STARTED)
+    if isinstance(value, int | float):
+        if value in (0, 1) or 0 < value < 1:  # a checkbox or a fraction done
+            if value >= 1:
+                return StatusReading(Status.DONE)
+            return StatusReading(Status.IN_PROGRESS if value else Status.NOT_STARTED)
+        return StatusReading(None)
+    text = str(value).strip()
+    symbol = None
+    for sym in sorted(_SYMBOLS, key=len, reverse=True):
+        if text.startswith(sym):
+            symbol = _SYMBOLS[sym]
+            text = text[len(sym):].strip(" -:–—\ufe0f")
+            break
+    words = _read_words(text)
+    if words.status is not None:
+        return words
+    if symbol is not None:
+        return StatusReading(symbol, _strip_marks(text))
+    return StatusReading(None)
+
+
+def _read_words(text: str) -> StatusReading:
+    lowered = re.sub(r"\s+", " ", _strip_marks(text).lower()).strip(" .!")
+    if not lowered:
+        return StatusReading(None)
+    if lowered in _WORD_INDEX:
+        return StatusReading(_WORD_INDEX[lowered])
+    if m := _PERCENT.match(lowered):
+        pct = int(m[1])
+        status = Status.DONE if pct >= 100 else Status.NOT_STARTED if pct == 0 else (
+            Status.IN_PROGRESS)
+        return StatusReading(status, lowered[m.end():].strip(" -:–—,;()"))
+    for word in _LONGEST_FIRST:
+        if lowered.startswith(word) and (len(lowered) == len(word)
+                                         or not lowered[len(word)].isalnum()):
+            rest = text.strip()[len(word):].strip(" -:–—,;()/")
+            return StatusReading(_WORD_INDEX[word], rest)
+    return StatusReading(None)
+
+
+# --- owners -----------------------------------------------------------------------------
+
+PLACEHOLDER_OWNERS = frozenset(
+    {"tbd", "tbc", "tba", "?", "??", "-", "—", "–", "n/a", "na", "none", "unknown", "x",
+     "someone", "anyone", "to be confirmed", "to be decided", "to be determined", "pending",
+     "both", "us", "them", "we", "they", "team", "all"}
+)
+ROLE_WORDS = frozenset(
+    {"legal", "procurement", "purchasing", "security", "infosec", "it", "finance", "team",
+     "department", "dept", "cfo", "ceo", "cto", "cio", "ciso", "coo", "cro", "cmo", "vp", "svp",
+     "evp", "director", "head", "of", "manager", "mgr", "champion", "buyer", "economic",
+     "technical", "evaluator", "sales", "ops", "operations", "engineering", "compliance",
+     "exec", "executive", "sponsor", "admin", "our", "their", "the", "board", "committee",
+     "counsel", "general", "gc", "ae", "se", "csm", "account", "executive", "solutions",
+     "engineer", "success", "customer", "vendor", "seller", "revops", "hr", "people",
+     "privacy", "dpo", "architect", "architecture", "data", "review", "reviewer", "lead",
+     "leadership", "steering", "user", "users", "end", "project", "pm", "pmo", "implementation",
+     "partner", "accounts", "payable", "ap", "treasury", "risk", "audit", "network", "infra",
+     "infrastructure", "platform", "product", "marketing", "support", "rep", "approver",
+     "signatory", "signer", "stakeholder", "stakeholders", "group", "office", "owner",
+     "and", "&", "+", "/", "staff", "analyst", "chief", "officer", "president", "founder",
+     "cso", "cpo", "cdo", "legal's", "it's"}
+)
+_SPLIT_OWNERS = re.compile(r"\s*(?:\+|&|,|;|\band\b|\n|/)\s*", re.IGNORECASE)
+EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_PLACEHOLDER_IN = re.compile(r"\b(tbd|tbc|tba|to be (?:confirmed|decided|determined))\b", re.I)
+
+
+def read_owners(value: object, stakeholders: Sequence[Stakeholder]) -> tuple[Owner, ...]:
+    """'Sarah + CFO' names two owners; 'Legal - TBD' is a placeholder, not an owner."""
+    if value is None:
+        return ()
+    text = str(value).strip()
+    if not text:
+        return ()
+    if _PLACEHOLDER_IN.search(text) or text.lower() in PLACEHOLDER_OWNERS:
+        return (Owner(text, OwnerKind.PLACEHOLDER),)
+    text = re.sub(r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", "", text,
+                  flags=re.IGNORECASE)
+    parts = [p.strip(" ()[]") for p in _SPLIT_OWNERS.split(text)]
+    return tuple(_read_one(p, stakeholders) for p in parts if p)
+
+
+def _read_one(text: str, stakeholders: Sequence[Stakeholder]) -> Owner:
+    lowered = text.lower()
+    if lowered in PLACEHOLDER_OWNERS:
+        return Owner(text, OwnerKind.PLACEHOLDER)
+    for person in stakeholders:
+        if person.email and lowered == person.email.lower():
+            return Owner(text, OwnerKind.PERSON, person.name or person.email, person.email)
+    for person in stakeholders:
+        if person.name and lowered == person.name.lower():
+            return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
+    firsts = [p for p in stakeholders if p.name and p.name.split()[0].lower() == lowered]
+    if len(firsts) == 1:
+        return Owner(text, OwnerKind.PERSON, firsts[0].name, firsts[0].email or None)
+    # "Dana (Legal)", "Dana W." — match on the leading name words.
+    lead = re.split(r"[\s(]+", lowered)
+    for person in stakeholders:
+        names = person.name.lower().split() if person.name else []
+        if names and len(lead) >= 2 and lead[0] == names[0] and len(names) >= 2 and (
+                lead[1].rstrip(".") and names[1].startswith(lead[1].rstrip("."))):
+            return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
+    if EMAIL.match(text):
+        return Owner(text, OwnerKind.UNLISTED, None, text)
+    tokens = re.findall(r"[\w'&+/]+", lowered)
+    if tokens and all(t in ROLE_WORDS for t in tokens):
+        return Owner(text, OwnerKind.ROLE)
+    return Owner(text, OwnerKind.UNLISTED, text)
+
+
+def owner_notice(owner: Owner) -> str | None:
+    if owner.kind is OwnerKind.PLACEHOLDER:
+        return "a placeholder, not an owner: name the person who will do it"
+    if owner.kind is OwnerKind.ROLE:
+        return (f'"{owner.text}" is a role or a team, not a person: name the person '
+                "and add them on the Stakeholders tab")
+    if owner.kind is OwnerKind.UNLISTED:
+        return f'"{owner.text}" is not on the Stakeholders tab: add them there'
+    return None
+
+
+# --- dependencies -----------------------------------------------------------------------
+
+NO_DEPENDENCY = frozenset({"", "-", "—", "–", "none", "n/a", "na", "no", "nil", "x", "/",
+                           "keine", "aucune", "ninguna", "nessuna"})
+_ID = re.compile(r"^(?:s|step|#|m|row)?\s*0*(\d{1,4})$", re.IGNORECASE)
+
+
+def normalise_id(text: str) -> str | None:
+    m = _ID.match(text.strip())
+    if not m or int(m[1]) == 0:
+        return None
+    return f"S{int(m[1]):02d}"
+
+
+@dataclass(frozen=True)
+class DependsReading:
+    ids: tuple[str, ...]
+    unreadable: tuple[str, ...]  # parts that name no step
+    notes: tuple[str, ...]  # how step names were read
+
+
+def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
+    """'S03, S05', '3', step names, '—' or 'None'. `known_ids` maps id -> step text."""
+    if value is None or isinstance(value, bool):
+        return DependsReading((), (), ())
+    if isinstance(value, int | float):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    text = str(value).strip()
+    if text.lower() in NO_DEPENDENCY:
+        return DependsReading((), (), ())
+    parts = [p.strip() for p in re.split(r"\s*(?:,|;|\n|&|\band\b|\+)\s*", text) if p.strip()]
+    ids: list[str] = []
+    bad: list[str] = []
+    notes: list[str] = []
+    for part in parts:
+        if part.lower() in NO_DEPENDENCY:
+            continue
+        found = _find_step(part, known_ids)
+        if found is None:
+            bad.append(part)
+            continue
+        step_id, by_name = found
+        if step_id not in ids:
+            ids.append(step_id)
+        if by_name:
+            notes.append(f'read "{part}" as {step_id}')
+    return DependsReading(tuple(ids), tuple(bad), tuple(notes))
+
+
+def _find_step(part: str, known_ids: Mapping[str, str]) -> tuple[str, bool] | None:
+    if (sid := normalise_id(part)) and sid in known_ids:
+        return sid, False
+    # S3-S5 style ranges are rare; names are common.
+    lowered = part.lower().strip(" .\"'")
+    exact = [i for i, t in known_ids.items() if t.strip().lower() == lowered]
+    if len(exact) == 1:
+        return exact[0], True
+    if len(lowered) >= 4:
+        starts = [i for i, t in known_ids.items() if t.strip().lower().startswith(lowered)]
+        if len(starts) == 1:
+            return starts[0], True
+        inside = [i for i, t in known_ids.items() if lowered in t.lower()]
+        if len(inside) == 1:
+            return inside[0], True
+    return None
+
+
+# --- the rest ---------------------------------------------------------------------------
+
+_THRESHOLD = re.compile(
+    r"(\d{1,3})\s*\+?\s*(days?|d|business days?|weeks?|wks?|w)\b", re.IGNORECASE)
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_THRESHOLD_WORDS = re.compile(r"\b(one|two|three|four|five|six)\s+(?:or more\s+)?(weeks?|days?)\b",
+                              re.IGNORECASE)
+DEFAULT_THRESHOLD_DAYS = 14
+
+
+def read_threshold(text: str) -> int | None:
+    """'14+ days late: ...' -> 14; 'two weeks' -> 14; text with no number -> the default."""
+    if not text.strip():
+        return None
+    if m := _THRESHOLD.search(text):
+        n = int(m[1])
+        return n * 7 if m[2].lower().startswith("w") else n
+    if m := _THRESHOLD_WORDS.search(text):
+        n = _WORD_NUMBERS[m[1].lower()]
+        return n * 7 if m[2].lower().startswith("w") else n
+    return DEFAULT_THRESHOLD_DAYS
+
+
+def read_side(value: object) -> Side | None:
+    text = str(value or "").strip().lower()
+    if text in ("buyer", "customer", "client", "prospect", "them", "their side", "buyer side"):
+        return Side.BUYER
+    if text in ("seller", "vendor", "supplier", "us", "our side", "seller side", "we"):
+        return Side.SELLER
+    if text in ("both", "joint", "mutual"):
+        return Side.BOTH
+    return None
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, the same way whichever program stored it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value).strip()

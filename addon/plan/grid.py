@@ -1,0 +1,73 @@
+"""Finding tabs, header rows and columns in a grid, for the parser and the writers alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from addon.plan.models import Cell, Grid
+from sheets_schema.workbook import Tab, header_index, normalise_header
+
+HEADER_SCAN_ROWS = 40
+
+
+def col_letter(index: int) -> str:
+    """0-based column index -> A1 letters."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """0-based row and column -> 'F7'."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+def is_blank(value: Cell) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell(row: list[Cell], index: int | None) -> Cell:
+    if index is None or index >= len(row):
+        return None
+    value = row[index]
+    return None if is_blank(value) else value
+
+
+@dataclass(frozen=True)
+class Header:
+    row: int  # 0-based
+    columns: dict[str, int]  # column key -> 0-based index (first occurrence)
+
+
+def find_header(grid: Grid, tab: Tab) -> Header | None:
+    """The row that names the most of the tab's columns, found by content, not position."""
+    index = header_index(tab)
+    best: Header | None = None
+    for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        columns: dict[str, int] = {}
+        for c, value in enumerate(row):
+            if isinstance(value, str) and (key := index.get(normalise_header(value))):
+                columns.setdefault(key, c)
+        if not all(k in columns for k in tab.required):
+            continue
+        if len(columns) >= min(3, len(tab.columns)) and (
+                best is None or len(columns) > len(best.columns)):
+            best = Header(r, columns)
+    return best
+
+
+def find_tab(grids: Mapping[str, Grid], tab: Tab) -> tuple[str, Grid] | None:
+    """The tab by name (case and surrounding spaces do not count), else by its header."""
+    wanted = normalise_header(tab.name)
+    for name, grid in grids.items():
+        if normalise_header(name) == wanted:
+            return name, grid
+    for name, grid in grids.items():
+        if find_header(grid, tab) is not None and normalise_header(name) not in {
+                "plan", "stakeholders", "risks", "decision criteria", "summary"}:
+            return name, grid
+    return None

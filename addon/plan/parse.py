@@ -1,0 +1,393 @@
+"""Grids -> a parsed MAP and the list of everything we could not read.
+
+Lenient and lossless: a cell we cannot read is kept as it is (we never write a
+buyer-editable cell) and reported with its tab, cell, value and what to type instead.
+Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from addon.plan import cells as read
+from addon.plan.dates import DateKind, fmt, read_date
+from addon.plan.grid import Header, a1, cell, find_header, find_tab, is_blank
+from addon.plan.models import (
+    AnchorKey,
+    Cell,
+    Criterion,
+    Grid,
+    IdAssignment,
+    KeptText,
+    Owner,
+    ParsedMap,
+    Problem,
+    ProblemKind,
+    Risk,
+    Stakeholder,
+    Step,
+    StepMemory,
+)
+from sheets_schema.vocab import ROLE_LABELS, Role, Status
+from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, Tab
+
+_EMPTY_ANCHORS: dict[AnchorKey, date] = {}
+
+
+@dataclass
+class _Context:
+    today: date
+    locale: str
+    plan_start: date | None
+    anchors: Mapping[AnchorKey, date]
+    problems: list[Problem] = field(default_factory=list)
+    new_anchors: dict[AnchorKey, date] = field(default_factory=dict)
+
+    def report(self, tab: str, row: int, col: int, value: Cell, message: str,
+               kind: ProblemKind = ProblemKind.UNREADABLE, step_id: str | None = None) -> None:
+        self.problems.append(Problem(tab, a1(row, col), read.cell_text(value), message, kind,
+                                     step_id))
+
+    def date(self, tab: str, row: int, col: int | None, value: Cell, anchor_id: str,
+             column: str) -> tuple[date | None, bool]:
+        """Read a date cell; (date, understood). Relative text keeps its first-seen anchor."""
+        if col is None or value is None:
+            return None, True
+        key = AnchorKey(anchor_id, column, read.cell_text(value).lower())
+        anchor = self.anchors.get(key, self.today)
+        reading = read_date(value, locale=self.locale, anchor=anchor, plan_start=self.plan_start)
+        if reading.kind is DateKind.RELATIVE:
+            if key not in self.anchors:
+                self.new_anchors[key] = anchor
+            self.report(tab, row, col, value, reading.note, ProblemKind.NOTICE, anchor_id)
+        elif reading.kind is DateKind.EXACT and reading.note:
+            self.report(tab, row, col, value, reading.note, ProblemKind.NOTICE, anchor_id)
+        elif reading.kind is DateKind.PLACEHOLDER:
+            self.report(tab, row, col, value, "no date yet; type the date when it is agreed",
+                        ProblemKind.NOTICE, anchor_id)
+        elif reading.kind is DateKind.UNREADABLE:
+            self.report(tab, row, col, value, reading.note, step_id=anchor_id)
+            return None, False
+        return reading.value, True
+
+
+def parse_map(
+    grids: Mapping[str, Grid],
+    *,
+    today: date,
+    locale: str = "en_US",
+    plan_start: date | None = None,
+    anchors: Mapping[AnchorKey, date] = _EMPTY_ANCHORS,
+    memory: Mapping[str, StepMemory] | None = None,
+    last_written: Mapping[str, Mapping[str, str]] | None = None,
+) -> ParsedMap:
+    """Read every tab. `memory` and `last_written` come from the registry (may be empty)."""
+    ctx = _Context(today, locale, plan_start, anchors)
+    memory = memory or {}
+    stakeholders = _parse_stakeholders(grids, ctx)
+    plan_tab, steps, kept, assigned = _parse_plan(grids, ctx, stakeholders, memory,
+                                                  last_written or {})
+    return ParsedMap(
+        steps=tuple(steps),
+        stakeholders=tuple(stakeholders),
+        risks=tuple(_parse_risks(grids, ctx)),
+        criteria=tuple(_parse_criteria(grids, ctx)),
+        problems=tuple(ctx.problems),
+        kept_text=tuple(kept),
+        id_assignments=tuple(assigned),
+        new_anchors=ctx.new_anchors,
+        plan_tab=plan_tab,
+    )
+
+
+def _rows(grids: Mapping[str, Grid], tab: Tab, ctx: _Context, *, required: bool
+          ) -> tuple[str, Grid, Header] | None:
+    found = find_tab(grids, tab)
+    if found is None:
+        if required:
+            ctx.problems.append(Problem(tab.name, "A1", "", f"there is no {tab.name} tab; "
+                                        f"restore it from the MAP's last copy or rename the "
+                                        f"tab that holds the plan to {tab.name}"))
+        return None
+    name, grid = found
+    header = find_header(grid, tab)
+    if header is None:
+        if required or any(any(not is_blank(v) for v in row) for row in grid):
+            names = ", ".join(c.header for c in tab.columns if c.editable)
+            ctx.problems.append(Problem(name, "A1", "", f"no header row found; the first rows "
+                                        f"should name the columns: {names}"))
+        return None
+    return name, grid, header
+
+
+# --- Plan -------------------------------------------------------------------------------
+
+@dataclass
+class _RawRow:
+    row: int
+    id_text: str
+    id: str | None
+    step: str
+    phase: str
+
+
+def _parse_plan(
+    grids: Mapping[str, Grid], ctx: _Context, stakeholders: list[Stakeholder],
+    memory: Mapping[str, StepMemory], last_written: Mapping[str, Mapping[str, str]],
+) -> tuple[str, list[Step], list[KeptText], list[IdAssignment]]:
+    found = _rows(grids, PLAN, ctx, required=True)
+    if found is None:
+        return PLAN.name, [], [], []
+    tab, grid, header = found
+    cols = header.columns
+    raw_rows = _plan_rows(grid, header, tab, ctx)
+    assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
+    known = {r.id: r.step for r in raw_rows if r.id}
+    written_values = {key: {v.get(key, "") for v in last_written.values()}
+                      for key in (c.key for c in PLAN.columns if c.computed)}
+
+    steps: list[Step] = []
+    kept: list[KeptText] = []
+    for raw in raw_rows:
+        assert raw.id is not None
+        row = grid[raw.row]
+        sid = raw.id
+
+        def get(key: str, row: list[Cell] = row) -> Cell:
+            return cell(row, cols.get(key))
+
+        status_reading = read.read_status(get("status"))
+        status = status_reading.status
+        done_on, done_ok = ctx.date(tab, raw.row, cols.get("done_on"), get("done_on"), sid,
+                                    "done_on")
+        if status_reading.status is None and not status_reading.empty:
+            ctx.report(tab, raw.row, cols["status"], get("status"),
+                       f"not a status this sheet understands; {read.STATUS_HINT}", step_id=sid)
+        elif status_reading.rest:
+            rest_date = read_date(status_reading.rest, locale=ctx.locale, anchor=ctx.today)
+            if status is Status.DONE and done_on is None and rest_date.value is not None:
+                done_on = rest_date.value
+                ctx.report(tab, raw.row, cols["status"], get("status"),
+                           f"read as Done on {fmt(done_on)}", ProblemKind.NOTICE, sid)
+            else:
+                ctx.report(tab, raw.row, cols["status"], get("status"),
+                           f"read as {status.label if status else ''}; the rest is kept "
+                           "as a note", ProblemKind.NOTICE, sid)
+        if status_reading.empty:
+            status = Status.DONE if done_on else Status.NOT_STARTED
+
+        due, due_ok = ctx.date(tab, raw.row, cols.get("due"), get("due"), sid, "due")
+        if not due_ok and sid in memory and memory[sid].current_due:
+            last = memory[sid].current_due
+            assert last is not None
+            due = last
+            ctx.report(tab, raw.row, cols["due"], get("due"),
+                       f"keeping the last readable due date, {fmt(last)}, until this is fixed",
+                       ProblemKind.NOTICE, sid)
+
+        depends = read.read_depends(get("depends_on"), {k: v for k, v in known.items()
+                                                         if k != sid})
+        if "depends_on" in cols:
+            for part in depends.unreadable:
+                ctx.report(tab, raw.row, cols["depends_on"], get("depends_on"),
+                           f'"{part}" names no step; type row ids like S03, S05 '
+                           "(or None)", step_id=sid)
+            for note in depends.notes:
+                ctx.report(tab, raw.row, cols["depends_on"], get("depends_on"), note,
+                           ProblemKind.NOTICE, sid)
+        buyer_owners = _owners(tab, raw.row, cols.get("buyer_owner"), get("buyer_owner"),
+                               stakeholders, ctx, sid)
+        seller_owners = _owners(tab, raw.row, cols.get("seller_owner"), get("seller_owner"),
+                                stakeholders, ctx, sid)
+        if_it_slips = read.cell_text(get("if_it_slips"))
+        if not raw.step:
+            ctx.report(tab, raw.row, cols["step"], raw.step,
+                       "this row has no step; say what will be done, or clear the row",
+                       ProblemKind.NOTICE, sid)
+        steps.append(Step(
+            id=sid, row=raw.row, phase=raw.phase, step=raw.step,
+            buyer_owner=read.cell_text(get("buyer_owner")),
+            seller_owner=read.cell_text(get("seller_owner")),
+            buyer_owners=buyer_owners, seller_owners=seller_owners,
+            due=due, depends_on=depends.ids, status=status, done_on=done_on if done_ok else None,
+            notes=read.cell_text(get("notes")), if_it_slips=if_it_slips,
+            threshold_days=read.read_threshold(if_it_slips),
+            added_by_buyer=sid not in memory and raw.id_text == "",
+        ))
+        for col in PLAN.columns:
+            if col.editable or col.key not in cols:
+                continue
+            value = read.cell_text(get(col.key))
+            ours = last_written.get(sid, {}).get(col.key, "")
+            if value and value != ours and value not in written_values[col.key]:
+                kept.append(KeptText(sid, col.header, value))
+                ctx.report(tab, raw.row, cols[col.key], value,
+                           f"{col.header} is filled in by the sync; your text is kept in "
+                           "this row's sync note. Type notes in the Notes column",
+                           ProblemKind.NOTICE, sid)
+    return tab, steps, kept, assigned
+
+
+def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context) -> list[_RawRow]:
+    cols = header.columns
+    editable = [cols[c.key] for c in PLAN.columns if c.editable and c.key in cols]
+    rows: list[_RawRow] = []
+    phase = ""
+    for r in range(header.row + 1, len(grid)):
+        row = grid[r]
+        filled = [c for c in editable if cell(row, c) is not None]
+        if not filled:
+            continue
+        id_text = read.cell_text(cell(row, cols.get("id")))
+        step_text = read.cell_text(cell(row, cols.get("step")))
+        phase_text = read.cell_text(cell(row, cols.get("phase")))
+        if len(filled) == 1 and not read.normalise_id(id_text):
+            only = filled[0]
+            if only in (cols.get("phase"), cols.get("step"), cols.get("id")):
+                phase = read.cell_text(cell(row, only))  # a section row: a phase name alone
+                continue
+            ctx.report(tab, r, only, cell(row, only),
+                       "a note on a row with no step; it is kept, but move it to the "
+                       "Notes of the step it belongs to", ProblemKind.NOTICE)
+            continue
+        if phase_text:
+            phase = phase_text
+        rows.append(_RawRow(r, id_text, read.normalise_id(id_text) if id_text else None,
+                            step_text, phase_text or phase))
+    return rows
+
+
+def _assign_ids(rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str,
+                ctx: _Context, id_col: int) -> list[IdAssignment]:
+    """Rows without an id get the next free one; a pasted duplicate id is re-issued."""
+    taken = {int(i[1:]) for i in memory} | {int(r.id[1:]) for r in rows if r.id}
+    counter = max(taken, default=0)
+    by_id: dict[str, list[_RawRow]] = {}
+    for raw in rows:
+        if raw.id:
+            by_id.setdefault(raw.id, []).append(raw)
+    keep: set[int] = set()
+    for sid, group in by_id.items():
+        remembered = memory[sid].text.strip().lower() if sid in memory else None
+        owner = next((g for g in group if g.step.strip().lower() == remembered), group[0])
+        keep.add(owner.row)
+    assigned: list[IdAssignment] = []
+    for raw in rows:
+        if raw.id and raw.row in keep:
+            continue
+        counter += 1
+        new = f"S{counter:02d}"
+        if raw.id_text:
+            why = (f"{raw.id} is used by another row; this row is now {new}" if raw.id
+                   else f'"{raw.id_text}" is not a row id; this row is now {new}')
+            ctx.report(tab, raw.row, id_col, raw.id_text, why, ProblemKind.NOTICE, new)
+        assigned.append(IdAssignment(raw.row, raw.id_text, new))
+        raw.id = new
+    return assigned
+
+
+def _owners(tab: str, row: int, col: int | None, value: Cell, stakeholders: list[Stakeholder],
+            ctx: _Context, sid: str) -> tuple[Owner, ...]:
+    owners = read.read_owners(value, stakeholders)
+    if col is not None:
+        for owner in owners:
+            if note := read.owner_notice(owner):
+                ctx.report(tab, row, col, value, note, ProblemKind.NOTICE, sid)
+    return owners
+
+
+# --- Stakeholders, Risks, Decision criteria ------------------------------------------------
+
+_ROLE_WORDS: dict[str, Role] = {label.lower(): role for role, label in ROLE_LABELS.items()}
+_ROLE_WORDS.update({
+    "eb": Role.ECONOMIC_BUYER, "economic buyer": Role.ECONOMIC_BUYER, "signer": Role.ECONOMIC_BUYER,
+    "cfo": Role.ECONOMIC_BUYER, "budget holder": Role.ECONOMIC_BUYER,
+    "technical": Role.TECHNICAL_EVALUATOR, "it": Role.TECHNICAL_EVALUATOR,
+    "infosec": Role.SECURITY, "ciso": Role.SECURITY, "counsel": Role.LEGAL,
+    "purchasing": Role.PROCUREMENT, "user": Role.END_USER, "account executive": Role.AE,
+    "sales engineer": Role.SE, "solutions engineer": Role.SE, "customer success": Role.CSM,
+    "exec sponsor": Role.EXECUTIVE_SPONSOR, "sponsor": Role.EXECUTIVE_SPONSOR,
+})
+
+
+def _role(text: str) -> Role | None:
+    lowered = text.strip().lower()
+    if lowered in _ROLE_WORDS:
+        return _ROLE_WORDS[lowered]
+    for word, role in sorted(_ROLE_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if len(word) > 3 and word in lowered:
+            return role
+    return None
+
+
+def _parse_stakeholders(grids: Mapping[str, Grid], ctx: _Context) -> list[Stakeholder]:
+    found = _rows(grids, STAKEHOLDERS, ctx, required=False)
+    if found is None:
+        return []
+    tab, grid, header = found
+    cols = header.columns
+    people: list[Stakeholder] = []
+    section_side = None
+    for r in range(header.row + 1, len(grid)):
+        row = grid[r]
+        values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
+        if not any(values.values()):
+            continue
+        name, email = values.get("name", ""), values.get("email", "")
+        if name and not any(v for k, v in values.items() if k != "name"):
+            if (side := read.read_side(name.replace("team", "").replace("side", ""))):
+                section_side = side  # "Buyer team" alone on a row
+                continue
+        if email and not read.EMAIL.match(email):
+            ctx.report(tab, r, cols["email"], email,
+                       "not an email address; type one like dana@example.com")
+            email = ""
+        side_text = values.get("side", "")
+        side = read.read_side(side_text) if side_text else section_side
+        if side_text and side is None:
+            ctx.report(tab, r, cols["side"], side_text, "type Buyer or Seller",
+                       ProblemKind.NOTICE)
+        role_text = values.get("role", "")
+        people.append(Stakeholder(
+            row=r, name=name or (email.split("@")[0] if email else ""), email=email, side=side,
+            role=_role(role_text) if role_text else None, role_text=role_text,
+            decision_authority=values.get("decision_authority", ""),
+            notes=values.get("notes", "")))
+    return people
+
+
+def _parse_risks(grids: Mapping[str, Grid], ctx: _Context) -> list[Risk]:
+    found = _rows(grids, RISKS, ctx, required=False)
+    if found is None:
+        return []
+    tab, grid, header = found
+    cols = header.columns
+    risks: list[Risk] = []
+    for r in range(header.row + 1, len(grid)):
+        row = grid[r]
+        values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
+        if not any(values.values()):
+            continue
+        raised, _ = ctx.date(tab, r, cols.get("raised_on"), cell(row, cols.get("raised_on")),
+                             f"risk-{r + 1}", "raised_on")
+        risks.append(Risk(r, values.get("risk", ""), values.get("owner", ""),
+                          values.get("mitigation", ""), values.get("status", ""), raised))
+    return risks
+
+
+def _parse_criteria(grids: Mapping[str, Grid], ctx: _Context) -> list[Criterion]:
+    found = _rows(grids, DECISION_CRITERIA, ctx, required=False)
+    if found is None:
+        return []
+    _, grid, header = found
+    cols = header.columns
+    criteria: list[Criterion] = []
+    for r in range(header.row + 1, len(grid)):
+        values = {k: read.cell_text(cell(grid[r], c)) for k, c in cols.items()}
+        if any(values.values()):
+            criteria.append(Criterion(r, values.get("criterion", ""),
+                                      values.get("who_decides", ""),
+                                      values.get("how_shown", ""), values.get("status", "")))
+    return criteria

@@ -1,0 +1,119 @@
+"""The JSON `mapctl status --json` prints, as pydantic models (its JSON Schema comes from here)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from addon.plan.models import MapInfo, ParsedMap
+from addon.plan.status import PlanStatus, Pointer
+from sheets_schema.vocab import Health, MapHealth, Status
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class OwnerRef(_Model):
+    step: str = Field(description="the step's text")
+    owner: str = Field(description="who owns it, as written in the sheet")
+
+
+class NextStep(OwnerRef):
+    due: date | None
+
+
+class MapSummary(_Model):
+    map_id: str
+    deal: str
+    buyer_company: str
+    target_close: date
+    projected_close: date | None
+    health: MapHealth
+    health_score: int = Field(ge=0, le=100, description="100 is healthiest; see README")
+    stale: bool
+    buyer_steps_done: int
+    buyer_steps_total: int
+    current_blocker: OwnerRef | None
+    next_step: NextStep | None
+    days_since_last_completion: int | None
+    last_buyer_update: date | None
+    consequences_fired: list[str]
+    total_slipped_days: int
+    total_pushes: int
+
+
+class StepReport(_Model):
+    id: str
+    phase: str
+    step: str
+    buyer_owner: str
+    seller_owner: str
+    due: date | None
+    baseline_due: date | None
+    slipped_days: int
+    push_count: int
+    depends_on: list[str]
+    status: Status | None = Field(description="null when the cell could not be read")
+    done_on: date | None
+    health: Health
+    days_late: int
+    waiting_on: list[str]
+    projected_finish: date | None
+    consequence_fired: bool
+    if_it_slips: str
+
+
+class ProblemReport(_Model):
+    tab: str
+    cell: str
+    value: str
+    message: str
+    kind: str = Field(description="unreadable (kept, needs a fix) or notice (read, worth saying)")
+
+
+class StatusReport(_Model):
+    """The computed plan of one MAP, as of `today`."""
+
+    today: date
+    map: MapSummary
+    steps: list[StepReport]
+    problems: list[ProblemReport]
+
+
+def _owner(p: Pointer | None) -> OwnerRef | None:
+    return OwnerRef(step=p.step, owner=p.owner) if p else None
+
+
+def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: date
+                 ) -> StatusReport:
+    st = status.steps
+    return StatusReport(
+        today=today,
+        map=MapSummary(
+            map_id=info.map_id, deal=info.deal, buyer_company=info.buyer_company,
+            target_close=info.target_close, projected_close=status.projected_close,
+            health=status.health, health_score=status.score, stale=status.stale,
+            buyer_steps_done=status.buyer_steps_done,
+            buyer_steps_total=status.buyer_steps_total,
+            current_blocker=_owner(status.current_blocker),
+            next_step=NextStep(step=status.next_step.step, owner=status.next_step.owner,
+                               due=status.next_step.due) if status.next_step else None,
+            days_since_last_completion=status.days_since_last_completion,
+            last_buyer_update=status.last_buyer_update,
+            consequences_fired=list(status.consequences_fired),
+            total_slipped_days=status.total_slipped_days, total_pushes=status.total_pushes),
+        steps=[StepReport(
+            id=s.id, phase=s.phase, step=s.step, buyer_owner=s.buyer_owner,
+            seller_owner=s.seller_owner, due=s.due, baseline_due=st[s.id].baseline_due,
+            slipped_days=st[s.id].slipped_days, push_count=st[s.id].push_count,
+            depends_on=list(s.depends_on), status=s.status, done_on=st[s.id].done_on,
+            health=st[s.id].health, days_late=st[s.id].days_late,
+            waiting_on=list(st[s.id].waiting_on), projected_finish=st[s.id].projected_finish,
+            consequence_fired=st[s.id].consequence_fired, if_it_slips=s.if_it_slips)
+            for s in parsed.steps],
+        problems=[ProblemReport(tab=p.tab, cell=p.cell, value=p.value, message=p.message,
+                                kind=p.kind.value)
+                  for p in (*parsed.problems, *status.problems)],
+    )

@@ -1,0 +1,134 @@
+"""Registry tables. Change them only together with a new Alembic revision."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MapRow(Base):
+    __tablename__ = "maps"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deal: Mapped[str] = mapped_column(String(200))
+    buyer_company: Mapped[str] = mapped_column(String(200))
+    buyer_contacts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    target_close: Mapped[date] = mapped_column(Date)
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    desired_outcome: Mapped[str] = mapped_column(Text, default="")
+    template: Mapped[str] = mapped_column(String(60))
+    deal_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    rep_name: Mapped[str] = mapped_column(String(200))
+    rep_email: Mapped[str] = mapped_column(String(320), index=True)
+    team: Mapped[str] = mapped_column(String(100), default="")
+    stage: Mapped[str] = mapped_column(String(100), default="")
+    crm_link: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(16), default="en_US")
+    lifecycle: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    workspace: Mapped[str] = mapped_column(String(16), default="local")
+    sheet_ref: Mapped[str] = mapped_column(Text, unique=True)
+    doc_ref: Mapped[str] = mapped_column(Text)
+    created_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    # sync state
+    last_written_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    last_read_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    last_synced_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_buyer_update: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_buyer_editor: Mapped[str] = mapped_column(String(320), default="")
+    last_written: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    sync_state: Mapped[str] = mapped_column(Text, default="ok")
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
+    rollup: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The seller's internal mirror: never written into a file the buyer can open.
+    seller_mirror: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StepRow(Base):
+    __tablename__ = "steps"
+
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    side: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    duration_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signature: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    current_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    push_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[date | None] = mapped_column(Date, nullable=True)
+    first_seen_done: Mapped[date | None] = mapped_column(Date, nullable=True)
+    template_key: Mapped[str | None] = mapped_column(String(60), nullable=True)
+
+
+class DueChangeRow(Base):
+    __tablename__ = "due_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[str] = mapped_column(String(12))
+    old_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    new_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    seen_on: Mapped[date] = mapped_column(Date)
+
+
+class TargetCloseRow(Base):
+    __tablename__ = "target_close_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    target_close: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_on: Mapped[date] = mapped_column(Date)
+
+
+class AnchorRow(Base):
+    """When relative text ("next Fri") was first seen, so its reading does not drift."""
+
+    __tablename__ = "date_anchors"
+
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    column: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(String(500), primary_key=True)
+    anchored_on: Mapped[date] = mapped_column(Date)
+
+
+class KeptTextRow(Base):
+    """Text a buyer typed into a computed cell: kept before the cell was rewritten."""
+
+    __tablename__ = "kept_text"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[str] = mapped_column(String(12))
+    column: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    kept_on: Mapped[date] = mapped_column(Date)
+
+
+class IdempotencyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PageTokenRow(Base):
+    __tablename__ = "page_tokens"
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

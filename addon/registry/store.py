@@ -1,0 +1,191 @@
+"""The registry behind one interface: SQLite in a file by default, PostgreSQL in production.
+
+The schema is managed by Alembic: opening a registry upgrades it to the newest revision
+(`addon/registry/migrations/versions`), so no SQL is ever run by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from addon.errors import NotFound
+from addon.plan.models import AnchorKey, DueChange, KeptText, MapInfo, StepMemory
+from addon.registry.models import (
+    AnchorRow,
+    DueChangeRow,
+    IdempotencyRow,
+    KeptTextRow,
+    MapRow,
+    StepRow,
+    TargetCloseRow,
+)
+from sheets_schema.vocab import Side
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def upgrade(engine: Engine) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Registry:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        upgrade(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- MAPs ---------------------------------------------------------------------------
+
+    def add_map(self, row: MapRow, memory: Mapping[str, StepMemory],
+                idempotency_key: str | None = None) -> None:
+        with self.session() as s:
+            s.add(row)
+            s.flush()
+            s.add(TargetCloseRow(map_id=row.id, target_close=row.target_close,
+                                 reason=row.close_reason, changed_on=row.created_on))
+            s.add_all(_step_rows(row.id, memory.values()))
+            if idempotency_key:
+                s.add(IdempotencyRow(key=idempotency_key, map_id=row.id,
+                                     created_at=row.created_at))
+
+    def by_idempotency_key(self, key: str) -> MapRow | None:
+        with self.session() as s:
+            hit = s.get(IdempotencyRow, key)
+            return s.get(MapRow, hit.map_id) if hit else None
+
+    def get(self, map_id: str) -> MapRow:
+        with self.session() as s:
+            row = s.get(MapRow, map_id)
+            if row is None:
+                raise NotFound(f"no MAP with id {map_id}; `mapctl list` shows them")
+            return row
+
+    def by_sheet(self, sheet_ref: str) -> MapRow | None:
+        with self.session() as s:
+            return s.scalars(select(MapRow).where(MapRow.sheet_ref == sheet_ref)).first()
+
+    def maps(self, lifecycles: Iterable[str] | None = None) -> list[MapRow]:
+        with self.session() as s:
+            query = select(MapRow).order_by(MapRow.created_at, MapRow.id)
+            if lifecycles is not None:
+                query = query.where(MapRow.lifecycle.in_(list(lifecycles)))
+            return list(s.scalars(query))
+
+    def update(self, map_id: str, **fields: Any) -> None:
+        with self.session() as s:
+            row = s.get(MapRow, map_id)
+            if row is None:
+                raise NotFound(f"no MAP with id {map_id}")
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def target_close_moves(self, map_id: str) -> int:
+        with self.session() as s:
+            return max(0, len(s.scalars(select(TargetCloseRow.id).where(
+                TargetCloseRow.map_id == map_id)).all()) - 1)
+
+    # --- steps --------------------------------------------------------------------------
+
+    def memory(self, map_id: str) -> dict[str, StepMemory]:
+        with self.session() as s:
+            rows = s.scalars(select(StepRow).where(StepRow.map_id == map_id))
+            return {r.step_id: StepMemory(
+                step_id=r.step_id, text=r.text, side=Side(r.side) if r.side else None,
+                duration_days=r.duration_days, signature=r.signature,
+                baseline_due=r.baseline_due, current_due=r.current_due,
+                push_count=r.push_count, first_seen=r.first_seen,
+                first_seen_done=r.first_seen_done, template_key=r.template_key) for r in rows}
+
+    def due_changes(self, map_id: str) -> list[DueChange]:
+        with self.session() as s:
+            rows = s.scalars(select(DueChangeRow).where(DueChangeRow.map_id == map_id)
+                             .order_by(DueChangeRow.id))
+            return [DueChange(r.step_id, r.old_due, r.new_due, r.seen_on) for r in rows]
+
+    def anchors(self, map_id: str) -> dict[AnchorKey, date]:
+        with self.session() as s:
+            rows = s.scalars(select(AnchorRow).where(AnchorRow.map_id == map_id))
+            return {AnchorKey(r.step_id, r.column, r.text): r.anchored_on for r in rows}
+
+    def kept_text(self, map_id: str) -> list[tuple[KeptText, date]]:
+        with self.session() as s:
+            rows = s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == map_id)
+                             .order_by(KeptTextRow.id))
+            return [(KeptText(r.step_id, r.column, r.text), r.kept_on) for r in rows]
+
+    def record_sync(
+        self, map_id: str, *, memory: Mapping[str, StepMemory], changes: Iterable[DueChange],
+        anchors: Mapping[AnchorKey, date], kept: Iterable[KeptText], today: date,
+        **fields: Any,
+    ) -> None:
+        """Everything one sync learned, in one transaction."""
+        with self.session() as s:
+            s.execute(delete(StepRow).where(StepRow.map_id == map_id))
+            s.add_all(_step_rows(map_id, memory.values()))
+            s.add_all(DueChangeRow(map_id=map_id, step_id=c.step_id, old_due=c.old,
+                                   new_due=c.new, seen_on=c.seen_on) for c in changes)
+            for key, anchored in anchors.items():
+                if s.get(AnchorRow, (map_id, key.step_id, key.column, key.text)) is None:
+                    s.add(AnchorRow(map_id=map_id, step_id=key.step_id, column=key.column,
+                                    text=key.text, anchored_on=anchored))
+            s.add_all(KeptTextRow(map_id=map_id, step_id=k.step_id, column=k.column,
+                                  text=k.text, kept_on=today) for k in kept)
+            row = s.get(MapRow, map_id)
+            assert row is not None
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+
+def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
+    return [StepRow(map_id=map_id, step_id=m.step_id, text=m.text,
+                    side=m.side.value if m.side else None, duration_days=m.duration_days,
+                    signature=m.signature, baseline_due=m.baseline_due,
+                    current_due=m.current_due, push_count=m.push_count,
+                    first_seen=m.first_seen, first_seen_done=m.first_seen_done,
+                    template_key=m.template_key) for m in memory]
+
+
+def info_of(row: MapRow, sheet_link: str = "", doc_link: str = "") -> MapInfo:
+    return MapInfo(
+        map_id=row.id, deal=row.deal, buyer_company=row.buyer_company,
+        target_close=row.target_close, close_reason=row.close_reason,
+        desired_outcome=row.desired_outcome, template=row.template, rep_name=row.rep_name,
+        rep_email=row.rep_email, created_on=row.created_on, deal_value=row.deal_value,
+        currency=row.currency, team=row.team, stage=row.stage, lifecycle=row.lifecycle,
+        locale=row.locale, time_zone=row.time_zone, sheet_link=sheet_link, doc_link=doc_link,
+        crm_link=row.crm_link)
+
+
+__all__ = ["Registry", "datetime", "info_of"]

@@ -1,0 +1,65 @@
+"""The Workspace protocol: what the service needs from a place that holds MAP files.
+
+Local (xlsx + HTML on disk) and Google (Sheets + Drive) implement it; the service and the
+core never know which one they talk to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
+from addon.plan.rollup import RollupRow
+from addon.plan.schedule import InitialPlan
+
+SYNC_IDENTITY = "MAP sync"  # who our writes say modified the file
+
+
+@dataclass(frozen=True)
+class MapFiles:
+    sheet: str  # a path relative to the workspace, or a file id
+    doc: str
+
+
+@dataclass(frozen=True)
+class MapDraft:
+    info: MapInfo
+    plan: InitialPlan
+    render_doc: Callable[[str, str], str]  # (sheet link, sheet name) -> the doc's HTML
+    slug: str  # a file-name-safe name for the MAP
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    grids: dict[str, Grid]
+    version: str
+    modified_by: str
+    modified_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ComputedWrite:
+    rows: dict[str, dict[str, Cell]]  # row id -> computed column key -> value
+    ids: Sequence[IdAssignment] = ()  # rows of the read grid that get a new id
+    summary: Sequence[tuple[str, Cell]] = ()
+    today: date | None = None
+    kept: dict[str, str] = field(default_factory=dict)
+
+
+class Workspace(Protocol):
+    def create_map(self, draft: MapDraft) -> MapFiles: ...
+
+    def version(self, sheet: str) -> str | None:
+        """The sheet's current version, cheaply; None when the file is gone."""
+
+    def read(self, sheet: str) -> Snapshot: ...
+
+    def write_computed(self, sheet: str, expected_version: str, write: ComputedWrite) -> str:
+        """Write computed cells only; raise VersionConflict if the file changed since read."""
+
+    def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str: ...
+
+    def link(self, ref: str) -> str: ...

@@ -1,0 +1,137 @@
+"""The local workspace: MAP workbooks as .xlsx and docs as HTML in a folder.
+
+Layout under the root:
+    maps/<slug>/<slug>.xlsx      the buyer-facing workbook
+    maps/<slug>/<slug>.html      the MAP doc
+    rollup.xlsx                  the managers' roll-up
+A file's version is the SHA-256 of its bytes: a save by anyone changes it, and our own
+write's version is what the registry stores, so our write never looks like a buyer edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
+from addon.plan.rollup import RollupRow
+from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, MapDraft, MapFiles, Snapshot
+from addon.workspace.xlsx import apply_computed, build_rollup, build_workbook, grid_of
+
+ROLLUP_NAME = "rollup.xlsx"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class LocalWorkspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, ref: str) -> Path:
+        return self.root / ref
+
+    def link(self, ref: str) -> str:
+        return self.path(ref).resolve().as_uri()
+
+    # --- create -----------------------------------------------------------------------
+
+    def create_map(self, draft: MapDraft) -> MapFiles:
+        folder = self.root / "maps" / draft.slug
+        folder.mkdir(parents=True, exist_ok=False)
+        sheet_ref = f"maps/{draft.slug}/{draft.slug}.xlsx"
+        doc_ref = f"maps/{draft.slug}/{draft.slug}.html"
+        wb = build_workbook(draft)
+        wb.properties.lastModifiedBy = SYNC_IDENTITY
+        wb.properties.modified = datetime.combine(draft.info.created_on, time(9))
+        self._save_atomic(wb, self.path(sheet_ref))
+        html = draft.render_doc(self.path(sheet_ref).name, self.path(sheet_ref).name)
+        self.path(doc_ref).write_text(html, encoding="utf-8")
+        return MapFiles(sheet_ref, doc_ref)
+
+    # --- read -------------------------------------------------------------------------
+
+    def version(self, sheet: str) -> str | None:
+        try:
+            return _digest(self.path(sheet).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def lock_holder(self, sheet: str) -> str | None:
+        """Who has the file open, from the lock file LibreOffice or Excel leaves beside it."""
+        path = self.path(sheet)
+        for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
+            if lock.exists():
+                try:
+                    text = lock.read_bytes().decode("utf-8", "replace")
+                except OSError:
+                    text = ""
+                who = text.split(",")[0].strip(" \x00") or "someone"
+                return f"{who} (lock file {lock.name})"
+        return None
+
+    def read(self, sheet: str) -> Snapshot:
+        path = self.path(sheet)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise MapMissing(sheet, "the workbook is gone (deleted or moved); restore it "
+                             "or archive this MAP") from None
+        try:  # parse the very bytes we hashed
+            wb = load_workbook(io.BytesIO(data), data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            raise MapCorrupt(sheet, f"not a workbook that can be opened ({type(exc).__name__}); "
+                             "restore the last good copy") from None
+        grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
+        props = wb.properties
+        return Snapshot(grids, _digest(data), props.lastModifiedBy or props.creator or "",
+                        props.modified)
+
+    # --- write ------------------------------------------------------------------------
+
+    def write_computed(self, sheet: str, expected_version: str, write: ComputedWrite) -> str:
+        path = self.path(sheet)
+        holder = self.lock_holder(sheet)
+        if holder:
+            raise MapLocked(sheet, f"open in a spreadsheet program by {holder}; computed "
+                            "columns are written at the next sync after it is closed")
+        data = path.read_bytes()
+        if _digest(data) != expected_version:
+            raise VersionConflict(sheet, "changed since it was read")
+        wb = load_workbook(io.BytesIO(data))
+        apply_computed(wb, write)
+        wb.properties.lastModifiedBy = SYNC_IDENTITY
+        if write.today:
+            wb.properties.modified = datetime.combine(write.today, time(6))
+        return self._save_atomic(wb, path, expected_version)
+
+    def _save_atomic(self, wb: object, path: Path, expected: str | None = None) -> str:
+        fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".xlsx", dir=path.parent)
+        os.close(fd)
+        try:
+            wb.save(tmp)  # type: ignore[attr-defined]
+            if expected is not None and self.version(str(path.relative_to(self.root))
+                                                     ) != expected:
+                raise VersionConflict(str(path), "changed while the sync was writing")
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the file is meant to be shared
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return _digest(path.read_bytes())
+
+    def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
+        wb = build_rollup(rows, today)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._save_atomic(wb, self.root / ROLLUP_NAME)
+        return ROLLUP_NAME

@@ -1,0 +1,389 @@
+"""The MAP workbook as an .xlsx file (openpyxl): built from the schema, patched in place.
+
+Computed columns are protected the way Google's warning-only protection works: a grey
+fill, a header comment, and a validation rule that warns ("computed by the sync") but lets
+the buyer through. Excel sheet protection is not used because it blocks sorting and
+inserting rows on a sheet with locked cells, which buyers need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from addon.plan.dates import fmt
+from addon.plan.grid import find_header
+from addon.plan.models import Cell, Grid
+from addon.plan.rollup import RollupRow
+from addon.plan.schedule import InitialPlan
+from addon.workspace.base import ComputedWrite, MapDraft
+from sheets_schema.vocab import Health, MapHealth, ColumnType
+from sheets_schema.workbook import (
+    DECISION_CRITERIA,
+    PLAN,
+    RISKS,
+    STAKEHOLDERS,
+    SUMMARY,
+    Tab,
+)
+
+DATE_FORMAT = "d mmm yyyy"
+EDITABLE_ROWS = 400  # validation reaches this far below the header
+INK = "1F2937"
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+COMPUTED_HEADER_FILL = PatternFill("solid", fgColor="595959")
+COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
+THIN = Side(style="thin", color="BFBFBF")
+GRID_BORDER = Border(bottom=THIN)
+HEALTH_COLOURS: dict[str, str] = {
+    Health.OVERDUE.label: "F4B6B6",
+    Health.BLOCKED.label: "F4B6B6",
+    Health.AT_RISK.label: "FFE08A",
+    Health.DUE_SOON.label: "FFF2C2",
+    Health.ON_TRACK.label: "CDEBC5",
+    Health.DONE.label: "A9D8A0",
+    Health.SKIPPED.label: "D9D9D9",
+    Health.UNSCHEDULED.label: "E7E6F7",
+    MapHealth.OFF_TRACK.value: "F4B6B6",
+    MapHealth.AT_RISK.value: "FFE08A",
+    MapHealth.ON_TRACK.value: "CDEBC5",
+}
+
+
+def set_value(cell: Any, value: Cell) -> None:
+    """Write a value; text always stays text (a buyer's '=IMPORTXML(...)' never runs)."""
+    if isinstance(value, datetime):
+        value = value.date()
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    elif isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+
+
+def grid_of(ws: Worksheet) -> Grid:
+    """The sheet as the Sheets API would return it: ragged rows, [] for blank rows."""
+    grid: Grid = []
+    for row in ws.iter_rows(values_only=True):
+        values = list(row)
+        while values and (values[-1] is None or values[-1] == ""):
+            values.pop()
+        grid.append(values)
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
+
+
+def _title(ws: Worksheet, title: str, subtitle: str, width: int) -> None:
+    ws["A1"] = title
+    ws["A1"].font = Font(size=14, bold=True, color=INK)
+    set_value(ws["A2"], subtitle)
+    ws["A2"].font = Font(italic=True, color="595959")
+    ws.row_dimensions[1].height = 22
+    if width > 1:
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+        ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[2].height = 30
+
+
+def _header(ws: Worksheet, tab: Tab) -> None:
+    r = tab.header_row
+    for c, col in enumerate(tab.columns, start=1):
+        cell = ws.cell(row=r, column=c, value=col.header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = COMPUTED_HEADER_FILL if col.computed and tab is not SUMMARY else HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        if col.note:
+            cell.comment = Comment(col.note, "MAP")
+        ws.column_dimensions[get_column_letter(c)].width = col.width
+    ws.row_dimensions[r].height = 30
+    _print_setup(ws)
+    ws.freeze_panes = ws.cell(row=r + 1, column=4 if tab is PLAN else 2)
+    last = get_column_letter(len(tab.columns))
+    if tab is not SUMMARY:
+        ws.auto_filter.ref = f"A{r}:{last}{r + EDITABLE_ROWS}"
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """Landscape, all columns on one page width: a printed or PDF'd plan stays readable."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+
+
+def _validations(ws: Worksheet, tab: Tab) -> None:
+    first, last = tab.header_row + 1, tab.header_row + EDITABLE_ROWS
+    for c, col in enumerate(tab.columns, start=1):
+        letter = get_column_letter(c)
+        rng = f"{letter}{first}:{letter}{last}"
+        if col.validation:
+            dv = DataValidation(type="list", formula1='"' + ",".join(col.validation) + '"',
+                                allow_blank=True, showErrorMessage=False, showDropDown=False)
+            dv.add(rng)
+            ws.add_data_validation(dv)
+        elif col.computed or col.type is ColumnType.ID:
+            dv = DataValidation(type="custom", formula1="FALSE()", allow_blank=True,
+                                errorStyle="warning", showErrorMessage=True,
+                                errorTitle="Filled in by the sync",
+                                error=(f"{col.header} is filled in by the sync and will be "
+                                       "rewritten. Your text will be kept in the sync note; "
+                                       "Notes is the place for it."))
+            dv.add(rng)
+            ws.add_data_validation(dv)
+        if col.computed:
+            for r in range(first, max(ws.max_row, first + 5) + 1):
+                ws.cell(row=r, column=c).fill = COMPUTED_FILL
+                ws.cell(row=r, column=c).font = Font(italic=True, color="404040")
+
+
+def _health_colours(ws: Worksheet, rng: str) -> None:
+    for text, colour in HEALTH_COLOURS.items():
+        ws.conditional_formatting.add(
+            rng, CellIsRule(operator="equal", formula=[f'"{text}"'],
+                            fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+
+
+WRAP = frozenset({"step", "notes", "if_it_slips", "sync_note", "waiting_on", "risk",
+                  "mitigation", "criterion", "how_shown", "value"})
+
+
+def fit_height(ws: Worksheet, row: int, widths: dict[int, int]) -> None:
+    """Spreadsheet programs do not grow a row for wrapped text written by a library."""
+    lines = 1
+    for col, width in widths.items():
+        value = ws.cell(row=row, column=col).value
+        if isinstance(value, str) and value:
+            per_line = max(1, int(width * 1.15))
+            lines = max(lines, sum(-(-max(1, len(part)) // per_line)
+                                   for part in value.split("\n")))
+    ws.row_dimensions[row].height = min(409, 15 * lines + 2)
+
+
+def _rows(ws: Worksheet, tab: Tab, rows: Iterable[dict[str, Cell]]) -> None:
+    wrap = WRAP
+    widths = {c: col.width for c, col in enumerate(tab.columns, start=1) if col.key in wrap}
+    for i, values in enumerate(rows):
+        r = tab.header_row + 1 + i
+        for c, col in enumerate(tab.columns, start=1):
+            cell = ws.cell(row=r, column=c)
+            if col.key in values:
+                set_value(cell, values[col.key])
+            if col.type is ColumnType.DATE:
+                cell.number_format = DATE_FORMAT
+            cell.alignment = Alignment(wrap_text=col.key in wrap, vertical="top")
+            cell.border = GRID_BORDER
+        fit_height(ws, r, widths)
+
+
+def build_workbook(draft: MapDraft) -> Workbook:
+    info, plan = draft.info, draft.plan
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = PLAN.name
+    _title(ws, f"Mutual Action Plan: {info.buyer_company} · {info.deal}",
+           f"Target close {fmt(info.target_close)}"
+           + (f" — {info.close_reason}" if info.close_reason else "")
+           + (f". Goal: {info.desired_outcome}" if info.desired_outcome else ""),
+           len(PLAN.columns))
+    _header(ws, PLAN)
+    _rows(ws, PLAN, _plan_rows(plan))
+    _validations(ws, PLAN)
+    health = get_column_letter(PLAN.keys.index("health") + 1)
+    _health_colours(ws, f"{health}{PLAN.header_row + 1}:{health}{PLAN.header_row + EDITABLE_ROWS}")
+
+    for tab, rows, subtitle in (
+        (STAKEHOLDERS, [{"name": p.name, "email": p.email, "side": p.side, "role": p.role}
+                        for p in plan.stakeholders],
+         "Everyone involved on both sides, their role in the decision and their authority."),
+        (RISKS, [], "Known risks to the timeline and what both sides will do about them."),
+        (DECISION_CRITERIA, [], "What the buying committee needs to see to say yes."),
+    ):
+        sheet = wb.create_sheet(tab.name)
+        _title(sheet, tab.name, subtitle, len(tab.columns))
+        _header(sheet, tab)
+        _rows(sheet, tab, rows)
+        _validations(sheet, tab)
+
+    summary = wb.create_sheet(SUMMARY.name)
+    _title(summary, "Summary", "Filled in by the sync: edit the Plan tab instead.", 2)
+    _header(summary, SUMMARY)
+    wb.properties.creator = "MAP"
+    wb.properties.title = f"MAP - {info.buyer_company} - {info.deal}"
+    return wb
+
+
+def _plan_rows(plan: InitialPlan) -> list[dict[str, Cell]]:
+    return [{"id": s.id, "phase": s.phase, "step": s.step, "buyer_owner": s.buyer_owner,
+             "seller_owner": s.seller_owner, "due": s.due,
+             "depends_on": ", ".join(s.depends_on), "status": s.status.label,
+             "if_it_slips": s.if_it_slips} for s in plan.steps]
+
+
+def find_sheet(wb: Workbook, tab: Tab) -> Worksheet | None:
+    from addon.plan.grid import find_tab
+
+    grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
+    found = find_tab(grids, tab)
+    return wb[found[0]] if found else None
+
+
+def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
+    """Write computed cells by row id; returns notes (e.g. a computed column put back)."""
+    notes: list[str] = []
+    ws = find_sheet(wb, PLAN)
+    if ws is None:
+        return [f"no {PLAN.name} tab: nothing written"]
+    grid = grid_of(ws)
+    header = find_header(grid, PLAN)
+    if header is None:
+        return [f"no header row on {ws.title}: nothing written"]
+    cols = dict(header.columns)
+    width = max(len(grid[header.row]), 1)
+    for col in PLAN.columns:
+        if col.computed and col.key not in cols:
+            cols[col.key] = width
+            cell = ws.cell(row=header.row + 1, column=width + 1, value=col.header)
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = COMPUTED_HEADER_FILL
+            notes.append(f"the {col.header} column was missing; it is back at the right end")
+            width += 1
+    id_col = cols.get("id")
+    if id_col is None:
+        id_col = cols["id"] = width
+        ws.cell(row=header.row + 1, column=width + 1, value="ID").font = Font(bold=True)
+        notes.append("the ID column was missing; it is back at the right end")
+    for assignment in write.ids:
+        set_value(ws.cell(row=assignment.row + 1, column=id_col + 1), assignment.new)
+    row_of: dict[str, int] = {}
+    for r in range(header.row + 1, ws.max_row):
+        value = ws.cell(row=r + 1, column=id_col + 1).value
+        if isinstance(value, str) and value.strip():
+            row_of.setdefault(value.strip().upper(), r)
+    widths = {cols[c.key] + 1: c.width for c in PLAN.columns if c.key in WRAP and c.key in cols}
+    for sid, values in write.rows.items():
+        r = row_of.get(sid)
+        if r is None:
+            continue
+        for key, value in values.items():
+            cell = ws.cell(row=r + 1, column=cols[key] + 1)
+            set_value(cell, value)
+            cell.fill = COMPUTED_FILL
+            cell.font = Font(italic=True, color="404040")
+            cell.alignment = Alignment(wrap_text=key in WRAP, vertical="top")
+        fit_height(ws, r + 1, widths)
+    if write.summary:
+        _write_summary(wb, write.summary)
+    return notes
+
+
+def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
+    ws = find_sheet(wb, SUMMARY)
+    if ws is None:
+        ws = wb.create_sheet(SUMMARY.name)
+        _header(ws, SUMMARY)
+    first = SUMMARY.header_row + 1
+    for r in range(first, max(ws.max_row, first + len(summary)) + 1):
+        for c in (1, 2):
+            ws.cell(row=r, column=c).value = None
+    for i, (label, value) in enumerate(summary):
+        set_value(ws.cell(row=first + i, column=1), label)
+        ws.cell(row=first + i, column=1).font = Font(bold=True)
+        cell = ws.cell(row=first + i, column=2)
+        set_value(cell, value)
+        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+    _health_colours(ws, f"B{first}:B{first + len(summary)}")
+
+
+ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("rank", "Rank", 6), ("deal", "Deal", 24), ("buyer_company", "Buyer", 20),
+    ("rep", "Rep", 16), ("team", "Team", 12), ("lifecycle", "State", 9),
+    ("deal_value", "Deal value", 12), ("health", "Health", 11), ("score", "Score", 7),
+    ("stale", "Stale", 7), ("target_close", "Target close", 13),
+    ("projected_close", "Projected close", 14), ("close_slip_days", "Close slip (days)", 10),
+    ("target_close_moves", "Close date moves", 9), ("slipped_days", "Step slip (days)", 10),
+    ("date_pushes", "Date pushes", 9), ("buyer_steps", "Buyer steps done", 11),
+    ("current_blocker", "Current blocker", 34), ("blocker_owner", "Blocker owner", 16),
+    ("ball_in_court", "Ball in court", 10),
+    ("days_since_last_completion", "Days since a step was done", 12),
+    ("last_buyer_update", "Last buyer update", 14), ("consequences_fired", "Consequences", 12),
+    ("problems", "Sheet problems", 9), ("sync_state", "Sync", 24), ("link", "Link", 40),
+)
+
+
+def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Roll-up"
+    ws["A1"] = "MAP roll-up: every plan, riskiest first"
+    ws["A1"].font = Font(size=14, bold=True, color=INK)
+    set_value(ws["A2"], f"As of {fmt(today)} · {len(rows)} MAPs · seller-only: do not share")
+    ws["A2"].font = Font(italic=True, color="595959")
+    header_row = 3
+    for c, (_, label, width) in enumerate(ROLLUP_COLUMNS, start=1):
+        cell = ws.cell(row=header_row, column=c, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[header_row].height = 44
+    for i, row in enumerate(rows):
+        r = header_row + 1 + i
+        values = dict(row.__dict__)
+        values["buyer_steps"] = f"{row.buyer_steps_done}/{row.buyer_steps_total}"
+        values["stale"] = "STALE" if row.stale else ""
+        values["health"] = row.health.replace("_", " ") if row.health else ""
+        for c, (key, _, _) in enumerate(ROLLUP_COLUMNS, start=1):
+            cell = ws.cell(row=r, column=c)
+            set_value(cell, values.get(key))
+            if key == "deal_value":
+                cell.number_format = '#,##0'
+            if key == "link" and row.link:
+                cell.hyperlink = row.link
+                cell.font = Font(color="1F4E79", underline="single")
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
+    _print_setup(ws)
+    last = get_column_letter(len(ROLLUP_COLUMNS))
+    ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, len(rows))}"
+    health = get_column_letter([k for k, _, _ in ROLLUP_COLUMNS].index("health") + 1)
+    for text, colour in (("off track", "F4B6B6"), ("at risk", "FFE08A"),
+                         ("on track", "CDEBC5")):
+        ws.conditional_formatting.add(
+            f"{health}{header_row + 1}:{health}{header_row + max(1, len(rows))}",
+            CellIsRule(operator="equal", formula=[f'"{text}"'],
+                       fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+    if rows:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Health score by MAP (lower is riskier)"
+        chart.y_axis.title = "Score (0-100)"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 100
+        score_col = [k for k, _, _ in ROLLUP_COLUMNS].index("score") + 1
+        deal_col = [k for k, _, _ in ROLLUP_COLUMNS].index("deal") + 1
+        data = Reference(ws, min_col=score_col, min_row=header_row,
+                         max_row=header_row + len(rows))
+        cats = Reference(ws, min_col=deal_col, min_row=header_row + 1,
+                         max_row=header_row + len(rows))
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(cats)
+        chart.legend = None
+        chart.height = max(7.5, 0.6 * len(rows) + 3)
+        chart.width = 18
+        ws.add_chart(chart, f"B{header_row + len(rows) + 3}")
+    wb.properties.creator = "MAP"
+    return wb
