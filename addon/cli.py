@@ -279,9 +279,15 @@ def templates(ctx: click.Context) -> None:
 @click.option("--days", default=21, show_default=True, help="Simulated days of buyer edits.")
 @click.pass_context
 def demo(ctx: click.Context, today: str | None, days: int) -> None:
-    """Create a MAP per template, simulate buyer edits over several days, sync, summarise."""
-    from addon.demo import run_demo
+    """Create a MAP per template, simulate buyer edits over days, sync, summarise.
 
+    Uses ./map-demo unless --workspace is given (a folder that is empty or an earlier demo).
+    """
+    from addon.demo import check_folder, run_demo
+
+    if ctx.obj.get("workspace") is None:
+        ctx.obj["workspace"] = Path("map-demo")
+    check_folder(ctx.obj["workspace"])
     app = _app(ctx, today)
     run_demo(app, days=days, echo=click.echo)
 

@@ -203,6 +203,28 @@ TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA, SUMMARY)
 EDITABLE_TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA)
 
 
+_BUYER_WORDS = frozenset({"buyer", "customer", "client", "prospect", "them", "their", "account"})
+_SELLER_WORDS = frozenset({"seller", "vendor", "supplier", "us", "our", "we", "your", "company",
+                           "internal", "sales", "rep"})
+_OWNER_WORDS = frozenset({"owner", "owners", "responsible", "lead", "assignee", "who", "dri"})
+
+
+def match_header(tab: Tab, text: str) -> str | None:
+    """The column key a header names: exact names and aliases first, then, on the Plan tab,
+    'Owner (Customer)' / 'Owner (Your Company)' style headers by their words."""
+    name = normalise_header(text)
+    key = header_index(tab).get(name)
+    if key is not None or tab.name != "Plan":
+        return key
+    words = set(name.split())
+    if words & _OWNER_WORDS:
+        if words & _BUYER_WORDS:
+            return "buyer_owner"
+        if words & _SELLER_WORDS:
+            return "seller_owner"
+    return None
+
+
 def header_index(tab: Tab) -> dict[str, str]:
     index: dict[str, str] = {}
     for col in tab.columns:

@@ -249,7 +249,7 @@ def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
     for part in parts:
         if part.lower() in NO_DEPENDENCY:
             continue
-        found = _find_step(part, known_ids)
+        found = find_step(part, known_ids)
         if found is None:
             bad.append(part)
             continue
@@ -261,7 +261,7 @@ def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
     return DependsReading(tuple(ids), tuple(bad), tuple(notes))
 
 
-def _find_step(part: str, known_ids: Mapping[str, str]) -> tuple[str, bool] | None:
+def find_step(part: str, known_ids: Mapping[str, str]) -> tuple[str, bool] | None:
     if (sid := normalise_id(part)) and sid in known_ids:
         return sid, False
     # S3-S5 style ranges are rare; names are common.

@@ -247,10 +247,10 @@ def _relative(raw: str, text: str, anchor: date, plan_start: date | None) -> Dat
         last = int(m[2] or m[1])
         if last < 1:
             return _bad(raw)
-        d = start + timedelta(days=7 * last - 1)
+        d = start + timedelta(days=7 * (last - 1))
         return DateReading(DateKind.RELATIVE, d,
-                           f"read as {fmt(d)}, the last day of week {last} from the plan start "
-                           f"{fmt(start)}")
+                           f"read as {fmt(d)}, the start of week {last} (week 1 starts with the "
+                           f"plan, {fmt(start)})")
     if m := _OFFSET.match(text):
         n = int(m[1]) * (7 if (m[2] or "d").startswith("w") else 1)
         d = start + timedelta(days=n)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from addon.plan.models import Cell, Grid
-from sheets_schema.workbook import Tab, header_index, normalise_header
+from sheets_schema.workbook import Tab, match_header, normalise_header
 
 HEADER_SCAN_ROWS = 40
 
@@ -45,12 +45,11 @@ class Header:
 
 def find_header(grid: Grid, tab: Tab) -> Header | None:
     """The row that names the most of the tab's columns, found by content, not position."""
-    index = header_index(tab)
     best: Header | None = None
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         columns: dict[str, int] = {}
         for c, value in enumerate(row):
-            if isinstance(value, str) and (key := index.get(normalise_header(value))):
+            if isinstance(value, str) and (key := match_header(tab, value)):
                 columns.setdefault(key, c)
         if not all(k in columns for k in tab.required):
             continue

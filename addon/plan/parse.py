@@ -8,8 +8,9 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from addon.plan import cells as read
 from addon.plan.dates import DateKind, fmt, read_date
@@ -150,6 +151,7 @@ def _parse_plan(
 
     steps: list[Step] = []
     kept: list[KeptText] = []
+    pending: list[tuple[int, int, re.Match[str]]] = []
     for raw in raw_rows:
         assert raw.id is not None
         row = grid[raw.row]
@@ -162,6 +164,10 @@ def _parse_plan(
         status = status_reading.status
         done_on, done_ok = ctx.date(tab, raw.row, cols.get("done_on"), get("done_on"), sid,
                                     "done_on")
+        if done_on is not None and done_on > ctx.today:
+            ctx.report(tab, raw.row, cols["done_on"], get("done_on"),
+                       f"{fmt(done_on)} is in the future; type the day it was done (or clear "
+                       "it until then)", step_id=sid)
         if status_reading.status is None and not status_reading.empty:
             ctx.report(tab, raw.row, cols["status"], get("status"),
                        f"not a status this sheet understands; {read.STATUS_HINT}", step_id=sid)
@@ -178,7 +184,12 @@ def _parse_plan(
         if status_reading.empty:
             status = Status.DONE if done_on else Status.NOT_STARTED
 
-        due, due_ok = ctx.date(tab, raw.row, cols.get("due"), get("due"), sid, "due")
+        relative = _STEP_RELATIVE.match(read.cell_text(get("due")).lower())
+        if relative:
+            due, due_ok = None, True
+            pending.append((len(steps), raw.row, relative))
+        else:
+            due, due_ok = ctx.date(tab, raw.row, cols.get("due"), get("due"), sid, "due")
         if not due_ok and sid in memory and memory[sid].current_due:
             last = memory[sid].current_due
             assert last is not None
@@ -227,7 +238,36 @@ def _parse_plan(
                            f"{col.header} is filled in by the sync; your text is kept in "
                            "this row's sync note. Type notes in the Notes column",
                            ProblemKind.NOTICE, sid)
+    _resolve_step_relative(steps, pending, known, tab, cols.get("due", 0), grid, ctx)
     return tab, steps, kept, assigned
+
+
+_STEP_RELATIVE = re.compile(
+    r"^(\d{1,3})\s*(days?|d|weeks?|wks?|w)\s+(after|before|post|following|from)\s+(.+)$")
+
+
+def _resolve_step_relative(steps: list[Step], pending: list[tuple[int, int, re.Match[str]]],
+                           known: Mapping[str, str], tab: str, due_col: int, grid: Grid,
+                           ctx: _Context) -> None:
+    """'3 days after kickoff': the named step's due date plus the gap."""
+    by_id = {s.id: s for s in steps}
+    for index, row, m in pending:
+        step = steps[index]
+        value = grid[row][due_col] if due_col < len(grid[row]) else None
+        found = read.find_step(m[4], {k: v for k, v in known.items() if k != step.id})
+        ref = by_id.get(found[0]) if found else None
+        base = (ref.due or ref.done_on) if ref else None
+        if ref is None or base is None:
+            ctx.report(tab, row, due_col, value,
+                       "names no step with a date; type a date like 15 Mar 2026",
+                       step_id=step.id)
+            continue
+        days = int(m[1]) * (7 if m[2].startswith("w") else 1)
+        due = base + timedelta(days=-days if m[3] == "before" else days)
+        steps[index] = replace(step, due=due)
+        ctx.report(tab, row, due_col, value,
+                   f"read as {fmt(due)}, {days} days {'before' if m[3] == 'before' else 'after'}"
+                   f" {ref.id} ({fmt(base)})", ProblemKind.NOTICE, step.id)
 
 
 def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context) -> list[_RawRow]:

@@ -1,0 +1,78 @@
+"""Messy buyer edits written by someone who had not read the parser (see fixtures README).
+
+Each fixture names the published template it is modelled on. For every fixture:
+expected steps are found with the expected status, due and done dates and dependencies;
+every cell listed under `problems` is reported; no cell under `no_problem` is reported as
+unreadable; nothing raises.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from addon.plan.models import ProblemKind
+from addon.plan.parse import parse_map
+from addon.plan.status import compute
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "buyer_edits").glob("*.yaml"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _parse(data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return parse_map(data["tabs"], today=data["today"], locale=data.get("locale", "en_US"),
+                     plan_start=data.get("plan_start"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_fixture_names_its_source(path: Path) -> None:
+    assert _load(path)["source"].strip()
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_steps_read_as_a_person_would(path: Path) -> None:
+    data = _load(path)
+    parsed = _parse(data)
+    by_id = {s.id: s for s in parsed.steps}
+    by_text = {s.step: s for s in parsed.steps}
+    failures = []
+    for key, want in (data["expect"].get("steps") or {}).items():
+        step = by_text.get(key[4:]) if str(key).startswith("new:") else by_id.get(str(key))
+        if step is None:
+            failures.append(f"{key}: not found")
+            continue
+        for field, value in want.items():
+            got: Any = getattr(step, field)
+            if field == "status":
+                got = got.value if got is not None else None
+            if field == "depends_on":
+                got, value = list(got), list(value or [])
+            if isinstance(value, date) or field in ("due", "done_on"):
+                value = value if value is None or isinstance(value, date) else (
+                    date.fromisoformat(str(value)))
+            if got != value:
+                failures.append(f"{key}.{field}: got {got!r}, want {value!r}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_problem_cells_are_reported(path: Path) -> None:
+    data = _load(path)
+    parsed = _parse(data)
+    status = compute(parsed, {}, target_close=data["today"].replace(year=data["today"].year + 1),
+                     today=data["today"])
+    reported = {p.where for p in (*parsed.problems, *status.problems)}
+    unreadable = {p.where for p in (*parsed.problems, *status.problems)
+                  if p.kind is ProblemKind.UNREADABLE}
+    missing = [c for c in data["expect"].get("problems") or [] if c not in reported]
+    wrongly = [c for c in data["expect"].get("no_problem") or [] if c in unreadable]
+    assert not missing, f"not reported: {missing}"
+    assert not wrongly, f"reported as unreadable but readable: {wrongly}"
