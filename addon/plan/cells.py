@@ -97,6 +97,8 @@ def read_status(value: object) -> StatusReading:
             return StatusReading(Status.IN_PROGRESS if value else Status.NOT_STARTED)
         return StatusReading(None)
     text = str(value).strip()
+    if "?" in text:  # "Done?", "Fait ?": a question, not a status
+        return StatusReading(None)
     symbol = None
     for sym in sorted(_SYMBOLS, key=len, reverse=True):
         if text.startswith(sym):
@@ -235,8 +237,10 @@ class DependsReading:
 
 def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
     """'S03, S05', '3', step names, '—' or 'None'. `known_ids` maps id -> step text."""
-    if value is None or isinstance(value, bool):
+    if value is None:
         return DependsReading((), (), ())
+    if isinstance(value, bool):
+        return DependsReading((), (cell_text(value),), ())
     if isinstance(value, int | float):
         value = str(int(value)) if float(value).is_integer() else str(value)
     text = str(value).strip()

@@ -53,7 +53,8 @@ def find_header(grid: Grid, tab: Tab) -> Header | None:
                 columns.setdefault(key, c)
         if not all(k in columns for k in tab.required):
             continue
-        if len(columns) >= min(3, len(tab.columns)) and (
+        enough = 3 if tab.name == "Plan" else 2
+        if len(columns) >= min(enough, len(tab.columns)) and (
                 best is None or len(columns) > len(best.columns)):
             best = Header(r, columns)
     return best

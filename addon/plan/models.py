@@ -157,6 +157,7 @@ class ParsedMap:
     id_assignments: tuple[IdAssignment, ...] = ()
     new_anchors: dict[AnchorKey, date] = field(default_factory=dict)
     plan_tab: str = "Plan"
+    sections: tuple[tuple[int, str], ...] = ()  # (row, heading) of section rows
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

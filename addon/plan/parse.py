@@ -88,8 +88,9 @@ def parse_map(
     ctx = _Context(today, locale, plan_start, anchors)
     memory = memory or {}
     stakeholders = _parse_stakeholders(grids, ctx)
+    sections: list[tuple[int, str]] = []
     plan_tab, steps, kept, assigned = _parse_plan(grids, ctx, stakeholders, memory,
-                                                  last_written or {})
+                                                  last_written or {}, sections)
     return ParsedMap(
         steps=tuple(steps),
         stakeholders=tuple(stakeholders),
@@ -100,6 +101,7 @@ def parse_map(
         id_assignments=tuple(assigned),
         new_anchors=ctx.new_anchors,
         plan_tab=plan_tab,
+        sections=tuple(sections),
     )
 
 
@@ -137,13 +139,14 @@ class _RawRow:
 def _parse_plan(
     grids: Mapping[str, Grid], ctx: _Context, stakeholders: list[Stakeholder],
     memory: Mapping[str, StepMemory], last_written: Mapping[str, Mapping[str, str]],
+    sections: list[tuple[int, str]],
 ) -> tuple[str, list[Step], list[KeptText], list[IdAssignment]]:
     found = _rows(grids, PLAN, ctx, required=True)
     if found is None:
         return PLAN.name, [], [], []
     tab, grid, header = found
     cols = header.columns
-    raw_rows = _plan_rows(grid, header, tab, ctx)
+    raw_rows = _plan_rows(grid, header, tab, ctx, sections)
     assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
     known = {r.id: r.step for r in raw_rows if r.id}
     written_values = {key: {v.get(key, "") for v in last_written.values()}
@@ -270,7 +273,8 @@ def _resolve_step_relative(steps: list[Step], pending: list[tuple[int, int, re.M
                    f" {ref.id} ({fmt(base)})", ProblemKind.NOTICE, step.id)
 
 
-def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context) -> list[_RawRow]:
+def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context,
+               sections: list[tuple[int, str]]) -> list[_RawRow]:
     cols = header.columns
     editable = [cols[c.key] for c in PLAN.columns if c.editable and c.key in cols]
     rows: list[_RawRow] = []
@@ -283,10 +287,12 @@ def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context) -> list[_Raw
         id_text = read.cell_text(cell(row, cols.get("id")))
         step_text = read.cell_text(cell(row, cols.get("step")))
         phase_text = read.cell_text(cell(row, cols.get("phase")))
-        if len(filled) == 1 and not read.normalise_id(id_text):
+        if len(filled) == 1 and not read.normalise_id(id_text) and not (
+                filled[0] == cols.get("step")):  # a bare new step is a step, not a heading
             only = filled[0]
-            if only in (cols.get("phase"), cols.get("step"), cols.get("id")):
+            if only in (cols.get("phase"), cols.get("id")):
                 phase = read.cell_text(cell(row, only))  # a section row: a phase name alone
+                sections.append((r, phase))
                 continue
             ctx.report(tab, r, only, cell(row, only),
                        "a note on a row with no step; it is kept, but move it to the "
@@ -316,6 +322,10 @@ def _assign_ids(rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str,
     assigned: list[IdAssignment] = []
     for raw in rows:
         if raw.id and raw.row in keep:
+            if raw.id_text.strip() != raw.id:  # "7" or "s7": written back as S07
+                ctx.report(tab, raw.row, id_col, raw.id_text, f"row id written as {raw.id}",
+                           ProblemKind.NOTICE, raw.id)
+                assigned.append(IdAssignment(raw.row, raw.id_text, raw.id))
             continue
         counter += 1
         new = f"S{counter:02d}"

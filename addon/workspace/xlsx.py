@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -21,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from addon.plan.cells import normalise_id
 from addon.plan.dates import fmt
 from addon.plan.grid import find_header
 from addon.plan.models import Cell, Grid
@@ -64,6 +66,8 @@ def set_value(cell: Any, value: Cell) -> None:
     """Write a value; text always stays text (a buyer's '=IMPORTXML(...)' never runs)."""
     if isinstance(value, datetime):
         value = value.date()
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)  # control characters xlsx cannot hold
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -271,8 +275,9 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
     row_of: dict[str, int] = {}
     for r in range(header.row + 1, ws.max_row):
         value = ws.cell(row=r + 1, column=id_col + 1).value
-        if isinstance(value, str) and value.strip():
-            row_of.setdefault(value.strip().upper(), r)
+        sid = normalise_id(str(value)) if value is not None else None
+        if sid:
+            row_of.setdefault(sid, r)
     widths = {cols[c.key] + 1: c.width for c in PLAN.columns if c.key in WRAP and c.key in cols}
     for sid, values in write.rows.items():
         r = row_of.get(sid)
