@@ -50,8 +50,13 @@ class App:
 
 
 def today_option(func: F) -> F:
-    return click.option("--today", "today", default=None, metavar="YYYY-MM-DD",
-                        help="Pin today's date (also MAP_TODAY) so runs are reproducible.")(func)
+    return click.option(
+        "--today",
+        "today",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="Pin today's date (also MAP_TODAY) so runs are reproducible.",
+    )(func)
 
 
 def _app(ctx: click.Context, today: str | None) -> App:
@@ -60,7 +65,9 @@ def _app(ctx: click.Context, today: str | None) -> App:
         try:
             overrides["today"] = date.fromisoformat(today)
         except ValueError:
-            raise click.UsageError(f'--today "{today}" is not a date; write it as 2026-03-15')
+            raise click.UsageError(
+                f'--today "{today}" is not a date; write it as 2026-03-15'
+            ) from None
     try:
         return App(Settings(**overrides))
     except TemplateError as exc:
@@ -70,29 +77,47 @@ def _app(ctx: click.Context, today: str | None) -> App:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--workspace", type=click.Path(path_type=Path), default=None,
-              help="Folder of the local workspace (MAP_WORKSPACE; default ./map-workspace).")
-@click.option("--registry", "registry_url", default=None,
-              help="Registry URL (MAP_REGISTRY_URL; default SQLite in the workspace).")
-@click.option("--template-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder of team templates, NAME.yaml (MAP_TEMPLATE_DIR).")
+@click.option(
+    "--workspace",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of the local workspace (MAP_WORKSPACE; default ./map-workspace).",
+)
+@click.option(
+    "--registry",
+    "registry_url",
+    default=None,
+    help="Registry URL (MAP_REGISTRY_URL; default SQLite in the workspace).",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of team templates, NAME.yaml (MAP_TEMPLATE_DIR).",
+)
 @click.pass_context
-def main(ctx: click.Context, workspace: Path | None, registry_url: str | None,
-         template_dir: Path | None) -> None:
+def main(
+    ctx: click.Context, workspace: Path | None, registry_url: str | None, template_dir: Path | None
+) -> None:
     """Mutual Action Plans: create them, sync buyer edits, roll them up."""
-    ctx.obj = {"workspace": workspace, "registry_url": registry_url,
-               "template_dir": template_dir}
+    ctx.obj = {"workspace": workspace, "registry_url": registry_url, "template_dir": template_dir}
 
 
 @main.command()
 @click.option("--deal", required=True, help="Deal name, e.g. 'Analytics platform rollout'.")
 @click.option("--buyer-company", required=True)
-@click.option("--contact", "contacts", multiple=True, required=True,
-              help="Buyer contact, 'Name <email>' or email; repeat for each.")
+@click.option(
+    "--contact",
+    "contacts",
+    multiple=True,
+    required=True,
+    help="Buyer contact, 'Name <email>' or email; repeat for each.",
+)
 @click.option("--target-close", required=True, metavar="YYYY-MM-DD")
 @click.option("--close-reason", default="", help="The buyer's reason for that date.")
-@click.option("--outcome", "desired_outcome", default="",
-              help="The desired outcome, in the buyer's words.")
+@click.option(
+    "--outcome", "desired_outcome", default="", help="The desired outcome, in the buyer's words."
+)
 @click.option("--template", required=True, help="smb, mid_market, enterprise or a team's own.")
 @click.option("--deal-value", type=float, default=None)
 @click.option("--currency", default="USD")
@@ -102,44 +127,65 @@ def main(ctx: click.Context, workspace: Path | None, registry_url: str | None,
 @click.option("--stage", default="")
 @click.option("--locale", default="en_US", help="The sheet's locale, for reading dates.")
 @click.option("--time-zone", default="UTC")
-@click.option("--idempotency-key", default=None,
-              help="Retrying with the same key returns the same MAP.")
+@click.option(
+    "--idempotency-key", default=None, help="Retrying with the same key returns the same MAP."
+)
 @today_option
 @click.pass_context
-def create(ctx: click.Context, today: str | None, target_close: str, **fields: Any) -> None:
+def create(ctx: click.Context, /, today: str | None, target_close: str, **fields: Any) -> None:
     """Create a MAP: workbook and doc in the workspace, registered, first sync done."""
     app = _app(ctx, today)
     day = app.today_of()
     try:
         close: object = date.fromisoformat(target_close)
     except ValueError:
-        _fail(InputError("target_close", f'"{target_close}" is not a date; write it as '
-                         "2026-03-15"))
+        _fail(InputError("target_close", f'"{target_close}" is not a date; write it as 2026-03-15'))
     fields["buyer_contacts"] = list(fields.pop("contacts"))
     try:
         form = validate_create({**fields, "target_close": close}, app.templates, day)
-        created = create_map(form, templates=app.templates, workspace=app.workspace,
-                             registry=app.registry, today=day,
-                             seller_company=app.settings.seller_company,
-                             now=datetime.combine(day, datetime.now().time()))
+        created = create_map(
+            form,
+            templates=app.templates,
+            workspace=app.workspace,
+            registry=app.registry,
+            today=day,
+            seller_company=app.settings.seller_company,
+            now=datetime.combine(day, datetime.now().time()),
+        )
         if not created.existing:
-            sync_all(workspace=app.workspace, registry=app.registry,
-                     today_of=lambda _row: day, only=[created.map_id])
+            sync_all(
+                workspace=app.workspace,
+                registry=app.registry,
+                today_of=lambda _row: day,
+                only=[created.map_id],
+            )
     except MapError as exc:
         _fail(exc)
     root = app.settings.workspace
-    click.echo(("Already created (same idempotency key): " if created.existing else
-                "Created ") + created.map_id)
+    click.echo(
+        ("Already created (same idempotency key): " if created.existing else "Created ")
+        + created.map_id
+    )
     click.echo(f"  workbook: {root / created.files.sheet}")
     click.echo(f"  doc:      {root / created.files.doc}")
     if created.compressed_from_days:
-        click.echo(f"  note: the {form.template} template spans {created.compressed_from_days}"
-                   f" days and the target close is {(form.target_close - day).days} days away;"
-                   " the dates were compressed to fit: review them with the buyer.")
+        click.echo(
+            f"  note: the {form.template} template spans {created.compressed_from_days}"
+            f" days and the target close is {(form.target_close - day).days} days away;"
+            " the dates were compressed to fit: review them with the buyer."
+        )
     click.echo("  next: review it with your champion, then share it with the buyer.")
 
 
+FLAGS = {"buyer_contacts": "--contact", "desired_outcome": "--outcome"}
+
+
 def _fail(exc: MapError) -> Any:
+    if isinstance(exc, InputError):  # name the flag the person typed, not the model's field
+        field = exc.field.split(".")[0]
+        flag = FLAGS.get(field, "--" + field.replace("_", "-"))
+        click.echo(f"Error: {flag}: {exc.detail}", err=True)
+        sys.exit(2)
     click.echo(f"Error: {exc}", err=True)
     sys.exit(2 if isinstance(exc, InputError | NotFound) else 1)
 
@@ -149,8 +195,7 @@ def _print_result(result: MapResult) -> None:
     extra = f" — {result.message}" if result.message else ""
     health = f" [{result.health.replace('_', ' ')}]" if result.health else ""
     problems = f", {result.problems} cell(s) to fix" if result.problems else ""
-    click.echo(f"  {mark} {result.map_id} {result.deal}{health}: {result.outcome}"
-               f"{problems}{extra}")
+    click.echo(f"  {mark} {result.map_id} {result.deal}{health}: {result.outcome}{problems}{extra}")
 
 
 @main.command()
@@ -161,11 +206,19 @@ def _print_result(result: MapResult) -> None:
 def sync(ctx: click.Context, today: str | None, only: tuple[str, ...], force: bool) -> None:
     """Read buyer edits, write computed columns and the roll-up."""
     app = _app(ctx, today)
-    report = sync_all(workspace=app.workspace, registry=app.registry, today_of=app.today_of,
-                      only=only or None, force=force, progress=_print_result)
-    click.echo(f"{report.count('written')} written, {report.count('unchanged')} unchanged, "
-               f"{report.count('skipped')} skipped, {report.count('failed')} failed; "
-               f"roll-up: {app.settings.workspace / report.rollup_ref}")
+    report = sync_all(
+        workspace=app.workspace,
+        registry=app.registry,
+        today_of=app.today_of,
+        only=only or None,
+        force=force,
+        progress=_print_result,
+    )
+    click.echo(
+        f"{report.count('written')} written, {report.count('unchanged')} unchanged, "
+        f"{report.count('skipped')} skipped, {report.count('failed')} failed; "
+        f"roll-up: {app.settings.workspace / report.rollup_ref}"
+    )
     if report.count("failed"):
         sys.exit(1)
 
@@ -182,8 +235,10 @@ def _find(app: App, target: str) -> MapRow:
             ref = ""
         row = app.registry.by_sheet(ref) if ref else None
     if row is None:
-        raise NotFound(f"{target} is not a registered MAP; give its id (mapctl list) or the "
-                       "path of its workbook inside the workspace")
+        raise NotFound(
+            f"{target} is not a registered MAP; give its id (mapctl list) or the "
+            "path of its workbook inside the workspace"
+        )
     return row
 
 
@@ -193,8 +248,7 @@ def _find(app: App, target: str) -> MapRow:
 @click.option("--schema", is_flag=True, help="Print the JSON Schema of --json output.")
 @today_option
 @click.pass_context
-def status(ctx: click.Context, target: str, as_json: bool, schema: bool,
-           today: str | None) -> None:
+def status(ctx: click.Context, target: str, as_json: bool, schema: bool, today: str | None) -> None:
     """Show a MAP's computed plan (TARGET: a MAP id or its workbook path). Writes nothing."""
     if schema:
         click.echo(json.dumps(StatusReport.model_json_schema(), indent=2))
@@ -215,8 +269,9 @@ def status(ctx: click.Context, target: str, as_json: bool, schema: bool,
 def _print_status(report: StatusReport) -> None:
     m = report.map
     click.echo(f"{m.map_id}  {m.deal} — {m.buyer_company}")
-    click.echo(f"  health {m.health.label} (score {m.health_score})"
-               + ("  STALE" if m.stale else ""))
+    click.echo(
+        f"  health {m.health.label} (score {m.health_score})" + ("  STALE" if m.stale else "")
+    )
     projected = fmt(m.projected_close) if m.projected_close else "unknown"
     click.echo(f"  target close {fmt(m.target_close)}, projected {projected}")
     click.echo(f"  buyer steps done {m.buyer_steps_done}/{m.buyer_steps_total}")
@@ -243,8 +298,9 @@ def list_maps(ctx: click.Context) -> None:
     """List registered MAPs."""
     app = _app(ctx, None)
     for row in app.registry.maps():
-        click.echo(f"{row.id}  {row.lifecycle:<8} {row.buyer_company} — {row.deal}  "
-                   f"({row.sheet_ref})")
+        click.echo(
+            f"{row.id}  {row.lifecycle:<8} {row.buyer_company} — {row.deal}  ({row.sheet_ref})"
+        )
 
 
 @main.command()
@@ -258,8 +314,10 @@ def rollup(ctx: click.Context, today: str | None) -> None:
     rows = rollup_rows(app.registry.maps(ACTIVE), app.registry)
     ref = app.workspace.write_rollup(rows, app.today_of())
     for r in rows:
-        click.echo(f"  {r.rank:>3}. {r.deal} ({r.buyer_company}): {r.health.replace('_', ' ')}"
-                   f", score {r.score}" + (", STALE" if r.stale else ""))
+        click.echo(
+            f"  {r.rank:>3}. {r.deal} ({r.buyer_company}): {r.health.replace('_', ' ')}"
+            f", score {r.score}" + (", STALE" if r.stale else "")
+        )
     click.echo(f"roll-up: {app.settings.workspace / ref}")
 
 
@@ -270,8 +328,10 @@ def templates(ctx: click.Context) -> None:
     app = _app(ctx, None)
     for t in app.templates.values():
         signature = t.signature_step
-        click.echo(f"{t.name:<12} {t.label:<14} {len(t.steps):>2} steps, "
-                   f"{t.span_days} days to close; signature: {signature.key}. {t.description}")
+        click.echo(
+            f"{t.name:<12} {t.label:<14} {len(t.steps):>2} steps, "
+            f"{t.span_days} days to close; signature: {signature.key}. {t.description}"
+        )
 
 
 @main.command()

@@ -19,7 +19,7 @@ from addon.maps import create_map, validate_create
 from addon.plan.dates import fmt
 from addon.plan.grid import find_header
 from addon.sync import rollup_rows, sync_all
-from addon.workspace.xlsx import find_sheet, grid_of
+from addon.workspace.xlsx import find_sheet, grid_of, save
 from sheets_schema.workbook import PLAN
 
 if TYPE_CHECKING:
@@ -54,15 +54,23 @@ class BuyerEdit:
         cell.value = value
         return self
 
+    def set_text(self, step_id: str, key: str, text: str) -> BuyerEdit:
+        """Text kept as typed, as after a leading apostrophe: '=1+1' stays the string."""
+        cell = self.ws.cell(row=self._row(step_id), column=self.header.columns[key] + 1)
+        cell.value = text
+        cell.data_type = "s"
+        return self
+
     def get(self, step_id: str, key: str) -> Any:
-        return self.ws.cell(row=self._row(step_id),
-                            column=self.header.columns[key] + 1).value
+        return self.ws.cell(row=self._row(step_id), column=self.header.columns[key] + 1).value
 
     def add_row(self, values: dict[str, Any]) -> BuyerEdit:
         r = self.ws.max_row + 1
         for r_scan in range(self.header.row + 2, self.ws.max_row + 2):
-            if all(self.ws.cell(row=r_scan, column=c + 1).value in (None, "")
-                   for c in self.header.columns.values()):
+            if all(
+                self.ws.cell(row=r_scan, column=c + 1).value in (None, "")
+                for c in self.header.columns.values()
+            ):
                 r = r_scan
                 break
         for key, value in values.items():
@@ -72,7 +80,7 @@ class BuyerEdit:
     def save(self) -> None:
         self.wb.properties.lastModifiedBy = self.who
         self.wb.properties.modified = datetime.combine(self.when, time(15))
-        self.wb.save(self.path)
+        save(self.wb, self.path)
 
 
 @dataclass(frozen=True)
@@ -91,61 +99,134 @@ class DemoDeal:
 
 
 DEALS = (
-    DemoDeal("smb", "Team plan, 40 seats", "Bluebell Bakery Supply",
-             ("Priya Natarajan <priya@bluebell.example.com>",), "Priya Natarajan", 35,
-             "their busy season starts in April", "Stop losing wholesale orders in email",
-             18_000, ("Alex Moreno", "alex@seller.example.com"), "SMB"),
-    DemoDeal("mid_market", "Analytics rollout", "Northwind Traders",
-             ("Dana Whitfield <dana@northwind.example.com>",
-              "Lee Okafor <lee@northwind.example.com>"), "Dana Whitfield", 75,
-             "the new fiscal year budget is set on 1 June",
-             "Cut month-end reporting from 5 days to 1", 120_000,
-             ("Sam Rivera", "sam@seller.example.com"), "Mid-market"),
-    DemoDeal("enterprise", "Global platform agreement", "Contoso Manufacturing",
-             ("Marta Silva <marta@contoso.example.com>",
-              "Jonas Weber <jonas@contoso.example.com>",
-              "Aisha Khan <aisha@contoso.example.com>"), "Marta Silva", 160,
-             "the board approves the digital programme in September",
-             "One planning system for all 14 plants before the 2027 budget cycle", 640_000,
-             ("Sam Rivera", "sam@seller.example.com"), "Enterprise"),
+    DemoDeal(
+        "smb",
+        "Team plan, 40 seats",
+        "Bluebell Bakery Supply",
+        ("Priya Natarajan <priya@bluebell.example.com>",),
+        "Priya Natarajan",
+        35,
+        "their busy season starts in April",
+        "Stop losing wholesale orders in email",
+        18_000,
+        ("Alex Moreno", "alex@seller.example.com"),
+        "SMB",
+    ),
+    DemoDeal(
+        "mid_market",
+        "Analytics rollout",
+        "Northwind Traders",
+        ("Dana Whitfield <dana@northwind.example.com>", "Lee Okafor <lee@northwind.example.com>"),
+        "Dana Whitfield",
+        75,
+        "the new fiscal year budget is set on 1 June",
+        "Cut month-end reporting from 5 days to 1",
+        120_000,
+        ("Sam Rivera", "sam@seller.example.com"),
+        "Mid-market",
+    ),
+    DemoDeal(
+        "enterprise",
+        "Global platform agreement",
+        "Contoso Manufacturing",
+        (
+            "Marta Silva <marta@contoso.example.com>",
+            "Jonas Weber <jonas@contoso.example.com>",
+            "Aisha Khan <aisha@contoso.example.com>",
+        ),
+        "Marta Silva",
+        160,
+        "the board approves the digital programme in September",
+        "One planning system for all 14 plants before the 2027 budget cycle",
+        640_000,
+        ("Sam Rivera", "sam@seller.example.com"),
+        "Enterprise",
+    ),
 )
 
 
 def _script(start: date) -> dict[int, list[tuple[str, str, Callable[[BuyerEdit], None]]]]:
     """Day offset -> (template, what the buyer did, the edit)."""
     return {
-        2: [("smb", "marked S01 done with a ✅",
-             lambda e: e.set("S01", "status", "✅ Done")),
-            ("mid_market", "marked S01 done and S03 in progress",
-             lambda e: e.set("S01", "status", "Done").set("S03", "status", "In progress"))],
-        4: [("enterprise", 'marked S01 done on "3/4" (a messy date)',
-             lambda e: e.set("S01", "status", "Complete").set("S01", "done_on", "3/4")),
-            ("mid_market", "pushed the security review (S05) out by two weeks",
-             lambda e: e.set("S05", "due", (e.get("S05", "due") + timedelta(days=14))))],
-        6: [("mid_market", 'added a step with a TBD owner, due "next Fri", after S07',
-             lambda e: e.add_row({"phase": "Decide",
-                                  "step": "Finance confirms the budget code for the PO",
-                                  "buyer_owner": "TBD", "due": "next Fri",
-                                  "depends_on": "S07", "status": "Not started"})),
-            ("enterprise", "set S02 to 🔄 and pushed S03 by a week",
-             lambda e: e.set("S02", "status", "🔄").set(
-                 "S03", "due", e.get("S03", "due") + timedelta(days=7)))],
-        9: [("mid_market", 'typed "waiting on legal" into the Health column of S08',
-             lambda e: e.set("S08", "health", "waiting on legal")),
-            ("enterprise", "named Jonas as the security owner of S03",
-             lambda e: e.set("S03", "buyer_owner", "Jonas Weber"))],
-        13: [("enterprise", "pushed S03 again, by another week",
-              lambda e: e.set("S03", "due", e.get("S03", "due") + timedelta(days=7)))],
-        16: [("mid_market", "marked the security package (S02) done",
-              lambda e: e.set("S02", "status", "done"))],
+        2: [
+            ("smb", "marked S01 done with a ✅", lambda e: e.set("S01", "status", "✅ Done")),
+            (
+                "mid_market",
+                "marked S01 done and S03 in progress",
+                lambda e: e.set("S01", "status", "Done").set("S03", "status", "In progress"),
+            ),
+        ],
+        4: [
+            (
+                "enterprise",
+                'marked S01 done on "3/4" (a messy date)',
+                lambda e: e.set("S01", "status", "Complete").set("S01", "done_on", "3/4"),
+            ),
+            (
+                "mid_market",
+                "pushed the security review (S05) out by two weeks",
+                lambda e: e.set("S05", "due", (e.get("S05", "due") + timedelta(days=14))),
+            ),
+        ],
+        6: [
+            (
+                "mid_market",
+                'added a step with a TBD owner, due "next Fri", after S07',
+                lambda e: e.add_row(
+                    {
+                        "phase": "Decide",
+                        "step": "Finance confirms the budget code for the PO",
+                        "buyer_owner": "TBD",
+                        "due": "next Fri",
+                        "depends_on": "S07",
+                        "status": "Not started",
+                    }
+                ),
+            ),
+            (
+                "enterprise",
+                "set S02 to 🔄 and pushed S03 by a week",
+                lambda e: e.set("S02", "status", "🔄").set(
+                    "S03", "due", e.get("S03", "due") + timedelta(days=7)
+                ),
+            ),
+        ],
+        9: [
+            (
+                "mid_market",
+                'typed "waiting on legal" into the Health column of S08',
+                lambda e: e.set("S08", "health", "waiting on legal"),
+            ),
+            (
+                "enterprise",
+                "named Jonas as the security owner of S03",
+                lambda e: e.set("S03", "buyer_owner", "Jonas Weber"),
+            ),
+        ],
+        13: [
+            (
+                "enterprise",
+                "pushed S03 again, by another week",
+                lambda e: e.set("S03", "due", e.get("S03", "due") + timedelta(days=7)),
+            )
+        ],
+        16: [
+            (
+                "mid_market",
+                "marked the security package (S02) done",
+                lambda e: e.set("S02", "status", "done"),
+            )
+        ],
     }
 
 
 def check_folder(root: Path) -> None:
     """The demo wipes its folder: only an empty one or an earlier demo's."""
     if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
-        raise SystemExit(f"{root} already holds files that are not a demo; run the demo with "
-                         "--workspace pointing at an empty folder")
+        raise SystemExit(
+            f"{root} already holds files that are not a demo; run the demo with "
+            "--workspace pointing at an empty folder"
+        )
 
 
 def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
@@ -153,27 +234,43 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
     end = app.today_of()
     start = end - timedelta(days=days)
     _reset(app, root)
-    echo(f"MAP demo in {root.resolve()}: {len(DEALS)} deals, simulated {fmt(start)} to "
-         f"{fmt(end)}")
+    echo(f"MAP demo in {root.resolve()}: {len(DEALS)} deals, simulated {fmt(start)} to {fmt(end)}")
     ids: dict[str, str] = {}
     buyers: dict[str, str] = {}
     for deal in DEALS:
-        form = validate_create({
-            "deal": deal.deal, "buyer_company": deal.company,
-            "buyer_contacts": list(deal.contacts),
-            "target_close": start + timedelta(days=deal.close_in_days),
-            "close_reason": deal.reason, "desired_outcome": deal.outcome,
-            "template": deal.template, "deal_value": deal.value, "rep_name": deal.rep[0],
-            "rep_email": deal.rep[1], "team": deal.team, "idempotency_key": f"demo-{deal.template}",
-        }, app.templates, start)
-        created = create_map(form, templates=app.templates, workspace=app.workspace,
-                             registry=app.registry, today=start,
-                             seller_company=app.settings.seller_company,
-                             now=datetime.combine(start, time(9)))
+        form = validate_create(
+            {
+                "deal": deal.deal,
+                "buyer_company": deal.company,
+                "buyer_contacts": list(deal.contacts),
+                "target_close": start + timedelta(days=deal.close_in_days),
+                "close_reason": deal.reason,
+                "desired_outcome": deal.outcome,
+                "template": deal.template,
+                "deal_value": deal.value,
+                "rep_name": deal.rep[0],
+                "rep_email": deal.rep[1],
+                "team": deal.team,
+                "idempotency_key": f"demo-{deal.template}",
+            },
+            app.templates,
+            start,
+        )
+        created = create_map(
+            form,
+            templates=app.templates,
+            workspace=app.workspace,
+            registry=app.registry,
+            today=start,
+            seller_company=app.settings.seller_company,
+            now=datetime.combine(start, time(9)),
+        )
         ids[deal.template] = created.map_id
         buyers[deal.template] = deal.buyer
-        echo(f"  created {created.map_id} {deal.company} ({deal.template}, "
-             f"close {fmt(form.target_close)})")
+        echo(
+            f"  created {created.map_id} {deal.company} ({deal.template}, "
+            f"close {fmt(form.target_close)})"
+        )
     sync_all(workspace=app.workspace, registry=app.registry, today_of=lambda _r: start)
     script = _script(start)
     for offset in range(1, days + 1):
@@ -185,11 +282,18 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
             e.save()
             echo(f"  day {offset:>2} {fmt(day)}: {buyers[template]} {what}")
         if offset in script or offset % 7 == 0 or offset == days:
-            report = sync_all(workspace=app.workspace, registry=app.registry,
-                              today_of=lambda _r, d=day: d)
-            echo(f"  day {offset:>2} {fmt(day)}: sync — {report.count('written')} written, "
-                 f"{report.count('unchanged')} unchanged, {report.count('failed')} failed")
+            report = sync_all(
+                workspace=app.workspace, registry=app.registry, today_of=_constant(day)
+            )
+            echo(
+                f"  day {offset:>2} {fmt(day)}: sync — {report.count('written')} written, "
+                f"{report.count('unchanged')} unchanged, {report.count('failed')} failed"
+            )
     _summary(app, end, echo)
+
+
+def _constant(day: date) -> Callable[[object], date]:
+    return lambda _row: day
 
 
 def _reset(app: App, root: Path) -> None:
@@ -197,8 +301,7 @@ def _reset(app: App, root: Path) -> None:
         folder = app.workspace.path(row.sheet_ref).parent
         shutil.rmtree(folder, ignore_errors=True)
     app.registry.close()
-    for name in ("registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm",
-                 "rollup.xlsx"):
+    for name in ("registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm", "rollup.xlsx"):
         (root / name).unlink(missing_ok=True)
     shutil.rmtree(root / "maps", ignore_errors=True)
     (root / MARKER).write_text("created by mapctl demo\n")
@@ -213,11 +316,15 @@ def _summary(app: App, today: date, echo: Callable[[str], None]) -> None:
     echo(f"Roll-up as of {fmt(today)}, riskiest first:")
     for r in rows:
         projected = fmt(r.projected_close) if r.projected_close else "unknown"
-        echo(f"  {r.rank}. {r.buyer_company} — {r.deal}: {r.health.replace('_', ' ')}, "
-             f"score {r.score}{', STALE' if r.stale else ''}")
-        echo(f"     target {fmt(r.target_close)}, projected {projected}; buyer steps "
-             f"{r.buyer_steps_done}/{r.buyer_steps_total}; {r.slipped_days} slip days over "
-             f"{r.date_pushes} push(es)")
+        echo(
+            f"  {r.rank}. {r.buyer_company} — {r.deal}: {r.health.replace('_', ' ')}, "
+            f"score {r.score}{', STALE' if r.stale else ''}"
+        )
+        echo(
+            f"     target {fmt(r.target_close)}, projected {projected}; buyer steps "
+            f"{r.buyer_steps_done}/{r.buyer_steps_total}; {r.slipped_days} slip days over "
+            f"{r.date_pushes} push(es)"
+        )
         if r.current_blocker:
             echo(f"     blocker: {r.current_blocker} — {r.blocker_owner or 'no owner'}")
         if r.problems:
@@ -229,5 +336,7 @@ def _summary(app: App, today: date, echo: Callable[[str], None]) -> None:
         echo(f"  {root / row.sheet_ref}")
         echo(f"  {root / row.doc_ref}")
     echo(f"  {root / 'rollup.xlsx'}  (the managers' roll-up)")
-    echo("Open a workbook in LibreOffice or Excel, edit it as the buyer, then run "
-         f"`mapctl --workspace {root} sync`.")
+    echo(
+        "Open a workbook in LibreOffice or Excel, edit it as the buyer, then run "
+        f"`mapctl --workspace {root} sync`."
+    )

@@ -11,14 +11,28 @@ from addon.plan.models import MapInfo
 from addon.plan.schedule import InitialPlan
 from doc_templates import TEMPLATE_DIR
 
-_env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=select_autoescape(["j2"]),
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(["j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def render_map_doc(info: MapInfo, plan: InitialPlan, *, sheet_link: str, sheet_name: str,
-                   seller_company: str) -> str:
-    phases = [(phase, [s.step for s in steps])
-              for phase, steps in groupby(plan.steps, key=lambda s: s.phase)]
+def render_map_doc(
+    info: MapInfo, plan: InitialPlan, *, sheet_link: str, sheet_name: str, seller_company: str
+) -> str:
+    phases = [
+        (phase, [s.step for s in steps])
+        for phase, steps in groupby(plan.steps, key=lambda s: s.phase)
+    ]
     return _env.get_template("map_doc.html.j2").render(
-        info=info, stakeholders=plan.stakeholders, phases=phases, sheet_link=sheet_link,
-        sheet_name=sheet_name, seller_company=seller_company, fmt=fmt)
+        info=info,
+        stakeholders=plan.stakeholders,
+        phases=phases,
+        sheet_link=sheet_link,
+        sheet_name=sheet_name,
+        seller_company=seller_company,
+        fmt=fmt,
+    )

@@ -30,8 +30,10 @@ def parse_contact(text: str) -> Contact:
     m = _CONTACT.match(text)
     email = (m[2] or m[3]).strip() if m else ""
     if not m or not EMAIL.match(email):
-        raise ValueError(f'"{text}" is not an email address; write it as '
-                         '"Dana Whitfield <dana@example.com>" or "dana@example.com"')
+        raise ValueError(
+            f'"{text}" is not an email address; write it as '
+            '"Dana Whitfield <dana@example.com>" or "dana@example.com"'
+        )
     return Contact(email=email.lower(), name=(m[1] or "").strip())
 
 
@@ -78,13 +80,15 @@ class CreateMap(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'"{value}" is not a time zone; write one like Europe/Berlin or '
-                             "America/New_York") from None
+            raise ValueError(
+                f'"{value}" is not a time zone; write one like Europe/Berlin or America/New_York'
+            ) from None
         return value
 
 
-def validate_create(data: dict[str, object], templates: dict[str, Template], today: date
-                    ) -> CreateMap:
+def validate_create(
+    data: dict[str, object], templates: dict[str, Template], today: date
+) -> CreateMap:
     """Check everything a rep typed; the first error names the field and the fix."""
     try:
         form = CreateMap.model_validate(data)
@@ -96,11 +100,16 @@ def validate_create(data: dict[str, object], templates: dict[str, Template], tod
             message = "is required"
         raise InputError(field, message) from None
     if form.template not in templates:
-        raise InputError("template", f'no template "{form.template}"; choose one of: '
-                         + ", ".join(sorted(templates)))
+        raise InputError(
+            "template",
+            f'no template "{form.template}"; choose one of: ' + ", ".join(sorted(templates)),
+        )
     if form.target_close <= today:
-        raise InputError("target_close", f"{fmt(form.target_close)} is not in the future "
-                         f"(today is {fmt(today)}); give the date the buyer wants to decide by")
+        raise InputError(
+            "target_close",
+            f"{fmt(form.target_close)} is not in the future "
+            f"(today is {fmt(today)}); give the date the buyer wants to decide by",
+        )
     return form
 
 
@@ -116,44 +125,87 @@ class Created:
     compressed_from_days: int | None
 
 
-def create_map(form: CreateMap, *, templates: dict[str, Template], workspace: Workspace,
-               registry: Registry, today: date, seller_company: str, now: datetime,
-               workspace_kind: str = "local") -> Created:
+def create_map(
+    form: CreateMap,
+    *,
+    templates: dict[str, Template],
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    seller_company: str,
+    now: datetime,
+    workspace_kind: str = "local",
+) -> Created:
     if form.idempotency_key and (hit := registry.by_idempotency_key(form.idempotency_key)):
         return Created(hit.id, MapFiles(hit.sheet_ref, hit.doc_ref), True, None)
     template = templates[form.template]
     contacts = [parse_contact(c) for c in form.buyer_contacts]
     rep = Contact(form.rep_email, form.rep_name)
-    plan = build_plan(template, target_close=form.target_close, today=today,
-                      buyer_contacts=contacts, rep=rep)
+    plan = build_plan(
+        template, target_close=form.target_close, today=today, buyer_contacts=contacts, rep=rep
+    )
     map_id = "MAP-" + uuid.uuid4().hex[:10].upper()
     info = MapInfo(
-        map_id=map_id, deal=form.deal, buyer_company=form.buyer_company,
-        target_close=form.target_close, close_reason=form.close_reason,
-        desired_outcome=form.desired_outcome, template=form.template,
-        rep_name=form.rep_name, rep_email=form.rep_email, created_on=today,
-        deal_value=form.deal_value, currency=form.currency, team=form.team, stage=form.stage,
-        locale=form.locale, time_zone=form.time_zone, crm_link=form.crm_link)
+        map_id=map_id,
+        deal=form.deal,
+        buyer_company=form.buyer_company,
+        target_close=form.target_close,
+        close_reason=form.close_reason,
+        desired_outcome=form.desired_outcome,
+        template=form.template,
+        rep_name=form.rep_name,
+        rep_email=form.rep_email,
+        created_on=today,
+        deal_value=form.deal_value,
+        currency=form.currency,
+        team=form.team,
+        stage=form.stage,
+        locale=form.locale,
+        time_zone=form.time_zone,
+        crm_link=form.crm_link,
+    )
     base = f"{_slug(form.buyer_company)}-{_slug(form.deal)}"
     slug, n = base, 1
     while registry_has_slug(registry, slug):
         n += 1
         slug = f"{base}-{n}"
     draft = MapDraft(
-        info=info, plan=plan, slug=slug,
+        info=info,
+        plan=plan,
+        slug=slug,
         render_doc=lambda link, name: render_map_doc(
-            info, plan, sheet_link=link, sheet_name=name, seller_company=seller_company))
+            info, plan, sheet_link=link, sheet_name=name, seller_company=seller_company
+        ),
+    )
     files = workspace.create_map(draft)
     row = MapRow(
-        id=map_id, deal=form.deal, buyer_company=form.buyer_company,
+        id=map_id,
+        deal=form.deal,
+        buyer_company=form.buyer_company,
         buyer_contacts=[{"email": c.email, "name": c.display} for c in contacts],
-        target_close=form.target_close, close_reason=form.close_reason,
-        desired_outcome=form.desired_outcome, template=form.template,
-        deal_value=form.deal_value, currency=form.currency, rep_name=form.rep_name,
-        rep_email=form.rep_email, team=form.team, stage=form.stage, crm_link=form.crm_link,
-        time_zone=form.time_zone, locale=form.locale, lifecycle="draft",
-        workspace=workspace_kind, sheet_ref=files.sheet, doc_ref=files.doc, created_on=today,
-        created_at=now, last_written={}, rollup={}, seller_mirror={})
+        target_close=form.target_close,
+        close_reason=form.close_reason,
+        desired_outcome=form.desired_outcome,
+        template=form.template,
+        deal_value=form.deal_value,
+        currency=form.currency,
+        rep_name=form.rep_name,
+        rep_email=form.rep_email,
+        team=form.team,
+        stage=form.stage,
+        crm_link=form.crm_link,
+        time_zone=form.time_zone,
+        locale=form.locale,
+        lifecycle="draft",
+        workspace=workspace_kind,
+        sheet_ref=files.sheet,
+        doc_ref=files.doc,
+        created_on=today,
+        created_at=now,
+        last_written={},
+        rollup={},
+        seller_mirror={},
+    )
     try:
         registry.add_map(row, plan.memory, form.idempotency_key)
     except Exception:

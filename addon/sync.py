@@ -17,11 +17,21 @@ from addon.plan.cells import cell_text
 from addon.plan.dates import fmt
 from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.memory import advance
-from addon.plan.models import KeptText, MapInfo, ParsedMap, Problem
+from addon.plan.models import (
+    AnchorKey,
+    Cell,
+    DueChange,
+    Grid,
+    KeptText,
+    MapInfo,
+    ParsedMap,
+    Problem,
+    StepMemory,
+)
 from addon.plan.parse import parse_map
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
-from addon.plan.status import PlanStatus, compute
+from addon.plan.status import PlanStatus, Pointer, compute
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, Snapshot, Workspace
@@ -33,6 +43,18 @@ MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
+class Learned:
+    """What one read taught the registry."""
+
+    memory: dict[str, StepMemory]
+    changes: list[DueChange]
+    anchors: dict[AnchorKey, date]
+    kept: tuple[KeptText, ...]
+    last_buyer_update: date | None
+    last_buyer_editor: str
+
+
+@dataclass(frozen=True)
 class Computed:
     """Everything one read of a MAP yields."""
 
@@ -40,7 +62,7 @@ class Computed:
     parsed: ParsedMap
     status: PlanStatus
     write: ComputedWrite
-    memory_changes: tuple[object, ...] = ()
+    learned: Learned
 
 
 @dataclass
@@ -63,16 +85,17 @@ class SyncReport:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
-def _header_names(snapshot_grid: list[list[object]]) -> dict[str, str]:
-    header = find_header(snapshot_grid, PLAN)  # type: ignore[arg-type]
+def _header_names(snapshot_grid: Grid) -> dict[str, str]:
+    header = find_header(snapshot_grid, PLAN)
     if header is None:
         return {}
     row = snapshot_grid[header.row]
     return {col_letter(i): str(v).strip() for i, v in enumerate(row) if v is not None}
 
 
-def _note_lines(problems: Iterable[Problem], headers: Mapping[str, str],
-                kept: Iterable[tuple[KeptText, date]]) -> dict[str, list[str]]:
+def _note_lines(
+    problems: Iterable[Problem], headers: Mapping[str, str], kept: Iterable[tuple[KeptText, date]]
+) -> dict[str, list[str]]:
     lines: dict[str, list[str]] = {}
     for p in problems:
         if p.step_id is None or p.tab.strip().lower() != PLAN.name.lower():
@@ -82,54 +105,81 @@ def _note_lines(problems: Iterable[Problem], headers: Mapping[str, str],
         lines.setdefault(p.step_id, []).append(f"{column}{value}: {p.message}")
     for text, kept_on in kept:
         lines.setdefault(text.step_id, []).append(
-            f'Kept from {text.column} ({fmt(kept_on)}): "{text.text}"')
+            f'Kept from {text.column} ({fmt(kept_on)}): "{text.text}"'
+        )
     return lines
 
 
-def compute_map(row: MapRow, snapshot: Snapshot, registry: Registry, today: date,
-                sheet_link: str = "", doc_link: str = "") -> tuple[Computed, dict[str, object]]:
-    """Parse and compute one MAP from a snapshot; returns what to write and what to record."""
+def _waiting_text(parsed: ParsedMap, waiting: tuple[str, ...]) -> str | None:
+    parts = []
+    for step_id in waiting:
+        step = parsed.step(step_id)
+        if step is not None:
+            owner = f" ({step.owner_text})" if step.owner_text else ""
+            parts.append(f"{step_id} {step.step[:40]}{owner}")
+    return "; ".join(parts) or None
+
+
+def compute_map(
+    row: MapRow,
+    snapshot: Snapshot,
+    registry: Registry,
+    today: date,
+    sheet_link: str = "",
+    doc_link: str = "",
+) -> Computed:
+    """Parse and compute one MAP from a snapshot: what to write and what was learned."""
     info = info_of(row, sheet_link, doc_link)
     memory = registry.memory(row.id)
-    parsed = parse_map(snapshot.grids, today=today, locale=row.locale,
-                       plan_start=row.created_on, anchors=registry.anchors(row.id),
-                       memory=memory, last_written=row.last_written or {})
+    parsed = parse_map(
+        snapshot.grids,
+        today=today,
+        locale=row.locale,
+        plan_start=row.created_on,
+        anchors=registry.anchors(row.id),
+        memory=memory,
+        last_written=row.last_written or {},
+    )
     new_memory, changes = advance(memory, parsed, today)
     last_buyer_update, editor = _buyer_update(row, snapshot, today)
-    status = compute(parsed, new_memory, target_close=row.target_close, today=today,
-                     last_buyer_update=last_buyer_update, plan_start=row.created_on)
-    kept_before = registry.kept_text(row.id)
-    kept_all = [*kept_before, *((k, today) for k in parsed.kept_text)]
+    status = compute(
+        parsed,
+        new_memory,
+        target_close=row.target_close,
+        today=today,
+        last_buyer_update=last_buyer_update,
+        plan_start=row.created_on,
+    )
+    kept_all = [*registry.kept_text(row.id), *((k, today) for k in parsed.kept_text)]
     plan_grid = find_tab(snapshot.grids, PLAN)
-    headers = _header_names(plan_grid[1]) if plan_grid else {}  # type: ignore[arg-type]
+    headers = _header_names(plan_grid[1]) if plan_grid else {}
     notes = _note_lines((*parsed.problems, *status.problems), headers, kept_all)
-    rows: dict[str, dict[str, object]] = {}
+    rows: dict[str, dict[str, Cell]] = {}
     for step in parsed.steps:
         st = status.steps[step.id]
         note = list(notes.get(step.id, []))
         if st.consequence_fired:
-            note.insert(0, f"{st.days_late} days late: the agreed consequence applies. "
-                        f"{step.if_it_slips}")
+            note.insert(
+                0, f"{st.days_late} days late: the agreed consequence applies. {step.if_it_slips}"
+            )
         rows[step.id] = {
             "health": st.health.label,
             "days_late": st.days_late or None,
             "slipped": st.slipped_days or None,
-            "waiting_on": "; ".join(
-                f"{d} {parsed.step(d).step[:40]}" + (  # type: ignore[union-attr]
-                    f" ({parsed.step(d).owner_text})" if parsed.step(d).owner_text  # type: ignore[union-attr]
-                    else "") for d in st.waiting_on) or None,
-            "projected_finish": st.projected_finish if st.health is not Health.SKIPPED
-            else None,
+            "waiting_on": _waiting_text(parsed, st.waiting_on),
+            "projected_finish": st.projected_finish if st.health is not Health.SKIPPED else None,
             "sync_note": "\n".join(note) or None,
         }
-    summary = _summary(info, status, today, doc_link)
-    write = ComputedWrite(rows=rows, ids=parsed.id_assignments, summary=summary, today=today)  # type: ignore[arg-type]
-    record = {
-        "memory": new_memory, "changes": changes, "anchors": parsed.new_anchors,
-        "kept": parsed.kept_text, "last_buyer_update": last_buyer_update,
-        "last_buyer_editor": editor,
-    }
-    return Computed(info, parsed, status, write), record
+    write = ComputedWrite(
+        rows=rows,
+        ids=parsed.id_assignments,
+        summary=_summary(info, status, today, doc_link),
+        today=today,
+    )
+    learned = Learned(
+        new_memory, changes, parsed.new_anchors, parsed.kept_text, last_buyer_update, editor
+    )
+    return Computed(info, parsed, status, write, learned)
 
 
 def _buyer_update(row: MapRow, snapshot: Snapshot, today: date) -> tuple[date | None, str]:
@@ -143,16 +193,18 @@ def _buyer_update(row: MapRow, snapshot: Snapshot, today: date) -> tuple[date | 
     return row.last_buyer_update, row.last_buyer_editor
 
 
-def _summary(info: MapInfo, status: PlanStatus, today: date, doc_link: str
-             ) -> list[tuple[str, object]]:
-    def pointer(p: object) -> str:
-        if p is None:
-            return "none"
-        due = f", due {fmt(p.due)}" if p.due else ""  # type: ignore[attr-defined]
-        owner = f" — {p.owner}" if p.owner else ""  # type: ignore[attr-defined]
-        return f"{p.step_id} {p.step}{owner}{due}"  # type: ignore[attr-defined]
+def _pointer(p: Pointer | None) -> str:
+    if p is None:
+        return "none"
+    due = f", due {fmt(p.due)}" if p.due else ""
+    owner = f" — {p.owner}" if p.owner else ""
+    return f"{p.step_id} {p.step}{owner}{due}"
 
-    values: dict[str, object] = {
+
+def _summary(
+    info: MapInfo, status: PlanStatus, today: date, doc_link: str
+) -> list[tuple[str, Cell]]:
+    values: dict[str, Cell] = {
         "deal": f"{info.deal} ({info.buyer_company})",
         "desired_outcome": info.desired_outcome,
         "target_close": info.target_close,
@@ -160,8 +212,8 @@ def _summary(info: MapInfo, status: PlanStatus, today: date, doc_link: str
         "projected_close": status.projected_close,
         "health": status.health.label,
         "buyer_steps": f"{status.buyer_steps_done} of {status.buyer_steps_total}",
-        "next_step": pointer(status.next_step),
-        "current_blocker": pointer(status.current_blocker),
+        "next_step": _pointer(status.next_step),
+        "current_blocker": _pointer(status.current_blocker),
         "last_buyer_update": status.last_buyer_update or "no buyer edit yet",
         "stale": "Yes: no recent buyer progress" if status.stale else "No",
         "doc_link": doc_link,
@@ -171,21 +223,28 @@ def _summary(info: MapInfo, status: PlanStatus, today: date, doc_link: str
 
 
 def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
-    out = {sid: {k: cell_text(v) for k, v in values.items()} for sid, values in
-           write.rows.items()}
-    out["__summary__"] = {label: cell_text(v) for label, v in write.summary
-                          if label != "Last synced"}
+    out = {sid: {k: cell_text(v) for k, v in values.items()} for sid, values in write.rows.items()}
+    out["__summary__"] = {
+        label: cell_text(v) for label, v in write.summary if label != "Last synced"
+    }
     return out
 
 
-def sync_map(row: MapRow, *, workspace: Workspace, registry: Registry, today: date,
-             force: bool = False) -> MapResult:
+def sync_map(
+    row: MapRow, *, workspace: Workspace, registry: Registry, today: date, force: bool = False
+) -> MapResult:
     result = MapResult(row.id, row.deal, "unchanged")
     version = workspace.version(row.sheet_ref)
-    if (not force and version is not None and row.last_synced_on == today
-            and version in (row.last_written_version, row.last_read_version)):
-        result.message, result.health = "no change since the last sync", row.rollup.get(
-            "health", "")
+    if (
+        not force
+        and version is not None
+        and row.last_synced_on == today
+        and version in (row.last_written_version, row.last_read_version)
+    ):
+        result.message, result.health = (
+            "no change since the last sync",
+            row.rollup.get("health", ""),
+        )
         return result
     sheet_link, doc_link = workspace.link(row.sheet_ref), workspace.link(row.doc_ref)
     for _attempt in range(MAX_ATTEMPTS):
@@ -193,13 +252,15 @@ def sync_map(row: MapRow, *, workspace: Workspace, registry: Registry, today: da
             snapshot = workspace.read(row.sheet_ref)
         except WorkspaceError as exc:
             return _failed(row, registry, result, str(exc))
-        computed, record = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
+        computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
+        learned = computed.learned
         texts = _texts(computed.write)
         new_version = row.last_written_version
         if texts != (row.last_written or {}) or computed.write.ids or force:
             try:
-                new_version = workspace.write_computed(row.sheet_ref, snapshot.version,
-                                                       computed.write)
+                new_version = workspace.write_computed(
+                    row.sheet_ref, snapshot.version, computed.write
+                )
                 result.outcome = "written"
             except VersionConflict:
                 result.message = "the buyer saved while we synced; read again"
@@ -207,24 +268,46 @@ def sync_map(row: MapRow, *, workspace: Workspace, registry: Registry, today: da
             except MapLocked as exc:
                 result.outcome, result.message = "skipped", str(exc)
                 texts = row.last_written or {}
-        problems = [p for p in (*computed.parsed.problems, *computed.status.problems)
-                    if p.kind.value == "unreadable"]
-        rollup_row = build_row(RollupInput(
-            computed.info, computed.status, problems=len(problems),
-            sync_state="ok" if result.outcome != "skipped" else result.message,
-            target_close_moves=registry.target_close_moves(row.id)))
+        problems = [
+            p
+            for p in (*computed.parsed.problems, *computed.status.problems)
+            if p.kind.value == "unreadable"
+        ]
+        rollup_row = build_row(
+            RollupInput(
+                computed.info,
+                computed.status,
+                problems=len(problems),
+                sync_state="ok" if result.outcome != "skipped" else result.message,
+                target_close_moves=registry.target_close_moves(row.id),
+            )
+        )
         registry.record_sync(
-            row.id, memory=record["memory"], changes=record["changes"],  # type: ignore[arg-type]
-            anchors=record["anchors"], kept=record["kept"], today=today,  # type: ignore[arg-type]
-            last_written_version=new_version, last_read_version=snapshot.version,
-            last_synced_on=today, last_buyer_update=record["last_buyer_update"],
-            last_buyer_editor=record["last_buyer_editor"], last_written=texts,
-            sync_state=rollup_row.sync_state, problem_count=len(problems),
-            rollup=to_json(rollup_row))
+            row.id,
+            memory=learned.memory,
+            changes=learned.changes,
+            anchors=learned.anchors,
+            kept=learned.kept,
+            today=today,
+            last_written_version=new_version,
+            last_read_version=snapshot.version,
+            last_synced_on=today,
+            last_buyer_update=learned.last_buyer_update,
+            last_buyer_editor=learned.last_buyer_editor,
+            last_written=texts,
+            sync_state=rollup_row.sync_state,
+            problem_count=len(problems),
+            rollup=to_json(rollup_row),
+        )
         result.problems, result.health = len(problems), computed.status.health.value
         return result
-    return _failed(row, registry, result, f"{row.sheet_ref}: the file kept changing while we "
-                   f"synced ({MAX_ATTEMPTS} tries); it will be synced next time")
+    return _failed(
+        row,
+        registry,
+        result,
+        f"{row.sheet_ref}: the file kept changing while we "
+        f"synced ({MAX_ATTEMPTS} tries); it will be synced next time",
+    )
 
 
 def _failed(row: MapRow, registry: Registry, result: MapResult, message: str) -> MapResult:
@@ -237,16 +320,21 @@ def rollup_rows(maps: Iterable[MapRow], registry: Registry) -> list[RollupRow]:
     rows = []
     for row in maps:
         if row.rollup:
-            rows.append(from_json(row.rollup, sync_state=row.sync_state,
-                                  lifecycle=row.lifecycle))
+            rows.append(from_json(row.rollup, sync_state=row.sync_state, lifecycle=row.lifecycle))
         else:
             rows.append(build_row(RollupInput(info_of(row), None, sync_state=row.sync_state)))
     return rank(rows)
 
 
-def sync_all(*, workspace: Workspace, registry: Registry, today_of: Callable[[MapRow], date],
-             only: Iterable[str] | None = None, force: bool = False,
-             progress: Callable[[MapResult], None] | None = None) -> SyncReport:
+def sync_all(
+    *,
+    workspace: Workspace,
+    registry: Registry,
+    today_of: Callable[[MapRow], date],
+    only: Iterable[str] | None = None,
+    force: bool = False,
+    progress: Callable[[MapResult], None] | None = None,
+) -> SyncReport:
     maps = registry.maps(ACTIVE)
     wanted = set(only) if only else None
     report = SyncReport(today=max((today_of(m) for m in maps), default=date.min))
@@ -254,11 +342,16 @@ def sync_all(*, workspace: Workspace, registry: Registry, today_of: Callable[[Ma
         if wanted is not None and row.id not in wanted:
             continue
         try:
-            result = sync_map(row, workspace=workspace, registry=registry,
-                              today=today_of(row), force=force)
+            result = sync_map(
+                row, workspace=workspace, registry=registry, today=today_of(row), force=force
+            )
         except Exception as exc:  # one broken MAP never stops the others
-            result = _failed(row, registry, MapResult(row.id, row.deal, "failed"),
-                             f"{row.sheet_ref}: unexpected error {type(exc).__name__}: {exc}")
+            result = _failed(
+                row,
+                registry,
+                MapResult(row.id, row.deal, "failed"),
+                f"{row.sheet_ref}: unexpected error {type(exc).__name__}: {exc}",
+            )
         report.results.append(result)
         if progress:
             progress(result)
@@ -267,9 +360,11 @@ def sync_all(*, workspace: Workspace, registry: Registry, today_of: Callable[[Ma
     return report
 
 
-def status_report(row: MapRow, snapshot: Snapshot, registry: Registry, today: date,
-                  workspace: Workspace) -> StatusReport:
+def status_report(
+    row: MapRow, snapshot: Snapshot, registry: Registry, today: date, workspace: Workspace
+) -> StatusReport:
     """The computed plan without writing anything (the registry is not changed either)."""
-    computed, _ = compute_map(row, snapshot, registry, today,
-                              workspace.link(row.sheet_ref), workspace.link(row.doc_ref))
+    computed = compute_map(
+        row, snapshot, registry, today, workspace.link(row.sheet_ref), workspace.link(row.doc_ref)
+    )
     return build_report(computed.info, computed.parsed, computed.status, today)

@@ -32,8 +32,9 @@ CUSTOM_LIMITS = (1, 60)
 class TemplateError(ValueError):
     """A template file is wrong; the message names the file, the step and the field."""
 
-    def __init__(self, file: str, message: str, step: str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, file: str, message: str, step: str | None = None, field: str | None = None
+    ) -> None:
         where = file
         if step:
             where += f", step {step}"
@@ -83,43 +84,62 @@ class Template(BaseModel):
 def _check(template: Template, file: str) -> None:
     low, high = SIZE_LIMITS.get(template.name, CUSTOM_LIMITS)
     if not low <= len(template.steps) <= high:
-        raise TemplateError(file, f"has {len(template.steps)} steps; a {template.name} "
-                            f"template has {low} to {high}", field="steps")
+        raise TemplateError(
+            file,
+            f"has {len(template.steps)} steps; a {template.name} template has {low} to {high}",
+            field="steps",
+        )
     seen: dict[str, TemplateStep] = {}
     for step in template.steps:
         if step.key in seen:
             raise TemplateError(file, "the key is used twice", step.key, "key")
         for dep in step.depends_on:
             if dep == step.key:
-                raise TemplateError(file, "a step cannot depend on itself", step.key,
-                                    "depends_on")
+                raise TemplateError(file, "a step cannot depend on itself", step.key, "depends_on")
             if dep not in seen:
-                raise TemplateError(file, f"depends on {dep!r}, which is not an earlier step",
-                                    step.key, "depends_on")
+                raise TemplateError(
+                    file,
+                    f"depends on {dep!r}, which is not an earlier step",
+                    step.key,
+                    "depends_on",
+                )
             need = seen[dep].offset_days + step.duration_days
             if step.offset_days < need:
                 raise TemplateError(
-                    file, f"offset_days {step.offset_days} leaves no room after {dep!r} "
+                    file,
+                    f"offset_days {step.offset_days} leaves no room after {dep!r} "
                     f"(needs at least {need}: {dep}'s offset plus this step's duration)",
-                    step.key, "offset_days")
+                    step.key,
+                    "offset_days",
+                )
         if step.side in (Side.BUYER, Side.BOTH) and step.buyer_owner_role is None:
-            raise TemplateError(file, f"a {step.side} step names the buyer_owner_role",
-                                step.key, "buyer_owner_role")
+            raise TemplateError(
+                file, f"a {step.side} step names the buyer_owner_role", step.key, "buyer_owner_role"
+            )
         if step.side in (Side.SELLER, Side.BOTH) and step.seller_owner_role is None:
-            raise TemplateError(file, f"a {step.side} step names the seller_owner_role",
-                                step.key, "seller_owner_role")
+            raise TemplateError(
+                file,
+                f"a {step.side} step names the seller_owner_role",
+                step.key,
+                "seller_owner_role",
+            )
         if step.buyer_owner_role is not None and step.buyer_owner_role not in BUYER_ROLES:
-            raise TemplateError(file, f"{step.buyer_owner_role} is a seller role",
-                                step.key, "buyer_owner_role")
+            raise TemplateError(
+                file, f"{step.buyer_owner_role} is a seller role", step.key, "buyer_owner_role"
+            )
         if step.seller_owner_role is not None and step.seller_owner_role not in SELLER_ROLES:
-            raise TemplateError(file, f"{step.seller_owner_role} is a buyer role",
-                                step.key, "seller_owner_role")
+            raise TemplateError(
+                file, f"{step.seller_owner_role} is a buyer role", step.key, "seller_owner_role"
+            )
         seen[step.key] = step
     signatures = [s.key for s in template.steps if s.signature]
     if len(signatures) != 1:
-        raise TemplateError(file, f"marks {len(signatures)} steps as the signature "
-                            f"({', '.join(signatures) or 'none'}); mark exactly one",
-                            field="signature")
+        raise TemplateError(
+            file,
+            f"marks {len(signatures)} steps as the signature "
+            f"({', '.join(signatures) or 'none'}); mark exactly one",
+            field="signature",
+        )
 
 
 def parse_template(data: Any, file: str) -> Template:
@@ -141,8 +161,9 @@ def parse_template(data: Any, file: str) -> Template:
         field = ".".join(str(part) for part in loc) or None
         raise TemplateError(file, err["msg"], step, field) from None
     if template.name != Path(file).stem:
-        raise TemplateError(file, f"name {template.name!r} differs from the file name",
-                            field="name")
+        raise TemplateError(
+            file, f"name {template.name!r} differs from the file name", field="name"
+        )
     _check(template, file)
     return template
 

@@ -14,21 +14,45 @@ S = Status
 @pytest.mark.parametrize(
     ("value", "status", "rest"),
     [
-        ("Done", S.DONE, ""), ("done", S.DONE, ""), ("Complete", S.DONE, ""),
-        ("✅", S.DONE, ""), ("✅ Done", S.DONE, ""), ("✓", S.DONE, ""), ("✔️", S.DONE, ""),
-        ("Done - PO pending", S.DONE, "PO pending"), ("100%", S.DONE, ""), (True, S.DONE, ""),
-        ("Erledigt", S.DONE, ""), ("Terminé", S.DONE, ""), ("hecho", S.DONE, ""),
-        ("In progress", S.IN_PROGRESS, ""), ("◐", S.IN_PROGRESS, ""), ("🔄", S.IN_PROGRESS, ""),
-        ("WIP", S.IN_PROGRESS, ""), ("en cours", S.IN_PROGRESS, ""), ("50%", S.IN_PROGRESS, ""),
-        (0.5, S.IN_PROGRESS, ""), ("In Bearbeitung", S.IN_PROGRESS, ""),
-        ("Not started", S.NOT_STARTED, ""), ("☐", S.NOT_STARTED, ""), ("To do", S.NOT_STARTED, ""),
-        ("Not scheduled", S.NOT_STARTED, ""), ("Pending", S.NOT_STARTED, ""),
-        (False, S.NOT_STARTED, ""), ("À faire", S.NOT_STARTED, ""),
-        ("Blocked", S.BLOCKED, ""), ("⛔ stuck on legal", S.BLOCKED, "on legal"),
+        ("Done", S.DONE, ""),
+        ("done", S.DONE, ""),
+        ("Complete", S.DONE, ""),
+        ("✅", S.DONE, ""),
+        ("✅ Done", S.DONE, ""),
+        ("✓", S.DONE, ""),
+        ("✔️", S.DONE, ""),
+        ("Done - PO pending", S.DONE, "PO pending"),
+        ("100%", S.DONE, ""),
+        (True, S.DONE, ""),
+        ("Erledigt", S.DONE, ""),
+        ("Terminé", S.DONE, ""),
+        ("hecho", S.DONE, ""),
+        ("In progress", S.IN_PROGRESS, ""),
+        ("◐", S.IN_PROGRESS, ""),
+        ("🔄", S.IN_PROGRESS, ""),
+        ("WIP", S.IN_PROGRESS, ""),
+        ("en cours", S.IN_PROGRESS, ""),
+        ("50%", S.IN_PROGRESS, ""),
+        (0.5, S.IN_PROGRESS, ""),
+        ("In Bearbeitung", S.IN_PROGRESS, ""),
+        ("Not started", S.NOT_STARTED, ""),
+        ("☐", S.NOT_STARTED, ""),
+        ("To do", S.NOT_STARTED, ""),
+        ("Not scheduled", S.NOT_STARTED, ""),
+        ("Pending", S.NOT_STARTED, ""),
+        (False, S.NOT_STARTED, ""),
+        ("À faire", S.NOT_STARTED, ""),
+        ("Blocked", S.BLOCKED, ""),
+        ("⛔ stuck on legal", S.BLOCKED, "on legal"),
         ("Blockiert", S.BLOCKED, ""),
-        ("On hold", S.ON_HOLD, ""), ("⏸️", S.ON_HOLD, ""), ("Zurückgestellt", S.ON_HOLD, ""),
-        ("N/A", S.SKIPPED, ""), ("Skipped (N/A)", S.SKIPPED, ""), ("Cancelled", S.SKIPPED, ""),
-        ("Entfällt", S.SKIPPED, ""), ("Sans objet", S.SKIPPED, ""),
+        ("On hold", S.ON_HOLD, ""),
+        ("⏸️", S.ON_HOLD, ""),
+        ("Zurückgestellt", S.ON_HOLD, ""),
+        ("N/A", S.SKIPPED, ""),
+        ("Skipped (N/A)", S.SKIPPED, ""),
+        ("Cancelled", S.SKIPPED, ""),
+        ("Entfällt", S.SKIPPED, ""),
+        ("Sans objet", S.SKIPPED, ""),
     ],
 )
 def test_status_words_symbols_and_languages(value: object, status: Status, rest: str) -> None:
@@ -36,7 +60,9 @@ def test_status_words_symbols_and_languages(value: object, status: Status, rest:
     assert (reading.status, reading.rest) == (status, rest)
 
 
-@pytest.mark.parametrize("value", ["🟢", "🤷", "=IMPORTXML(A1)", "Fait ?", "Done?", "maybe", 7, "At risk"])
+@pytest.mark.parametrize(
+    "value", ["🟢", "🤷", "=IMPORTXML(A1)", "Fait ?", "Done?", "maybe", 7, "At risk"]
+)
 def test_unknown_statuses_are_not_guessed(value: object) -> None:
     assert read_status(value).status is None
 
@@ -61,8 +87,10 @@ PEOPLE = [
         ("Sarah L.", [(OwnerKind.PERSON, "Sarah Lee")]),
         ("Dana", [(OwnerKind.UNLISTED, "Dana")]),  # two Danas: not guessed
         ("Sarah + CFO", [(OwnerKind.PERSON, "Sarah Lee"), (OwnerKind.ROLE, None)]),
-        ("Sarah & Dana Whitfield", [(OwnerKind.PERSON, "Sarah Lee"),
-                                    (OwnerKind.PERSON, "Dana Whitfield")]),
+        (
+            "Sarah & Dana Whitfield",
+            [(OwnerKind.PERSON, "Sarah Lee"), (OwnerKind.PERSON, "Dana Whitfield")],
+        ),
         ("Buyer: Sarah Lee", [(OwnerKind.PERSON, "Sarah Lee")]),
         ("TBD", [(OwnerKind.PLACEHOLDER, None)]),
         ("Legal - TBD", [(OwnerKind.PLACEHOLDER, None)]),
@@ -78,8 +106,12 @@ def test_owners(value: str, expected: list[tuple[OwnerKind, str | None]]) -> Non
     assert [(o.kind, o.name) for o in read_owners(value, PEOPLE)] == expected
 
 
-KNOWN = {"S01": "Discovery call held", "S03": "Legal review complete",
-         "S05": "Security review complete", "S10": "Order form signed"}
+KNOWN = {
+    "S01": "Discovery call held",
+    "S03": "Legal review complete",
+    "S05": "Security review complete",
+    "S10": "Order form signed",
+}
 
 
 @pytest.mark.parametrize(
@@ -93,7 +125,11 @@ KNOWN = {"S01": "Discovery call held", "S03": "Legal review complete",
         ("S03 and S05", ("S03", "S05"), ()),
         ("Legal review", ("S03",), ()),
         ("security review complete", ("S05",), ()),
-        ("None", (), ()), ("—", (), ()), ("-", (), ()), ("n/a", (), ()), (None, (), ()),
+        ("None", (), ()),
+        ("—", (), ()),
+        ("-", (), ()),
+        ("n/a", (), ()),
+        (None, (), ()),
         ("S06", (), ("S06",)),  # a deleted step
         ("S03, the pilot", ("S03",), ("the pilot",)),
         ("review", (), ("review",)),  # names two steps: not guessed
@@ -106,9 +142,15 @@ def test_dependencies(value: object, ids: tuple[str, ...], unreadable: tuple[str
 
 @pytest.mark.parametrize(
     ("text", "days"),
-    [("If 14+ days late: escalate", 14), ("21 days", 21), ("2 weeks late: call", 14),
-     ("two weeks or more: VP call", 14), ("escalate to the VP", 14), ("", None),
-     ("If 3+ days late: resend", 3)],
+    [
+        ("If 14+ days late: escalate", 14),
+        ("21 days", 21),
+        ("2 weeks late: call", 14),
+        ("two weeks or more: VP call", 14),
+        ("escalate to the VP", 14),
+        ("", None),
+        ("If 3+ days late: resend", 3),
+    ],
 )
 def test_consequence_threshold(text: str, days: int | None) -> None:
     assert read_threshold(text) == days

@@ -85,8 +85,9 @@ def test_relative_text_is_read_against_the_anchor_not_today() -> None:
 
 def test_unreadable_dates_say_what_to_type() -> None:
     reading = read_date("mid-April", locale="en_US", anchor=ANCHOR)
-    assert reading.note == ("not a date this sheet understands; type a date like 15 Mar 2026 "
-                            "or 2026-03-15")
+    assert reading.note == (
+        "not a date this sheet understands; type a date like 15 Mar 2026 or 2026-03-15"
+    )
 
 
 def test_swapped_reading_is_explained() -> None:

@@ -28,8 +28,12 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _parse(data: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return parse_map(data["tabs"], today=data["today"], locale=data.get("locale", "en_US"),
-                     plan_start=data.get("plan_start"))
+    return parse_map(
+        data["tabs"],
+        today=data["today"],
+        locale=data.get("locale", "en_US"),
+        plan_start=data.get("plan_start"),
+    )
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
@@ -56,8 +60,11 @@ def test_steps_read_as_a_person_would(path: Path) -> None:
             if field == "depends_on":
                 got, value = list(got), list(value or [])
             if isinstance(value, date) or field in ("due", "done_on"):
-                value = value if value is None or isinstance(value, date) else (
-                    date.fromisoformat(str(value)))
+                value = (
+                    value
+                    if value is None or isinstance(value, date)
+                    else (date.fromisoformat(str(value)))
+                )
             if got != value:
                 failures.append(f"{key}.{field}: got {got!r}, want {value!r}")
     assert not failures, "\n".join(failures)
@@ -67,11 +74,16 @@ def test_steps_read_as_a_person_would(path: Path) -> None:
 def test_problem_cells_are_reported(path: Path) -> None:
     data = _load(path)
     parsed = _parse(data)
-    status = compute(parsed, {}, target_close=data["today"].replace(year=data["today"].year + 1),
-                     today=data["today"])
+    status = compute(
+        parsed,
+        {},
+        target_close=data["today"].replace(year=data["today"].year + 1),
+        today=data["today"],
+    )
     reported = {p.where for p in (*parsed.problems, *status.problems)}
-    unreadable = {p.where for p in (*parsed.problems, *status.problems)
-                  if p.kind is ProblemKind.UNREADABLE}
+    unreadable = {
+        p.where for p in (*parsed.problems, *status.problems) if p.kind is ProblemKind.UNREADABLE
+    }
     missing = [c for c in data["expect"].get("problems") or [] if c not in reported]
     wrongly = [c for c in data["expect"].get("no_problem") or [] if c in unreadable]
     assert not missing, f"not reported: {missing}"

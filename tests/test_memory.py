@@ -18,9 +18,16 @@ def test_slip_days_and_pushes_survive_a_moved_date() -> None:
     assert changes == [DueChange("S01", date(2026, 3, 20), date(2026, 3, 27), DAY2)]
     mem, _ = advance(mem, parse(row("S01", due=date(2026, 4, 3)), today=DAY3), DAY3)
     assert (mem["S01"].baseline_due, mem["S01"].current_due, mem["S01"].push_count) == (
-        date(2026, 3, 20), date(2026, 4, 3), 2)
-    st = compute(parse(row("S01", due=date(2026, 4, 3)), today=DAY3), mem,
-                 target_close=date(2026, 6, 1), today=DAY3)
+        date(2026, 3, 20),
+        date(2026, 4, 3),
+        2,
+    )
+    st = compute(
+        parse(row("S01", due=date(2026, 4, 3)), today=DAY3),
+        mem,
+        target_close=date(2026, 6, 1),
+        today=DAY3,
+    )
     assert (st.steps["S01"].slipped_days, st.total_pushes) == (14, 2)
 
 
@@ -38,13 +45,15 @@ def test_first_date_for_an_unscheduled_step_becomes_its_baseline() -> None:
 
 def test_done_without_a_date_takes_the_day_it_was_first_seen_done() -> None:
     mem = memory("S01", S01=date(2026, 3, 20))
-    mem, _ = advance(mem, parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY2),
-                     DAY2)
-    mem, _ = advance(mem, parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY3),
-                     DAY3)
+    mem, _ = advance(mem, parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY2), DAY2)
+    mem, _ = advance(mem, parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY3), DAY3)
     assert mem["S01"].first_seen_done == DAY2
-    st = compute(parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY3), mem,
-                 target_close=date(2026, 6, 1), today=DAY3)
+    st = compute(
+        parse(row("S01", due=date(2026, 3, 20), status="Done"), today=DAY3),
+        mem,
+        target_close=date(2026, 6, 1),
+        today=DAY3,
+    )
     assert st.steps["S01"].done_on == DAY2
 
 
@@ -56,8 +65,11 @@ def test_reopening_a_step_clears_its_first_seen_done() -> None:
 
 
 def test_a_step_the_buyer_added_is_remembered_from_its_first_sync() -> None:
-    parsed = parse(row("S01", due=date(2026, 3, 20)), row("", "Finance approves budget",
-                                                          due=date(2026, 3, 27)), today=DAY2)
+    parsed = parse(
+        row("S01", due=date(2026, 3, 20)),
+        row("", "Finance approves budget", due=date(2026, 3, 27)),
+        today=DAY2,
+    )
     mem, _ = advance(memory("S01"), parsed, DAY2)
     assert mem["S02"].baseline_due == date(2026, 3, 27) and mem["S02"].first_seen == DAY2
 

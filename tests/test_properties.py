@@ -24,18 +24,49 @@ TODAY = date(2026, 3, 10)
 HEADER = [c.header for c in PLAN.columns]
 EDITABLE = [i for i, c in enumerate(PLAN.columns) if c.editable]
 
-messy_text = st.sampled_from([
-    "Done", "✅", "◐", "🔄 In progress", "N/A", "Erledigt", "Done - PO pending", "maybe?",
-    "TBD", "Legal - TBD", "Sarah + CFO", "next Fri", "Week 3", "3/15/2026", "15.03.2026",
-    "mid-April", "S01, S03", "S99", "—", "None", "=IMPORTXML(A1)", "🤷", "  ", "",
-    "Security review", "Q2", "[Date +3]", "13/13/2026", "waiting on legal", "S1", "0",
-])
+messy_text = st.sampled_from(
+    [
+        "Done",
+        "✅",
+        "◐",
+        "🔄 In progress",
+        "N/A",
+        "Erledigt",
+        "Done - PO pending",
+        "maybe?",
+        "TBD",
+        "Legal - TBD",
+        "Sarah + CFO",
+        "next Fri",
+        "Week 3",
+        "3/15/2026",
+        "15.03.2026",
+        "mid-April",
+        "S01, S03",
+        "S99",
+        "—",
+        "None",
+        "=IMPORTXML(A1)",
+        "🤷",
+        "  ",
+        "",
+        "Security review",
+        "Q2",
+        "[Date +3]",
+        "13/13/2026",
+        "waiting on legal",
+        "S1",
+        "0",
+    ]
+)
 cell = st.one_of(
-    st.none(), messy_text,
+    st.none(),
+    messy_text,
     st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30),
-    st.integers(min_value=-5, max_value=90000), st.floats(allow_nan=False, allow_infinity=False,
-                                                           width=32),
-    st.booleans(), st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.integers(min_value=-5, max_value=90000),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
     st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),
 )
 ids = st.one_of(st.none(), st.sampled_from(["S01", "S02", "S03", "S03", "s4", "7", "x", ""]))
@@ -54,14 +85,16 @@ def grids(draw: st.DrawFn) -> dict[str, list[list[Any]]]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grids(), st.sampled_from(["en_US", "en_GB", "de_DE", "fr_FR"]))
-def test_never_raises_and_never_loses_a_buyer_cell(grid: dict[str, list[list[Any]]],
-                                                   locale: str) -> None:
+def test_never_raises_and_never_loses_a_buyer_cell(
+    grid: dict[str, list[list[Any]]], locale: str
+) -> None:
     parsed = parse_map(grid, today=TODAY, locale=locale, plan_start=TODAY - timedelta(days=9))
     memory, _ = advance({}, parsed, TODAY)
     compute(parsed, memory, target_close=TODAY + timedelta(days=60), today=TODAY)
 
-    header_row = len(grid["Plan"]) - 1 - next(
-        i for i, r in enumerate(reversed(grid["Plan"])) if r == HEADER)
+    header_row = (
+        len(grid["Plan"]) - 1 - next(i for i, r in enumerate(reversed(grid["Plan"])) if r == HEADER)
+    )
     reported = {p.where for p in parsed.problems}
     unreadable = {p.where for p in parsed.problems if p.kind is ProblemKind.UNREADABLE}
     by_row = {s.row: s for s in parsed.steps}
@@ -90,7 +123,8 @@ def test_never_raises_and_never_loses_a_buyer_cell(grid: dict[str, list[list[Any
                 "due": step.due is not None or where in reported,
                 "done_on": step.done_on is not None or where in reported,
                 "status": step.status is not None or where in unreadable,
-                "depends_on": bool(step.depends_on) or where in reported
+                "depends_on": bool(step.depends_on)
+                or where in reported
                 or text.strip().lower() in {"none", "—", "-", "n/a", "na", "0", "no", "x", "/"},
             }[key]
             assert kept, f"{where} {value!r} was neither read nor reported"
@@ -102,7 +136,8 @@ def test_never_raises_and_never_loses_a_buyer_cell(grid: dict[str, list[list[Any
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grids())
 def test_writing_computed_cells_never_changes_a_buyer_editable_cell(
-        grid: dict[str, list[list[Any]]]) -> None:
+    grid: dict[str, list[list[Any]]],
+) -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -114,9 +149,14 @@ def test_writing_computed_cells_never_changes_a_buyer_editable_cell(
     parsed = parse_map({"Plan": before}, today=TODAY)
     memory, _ = advance({}, parsed, TODAY)
     status = compute(parsed, memory, target_close=TODAY + timedelta(days=60), today=TODAY)
-    rows = {s.id: {"health": status.steps[s.id].health.label, "sync_note": "=1+1",
-                   "projected_finish": status.steps[s.id].projected_finish}
-            for s in parsed.steps}
+    rows = {
+        s.id: {
+            "health": status.steps[s.id].health.label,
+            "sync_note": "=1+1",
+            "projected_finish": status.steps[s.id].projected_finish,
+        }
+        for s in parsed.steps
+    }
     apply_computed(wb, ComputedWrite(rows=rows, ids=parsed.id_assignments))
     after = grid_of(ws)
     header_row = next(i for i, r in enumerate(before) if r[: len(HEADER)] == HEADER)

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from addon.plan.models import Owner, OwnerKind, Stakeholder
 from sheets_schema.vocab import STATUS_LABELS, Side, Status
@@ -14,56 +15,217 @@ STATUS_HINT = "type one of: " + ", ".join(STATUS_LABELS.values())
 
 _STATUS_WORDS: dict[Status, tuple[str, ...]] = {
     Status.DONE: (
-        "done", "complete", "completed", "finished", "closed", "signed", "approved", "yes", "y",
-        "accepted", "delivered", "received", "resolved", "achieved", "ok", "live", "submitted",
-        "erledigt", "fertig", "abgeschlossen", "terminé", "termine", "fait", "hecho",
-        "completado", "terminado", "concluído", "concluido", "feito", "fatto", "completato",
-        "klaar", "afgerond", "gereed", "klart", "valmis", "完了", "已完成",
+        "done",
+        "complete",
+        "completed",
+        "finished",
+        "closed",
+        "signed",
+        "approved",
+        "yes",
+        "y",
+        "accepted",
+        "delivered",
+        "received",
+        "resolved",
+        "achieved",
+        "ok",
+        "live",
+        "submitted",
+        "erledigt",
+        "fertig",
+        "abgeschlossen",
+        "terminé",
+        "termine",
+        "fait",
+        "hecho",
+        "completado",
+        "terminado",
+        "concluído",
+        "concluido",
+        "feito",
+        "fatto",
+        "completato",
+        "klaar",
+        "afgerond",
+        "gereed",
+        "klart",
+        "valmis",
+        "完了",
+        "已完成",
     ),
     Status.IN_PROGRESS: (
-        "in progress", "in-progress", "inprogress", "started", "ongoing", "wip", "underway",
-        "under way", "working", "working on it", "in review", "under review", "reviewing",
-        "in flight", "active", "doing", "partially done", "partial", "almost done",
-        "in bearbeitung", "läuft", "laeuft", "in arbeit", "en cours", "en progreso",
-        "en curso", "em andamento", "em progresso", "in corso", "bezig", "pågår", "進行中",
+        "in progress",
+        "in-progress",
+        "inprogress",
+        "started",
+        "ongoing",
+        "wip",
+        "underway",
+        "under way",
+        "working",
+        "working on it",
+        "in review",
+        "under review",
+        "reviewing",
+        "in flight",
+        "active",
+        "doing",
+        "partially done",
+        "partial",
+        "almost done",
+        "in bearbeitung",
+        "läuft",
+        "laeuft",
+        "in arbeit",
+        "en cours",
+        "en progreso",
+        "en curso",
+        "em andamento",
+        "em progresso",
+        "in corso",
+        "bezig",
+        "pågår",
+        "進行中",
     ),
     Status.NOT_STARTED: (
-        "not started", "not-started", "to do", "todo", "to-do", "open", "pending", "planned",
-        "scheduled", "not scheduled", "not yet", "no", "n", "new", "queued", "upcoming",
-        "backlog", "next", "offen", "nicht begonnen", "geplant", "à faire", "a faire",
-        "pas commencé", "pas commence", "prévu", "pendiente", "no iniciado", "por hacer",
-        "não iniciado", "nao iniciado", "pendente", "da fare", "non iniziato", "open staan",
+        "not started",
+        "not-started",
+        "to do",
+        "todo",
+        "to-do",
+        "open",
+        "pending",
+        "planned",
+        "scheduled",
+        "not scheduled",
+        "not yet",
+        "no",
+        "n",
+        "new",
+        "queued",
+        "upcoming",
+        "backlog",
+        "next",
+        "offen",
+        "nicht begonnen",
+        "geplant",
+        "à faire",
+        "a faire",
+        "pas commencé",
+        "pas commence",
+        "prévu",
+        "pendiente",
+        "no iniciado",
+        "por hacer",
+        "não iniciado",
+        "nao iniciado",
+        "pendente",
+        "da fare",
+        "non iniziato",
+        "open staan",
         "未着手",
     ),
     Status.BLOCKED: (
-        "blocked", "stuck", "blocker", "at a standstill", "stalled", "escalated",
-        "blockiert", "bloqué", "bloque", "bloqueado", "bloccato", "geblokkeerd",
+        "blocked",
+        "stuck",
+        "blocker",
+        "at a standstill",
+        "stalled",
+        "escalated",
+        "blockiert",
+        "bloqué",
+        "bloque",
+        "bloqueado",
+        "bloccato",
+        "geblokkeerd",
     ),
     Status.ON_HOLD: (
-        "on hold", "on-hold", "hold", "paused", "waiting", "deferred", "postponed", "parked",
-        "pausiert", "zurückgestellt", "en attente", "en pausa", "en espera", "em espera",
-        "in attesa", "in de wacht",
+        "on hold",
+        "on-hold",
+        "hold",
+        "paused",
+        "waiting",
+        "deferred",
+        "postponed",
+        "parked",
+        "pausiert",
+        "zurückgestellt",
+        "en attente",
+        "en pausa",
+        "en espera",
+        "em espera",
+        "in attesa",
+        "in de wacht",
     ),
     Status.SKIPPED: (
-        "skipped", "skip", "n/a", "na", "not applicable", "not needed", "not required",
-        "cancelled", "canceled", "dropped", "removed", "won't do", "wont do", "descoped",
-        "skipped (n/a)", "entfällt", "entfaellt", "nicht zutreffend", "sans objet",
-        "no aplica", "não se aplica", "non applicabile", "vervalt",
+        "skipped",
+        "skip",
+        "n/a",
+        "na",
+        "not applicable",
+        "not needed",
+        "not required",
+        "cancelled",
+        "canceled",
+        "dropped",
+        "removed",
+        "won't do",
+        "wont do",
+        "descoped",
+        "skipped (n/a)",
+        "entfällt",
+        "entfaellt",
+        "nicht zutreffend",
+        "sans objet",
+        "no aplica",
+        "não se aplica",
+        "non applicabile",
+        "vervalt",
     ),
 }
 _SYMBOLS: dict[str, Status] = {
-    "✅": Status.DONE, "✓": Status.DONE, "✔": Status.DONE, "☑": Status.DONE, "🗹": Status.DONE,
-    "●": Status.DONE, "✔️": Status.DONE, "☒": Status.DONE, "🎉": Status.DONE, "👍": Status.DONE,
-    "◐": Status.IN_PROGRESS, "◑": Status.IN_PROGRESS, "◒": Status.IN_PROGRESS,
-    "🔄": Status.IN_PROGRESS, "⏳": Status.IN_PROGRESS, "🚧": Status.IN_PROGRESS,
-    "🏃": Status.IN_PROGRESS, "▶": Status.IN_PROGRESS, "⌛": Status.IN_PROGRESS,
-    "☐": Status.NOT_STARTED, "○": Status.NOT_STARTED, "⬜": Status.NOT_STARTED,
-    "□": Status.NOT_STARTED, "◯": Status.NOT_STARTED, "🔲": Status.NOT_STARTED,
-    "📅": Status.NOT_STARTED, "🗓": Status.NOT_STARTED,
-    "⛔": Status.BLOCKED, "🛑": Status.BLOCKED, "🚫": Status.BLOCKED, "❌": Status.BLOCKED,
-    "✗": Status.BLOCKED, "✘": Status.BLOCKED, "🧱": Status.BLOCKED,
-    "⏸": Status.ON_HOLD, "⏸️": Status.ON_HOLD, "✋": Status.ON_HOLD,
-    "➖": Status.SKIPPED, "⊘": Status.SKIPPED, "—": Status.SKIPPED, "–": Status.SKIPPED,
+    "✅": Status.DONE,
+    "✓": Status.DONE,
+    "✔": Status.DONE,
+    "☑": Status.DONE,
+    "🗹": Status.DONE,
+    "●": Status.DONE,
+    "✔️": Status.DONE,
+    "☒": Status.DONE,
+    "🎉": Status.DONE,
+    "👍": Status.DONE,
+    "◐": Status.IN_PROGRESS,
+    "◑": Status.IN_PROGRESS,
+    "◒": Status.IN_PROGRESS,
+    "🔄": Status.IN_PROGRESS,
+    "⏳": Status.IN_PROGRESS,
+    "🚧": Status.IN_PROGRESS,
+    "🏃": Status.IN_PROGRESS,
+    "▶": Status.IN_PROGRESS,
+    "⌛": Status.IN_PROGRESS,
+    "☐": Status.NOT_STARTED,
+    "○": Status.NOT_STARTED,
+    "⬜": Status.NOT_STARTED,
+    "□": Status.NOT_STARTED,
+    "◯": Status.NOT_STARTED,
+    "🔲": Status.NOT_STARTED,
+    "📅": Status.NOT_STARTED,
+    "🗓": Status.NOT_STARTED,
+    "⛔": Status.BLOCKED,
+    "🛑": Status.BLOCKED,
+    "🚫": Status.BLOCKED,
+    "❌": Status.BLOCKED,
+    "✗": Status.BLOCKED,
+    "✘": Status.BLOCKED,
+    "🧱": Status.BLOCKED,
+    "⏸": Status.ON_HOLD,
+    "⏸️": Status.ON_HOLD,
+    "✋": Status.ON_HOLD,
+    "➖": Status.SKIPPED,
+    "⊘": Status.SKIPPED,
+    "—": Status.SKIPPED,
+    "–": Status.SKIPPED,
 }
 _WORD_INDEX: dict[str, Status] = {w: s for s, words in _STATUS_WORDS.items() for w in words}
 for _s, _label in STATUS_LABELS.items():
@@ -80,8 +242,11 @@ class StatusReading:
 
 
 def _strip_marks(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf", "So", "Sk")
-                   and ch != "\ufe0f").strip()
+    return "".join(
+        ch
+        for ch in text
+        if unicodedata.category(ch) not in ("Mn", "Cf", "So", "Sk") and ch != "\ufe0f"
+    ).strip()
 
 
 def read_status(value: object) -> StatusReading:
@@ -103,7 +268,7 @@ def read_status(value: object) -> StatusReading:
     for sym in sorted(_SYMBOLS, key=len, reverse=True):
         if text.startswith(sym):
             symbol = _SYMBOLS[sym]
-            text = text[len(sym):].strip(" -:–—\ufe0f")
+            text = text[len(sym) :].strip(" -:–—\ufe0f")
             break
     words = _read_words(text)
     if words.status is not None:
@@ -121,13 +286,15 @@ def _read_words(text: str) -> StatusReading:
         return StatusReading(_WORD_INDEX[lowered])
     if m := _PERCENT.match(lowered):
         pct = int(m[1])
-        status = Status.DONE if pct >= 100 else Status.NOT_STARTED if pct == 0 else (
-            Status.IN_PROGRESS)
-        return StatusReading(status, lowered[m.end():].strip(" -:–—,;()"))
+        status = (
+            Status.DONE if pct >= 100 else Status.NOT_STARTED if pct == 0 else (Status.IN_PROGRESS)
+        )
+        return StatusReading(status, lowered[m.end() :].strip(" -:–—,;()"))
     for word in _LONGEST_FIRST:
-        if lowered.startswith(word) and (len(lowered) == len(word)
-                                         or not lowered[len(word)].isalnum()):
-            rest = text.strip()[len(word):].strip(" -:–—,;()/")
+        if lowered.startswith(word) and (
+            len(lowered) == len(word) or not lowered[len(word)].isalnum()
+        ):
+            rest = text.strip()[len(word) :].strip(" -:–—,;()/")
             return StatusReading(_WORD_INDEX[word], rest)
     return StatusReading(None)
 
@@ -135,25 +302,154 @@ def _read_words(text: str) -> StatusReading:
 # --- owners -----------------------------------------------------------------------------
 
 PLACEHOLDER_OWNERS = frozenset(
-    {"tbd", "tbc", "tba", "?", "??", "-", "—", "–", "n/a", "na", "none", "unknown", "x",
-     "someone", "anyone", "to be confirmed", "to be decided", "to be determined", "pending",
-     "both", "us", "them", "we", "they", "team", "all"}
+    {
+        "tbd",
+        "tbc",
+        "tba",
+        "?",
+        "??",
+        "-",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "none",
+        "unknown",
+        "x",
+        "someone",
+        "anyone",
+        "to be confirmed",
+        "to be decided",
+        "to be determined",
+        "pending",
+        "both",
+        "us",
+        "them",
+        "we",
+        "they",
+        "team",
+        "all",
+    }
 )
 ROLE_WORDS = frozenset(
-    {"legal", "procurement", "purchasing", "security", "infosec", "it", "finance", "team",
-     "department", "dept", "cfo", "ceo", "cto", "cio", "ciso", "coo", "cro", "cmo", "vp", "svp",
-     "evp", "director", "head", "of", "manager", "mgr", "champion", "buyer", "economic",
-     "technical", "evaluator", "sales", "ops", "operations", "engineering", "compliance",
-     "exec", "executive", "sponsor", "admin", "our", "their", "the", "board", "committee",
-     "counsel", "general", "gc", "ae", "se", "csm", "account", "executive", "solutions",
-     "engineer", "success", "customer", "vendor", "seller", "revops", "hr", "people",
-     "privacy", "dpo", "architect", "architecture", "data", "review", "reviewer", "lead",
-     "leadership", "steering", "user", "users", "end", "project", "pm", "pmo", "implementation",
-     "partner", "accounts", "payable", "ap", "treasury", "risk", "audit", "network", "infra",
-     "infrastructure", "platform", "product", "marketing", "support", "rep", "approver",
-     "signatory", "signer", "stakeholder", "stakeholders", "group", "office", "owner",
-     "and", "&", "+", "/", "staff", "analyst", "chief", "officer", "president", "founder",
-     "cso", "cpo", "cdo", "legal's", "it's"}
+    {
+        "legal",
+        "procurement",
+        "purchasing",
+        "security",
+        "infosec",
+        "it",
+        "finance",
+        "team",
+        "department",
+        "dept",
+        "cfo",
+        "ceo",
+        "cto",
+        "cio",
+        "ciso",
+        "coo",
+        "cro",
+        "cmo",
+        "vp",
+        "svp",
+        "evp",
+        "director",
+        "head",
+        "of",
+        "manager",
+        "mgr",
+        "champion",
+        "buyer",
+        "economic",
+        "technical",
+        "evaluator",
+        "sales",
+        "ops",
+        "operations",
+        "engineering",
+        "compliance",
+        "exec",
+        "executive",
+        "sponsor",
+        "admin",
+        "our",
+        "their",
+        "the",
+        "board",
+        "committee",
+        "counsel",
+        "general",
+        "gc",
+        "ae",
+        "se",
+        "csm",
+        "account",
+        "solutions",
+        "engineer",
+        "success",
+        "customer",
+        "vendor",
+        "seller",
+        "revops",
+        "hr",
+        "people",
+        "privacy",
+        "dpo",
+        "architect",
+        "architecture",
+        "data",
+        "review",
+        "reviewer",
+        "lead",
+        "leadership",
+        "steering",
+        "user",
+        "users",
+        "end",
+        "project",
+        "pm",
+        "pmo",
+        "implementation",
+        "partner",
+        "accounts",
+        "payable",
+        "ap",
+        "treasury",
+        "risk",
+        "audit",
+        "network",
+        "infra",
+        "infrastructure",
+        "platform",
+        "product",
+        "marketing",
+        "support",
+        "rep",
+        "approver",
+        "signatory",
+        "signer",
+        "stakeholder",
+        "stakeholders",
+        "group",
+        "office",
+        "owner",
+        "and",
+        "&",
+        "+",
+        "/",
+        "staff",
+        "analyst",
+        "chief",
+        "officer",
+        "president",
+        "founder",
+        "cso",
+        "cpo",
+        "cdo",
+        "legal's",
+        "it's",
+    }
 )
 _SPLIT_OWNERS = re.compile(r"\s*(?:\+|&|,|;|\band\b|\n|/)\s*", re.IGNORECASE)
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -169,8 +465,9 @@ def read_owners(value: object, stakeholders: Sequence[Stakeholder]) -> tuple[Own
         return ()
     if _PLACEHOLDER_IN.search(text) or text.lower() in PLACEHOLDER_OWNERS:
         return (Owner(text, OwnerKind.PLACEHOLDER),)
-    text = re.sub(r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", "", text,
-                  flags=re.IGNORECASE)
+    text = re.sub(
+        r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", "", text, flags=re.IGNORECASE
+    )
     parts = [p.strip(" ()[]") for p in _SPLIT_OWNERS.split(text)]
     return tuple(_read_one(p, stakeholders) for p in parts if p)
 
@@ -192,8 +489,13 @@ def _read_one(text: str, stakeholders: Sequence[Stakeholder]) -> Owner:
     lead = re.split(r"[\s(]+", lowered)
     for person in stakeholders:
         names = person.name.lower().split() if person.name else []
-        if names and len(lead) >= 2 and lead[0] == names[0] and len(names) >= 2 and (
-                lead[1].rstrip(".") and names[1].startswith(lead[1].rstrip("."))):
+        if (
+            names
+            and len(lead) >= 2
+            and lead[0] == names[0]
+            and len(names) >= 2
+            and (lead[1].rstrip(".") and names[1].startswith(lead[1].rstrip(".")))
+        ):
             return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
     if EMAIL.match(text):
         return Owner(text, OwnerKind.UNLISTED, None, text)
@@ -207,8 +509,10 @@ def owner_notice(owner: Owner) -> str | None:
     if owner.kind is OwnerKind.PLACEHOLDER:
         return "a placeholder, not an owner: name the person who will do it"
     if owner.kind is OwnerKind.ROLE:
-        return (f'"{owner.text}" is a role or a team, not a person: name the person '
-                "and add them on the Stakeholders tab")
+        return (
+            f'"{owner.text}" is a role or a team, not a person: name the person '
+            "and add them on the Stakeholders tab"
+        )
     if owner.kind is OwnerKind.UNLISTED:
         return f'"{owner.text}" is not on the Stakeholders tab: add them there'
     return None
@@ -216,8 +520,25 @@ def owner_notice(owner: Owner) -> str | None:
 
 # --- dependencies -----------------------------------------------------------------------
 
-NO_DEPENDENCY = frozenset({"", "-", "—", "–", "none", "n/a", "na", "no", "nil", "x", "/",
-                           "keine", "aucune", "ninguna", "nessuna"})
+NO_DEPENDENCY = frozenset(
+    {
+        "",
+        "-",
+        "—",
+        "–",
+        "none",
+        "n/a",
+        "na",
+        "no",
+        "nil",
+        "x",
+        "/",
+        "keine",
+        "aucune",
+        "ninguna",
+        "nessuna",
+    }
+)
 _ID = re.compile(r"^(?:s|step|#|m|row)?\s*0*(\d{1,4})$", re.IGNORECASE)
 
 
@@ -286,10 +607,12 @@ def find_step(part: str, known_ids: Mapping[str, str]) -> tuple[str, bool] | Non
 # --- the rest ---------------------------------------------------------------------------
 
 _THRESHOLD = re.compile(
-    r"(\d{1,3})\s*\+?\s*(days?|d|business days?|weeks?|wks?|w)\b", re.IGNORECASE)
+    r"(\d{1,3})\s*\+?\s*(days?|d|business days?|weeks?|wks?|w)\b", re.IGNORECASE
+)
 _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-_THRESHOLD_WORDS = re.compile(r"\b(one|two|three|four|five|six)\s+(?:or more\s+)?(weeks?|days?)\b",
-                              re.IGNORECASE)
+_THRESHOLD_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six)\s+(?:or more\s+)?(weeks?|days?)\b", re.IGNORECASE
+)
 DEFAULT_THRESHOLD_DAYS = 14
 
 
@@ -325,7 +648,9 @@ def cell_text(value: object) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "isoformat"):
+    if isinstance(value, datetime):
         text = value.isoformat()
         return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value).strip()

@@ -39,23 +39,69 @@ class DateReading:
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        ("january", "jan", "januar", "janvier", "janv", "enero", "ene", "gennaio", "gen",
-         "janeiro", "januari", "jän", "jaen"),
-        ("february", "feb", "februar", "février", "fevrier", "févr", "fevr", "fév", "febrero",
-         "febbraio", "fevereiro", "fev", "februari"),
-        ("march", "mar", "märz", "maerz", "mär", "mars", "marzo", "março", "marco", "maart",
-         "mrt"),
+        (
+            "january",
+            "jan",
+            "januar",
+            "janvier",
+            "janv",
+            "enero",
+            "ene",
+            "gennaio",
+            "gen",
+            "janeiro",
+            "januari",
+            "jän",
+            "jaen",
+        ),
+        (
+            "february",
+            "feb",
+            "februar",
+            "février",
+            "fevrier",
+            "févr",
+            "fevr",
+            "fév",
+            "febrero",
+            "febbraio",
+            "fevereiro",
+            "fev",
+            "februari",
+        ),
+        ("march", "mar", "märz", "maerz", "mär", "mars", "marzo", "março", "marco", "maart", "mrt"),
         ("april", "apr", "avril", "avr", "abril", "abr", "aprile"),
         ("may", "mai", "mayo", "maggio", "mag", "maio", "mei"),
         ("june", "jun", "juni", "juin", "junio", "giugno", "giu", "junho"),
         ("july", "jul", "juli", "juillet", "juil", "julio", "luglio", "lug", "julho"),
         ("august", "aug", "août", "aout", "agosto", "ago", "augustus"),
         ("september", "sep", "sept", "septembre", "septiembre", "settembre", "set", "setembro"),
-        ("october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre", "ott", "outubro",
-         "out"),
+        (
+            "october",
+            "oct",
+            "oktober",
+            "okt",
+            "octobre",
+            "octubre",
+            "ottobre",
+            "ott",
+            "outubro",
+            "out",
+        ),
         ("november", "nov", "novembre", "noviembre", "novembro"),
-        ("december", "dec", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dic",
-         "dicembre", "dezembro"),
+        (
+            "december",
+            "dec",
+            "dezember",
+            "dez",
+            "décembre",
+            "decembre",
+            "déc",
+            "diciembre",
+            "dic",
+            "dicembre",
+            "dezembro",
+        ),
     ],
     start=1,
 ):
@@ -65,8 +111,12 @@ for _number, _names in enumerate(
 WEEKDAYS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        ("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"),
-        ("thursday", "thu", "thur", "thurs"), ("friday", "fri"), ("saturday", "sat"),
+        ("monday", "mon"),
+        ("tuesday", "tue", "tues"),
+        ("wednesday", "wed"),
+        ("thursday", "thu", "thur", "thurs"),
+        ("friday", "fri"),
+        ("saturday", "sat"),
         ("sunday", "sun"),
     ]
 ):
@@ -74,22 +124,53 @@ for _number, _names in enumerate(
         WEEKDAYS[_name] = _number
 
 PLACEHOLDERS = frozenset(
-    {"tbd", "tbc", "tba", "?", "??", "???", "-", "--", "—", "–", "n/a", "na", "none", "pending",
-     "unknown", "to be confirmed", "to be decided", "to be determined", "not scheduled",
-     "not yet scheduled", "unscheduled", "asap", "ongoing", "x"}
+    {
+        "tbd",
+        "tbc",
+        "tba",
+        "?",
+        "??",
+        "???",
+        "-",
+        "--",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "none",
+        "pending",
+        "unknown",
+        "to be confirmed",
+        "to be decided",
+        "to be determined",
+        "not scheduled",
+        "not yet scheduled",
+        "unscheduled",
+        "asap",
+        "ongoing",
+        "x",
+    }
 )
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?z?$")
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?z?$"
+)
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})(?:\2(\d{2}|\d{4}))?\.?$")
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|\.)?"
 _YEAR = r"(?:,?[\s\-/]+(\d{2}|\d{4}))?"
 _WORD_DMY = re.compile(rf"^{_ORDINAL}[\s\-/]*(?:of\s+)?([^\W\d_]+)\.?{_YEAR}$")
 _WORD_MDY = re.compile(rf"^([^\W\d_]+)\.?[\s\-/]*(\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}$")
 _WORD_MY = re.compile(r"^([^\W\d_]+)\.?[\s\-/]*(\d{4})$")
-_WEEK = re.compile(r"^(?:week|wk|w|kw|semaine|semana|settimana)\.?\s*(\d{1,2})"
-                   r"(?:\s*(?:-|–|to|/|&)\s*(?:week|wk|w)?\.?\s*(\d{1,2}))?$")
-_OFFSET = re.compile(r"^\[?\s*(?:date|start|d|t|day)\s*\+\s*(\d{1,3})\s*(d|days?|w|wks?|weeks?)?\s*\]?$")
-_IN = re.compile(r"^(?:in\s+)?\+?(\d{1,3})\s*(d|days?|w|wks?|weeks?|months?)(?:\s+from\s+(?:now|today))?$")
+_WEEK = re.compile(
+    r"^(?:week|wk|w|kw|semaine|semana|settimana)\.?\s*(\d{1,2})"
+    r"(?:\s*(?:-|–|to|/|&)\s*(?:week|wk|w)?\.?\s*(\d{1,2}))?$"
+)
+_OFFSET = re.compile(
+    r"^\[?\s*(?:date|start|d|t|day)\s*\+\s*(\d{1,3})\s*(d|days?|w|wks?|weeks?)?\s*\]?$"
+)
+_IN = re.compile(
+    r"^(?:in\s+)?\+?(\d{1,3})\s*(d|days?|w|wks?|weeks?|months?)(?:\s+from\s+(?:now|today))?$"
+)
 _QUARTER = re.compile(r"^(?:end\s+of\s+|by\s+)?q([1-4])(?:\s*(?:fy)?\s*'?(\d{2}|\d{4}))?$")
 _FILLER = re.compile(r"^(?:by|due|before|on|until|no later than|nlt|target|approx\.?|~|ca\.?)\s+")
 
@@ -121,8 +202,11 @@ def _year(text: str | None, month: int, day: int, anchor: date) -> date | None:
             year += 2000
         return _safe(year, month, day)
     # No year given: the one that puts the date nearest the anchor.
-    candidates = [d for y in (anchor.year - 1, anchor.year, anchor.year + 1)
-                  if (d := _safe(y, month, day)) is not None]
+    candidates = [
+        d
+        for y in (anchor.year - 1, anchor.year, anchor.year + 1)
+        if (d := _safe(y, month, day)) is not None
+    ]
     if not candidates:
         return None
     return min(candidates, key=lambda d: abs((d - anchor).days))
@@ -150,8 +234,9 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def read_date(value: object, *, locale: str, anchor: date, plan_start: date | None = None
-              ) -> DateReading:
+def read_date(
+    value: object, *, locale: str, anchor: date, plan_start: date | None = None
+) -> DateReading:
     """Read one cell. Never raises."""
     if value is None:
         return DateReading(DateKind.EMPTY)
@@ -204,8 +289,11 @@ def _numeric(raw: str, m: re.Match[str], locale: str, anchor: date) -> DateReadi
     swapped = _year(year, first[1], first[0], anchor)
     if swapped:
         order = "month first" if dmy else "day first"
-        return DateReading(DateKind.EXACT, swapped,
-                           f"read {order} as {fmt(swapped)}, since the other way is no date")
+        return DateReading(
+            DateKind.EXACT,
+            swapped,
+            f"read {order} as {fmt(swapped)}, since the other way is no date",
+        )
     return _bad(raw)
 
 
@@ -221,8 +309,9 @@ def _relative(raw: str, text: str, anchor: date, plan_start: date | None) -> Dat
     if text in ("eow", "end of week", "end of the week", "this week"):
         return rel(anchor + timedelta(days=(4 - anchor.weekday()) % 7), "the Friday of the week of")
     if text in ("next week", "end of next week"):
-        return rel(anchor + timedelta(days=(4 - anchor.weekday()) % 7 + 7),
-                   "the Friday of the week after")
+        return rel(
+            anchor + timedelta(days=(4 - anchor.weekday()) % 7 + 7), "the Friday of the week after"
+        )
     if text in ("eom", "end of month", "end of the month", "this month"):
         return rel(_end_of_month(anchor), "the end of the month of")
     if text in ("next month", "end of next month"):
@@ -248,14 +337,18 @@ def _relative(raw: str, text: str, anchor: date, plan_start: date | None) -> Dat
         if last < 1:
             return _bad(raw)
         d = start + timedelta(days=7 * (last - 1))
-        return DateReading(DateKind.RELATIVE, d,
-                           f"read as {fmt(d)}, the start of week {last} (week 1 starts with the "
-                           f"plan, {fmt(start)})")
+        return DateReading(
+            DateKind.RELATIVE,
+            d,
+            f"read as {fmt(d)}, the start of week {last} (week 1 starts with the "
+            f"plan, {fmt(start)})",
+        )
     if m := _OFFSET.match(text):
         n = int(m[1]) * (7 if (m[2] or "d").startswith("w") else 1)
         d = start + timedelta(days=n)
-        return DateReading(DateKind.RELATIVE, d,
-                           f"read as {fmt(d)}, {n} days after the plan start {fmt(start)}")
+        return DateReading(
+            DateKind.RELATIVE, d, f"read as {fmt(d)}, {n} days after the plan start {fmt(start)}"
+        )
     if m := _QUARTER.match(text):
         q = int(m[1])
         year = int(m[2]) + (2000 if len(m[2]) == 2 else 0) if m[2] else anchor.year

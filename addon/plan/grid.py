@@ -55,7 +55,8 @@ def find_header(grid: Grid, tab: Tab) -> Header | None:
             continue
         enough = 3 if tab.name == "Plan" else 2
         if len(columns) >= min(enough, len(tab.columns)) and (
-                best is None or len(columns) > len(best.columns)):
+            best is None or len(columns) > len(best.columns)
+        ):
             best = Header(r, columns)
     return best
 
@@ -68,6 +69,11 @@ def find_tab(grids: Mapping[str, Grid], tab: Tab) -> tuple[str, Grid] | None:
             return name, grid
     for name, grid in grids.items():
         if find_header(grid, tab) is not None and normalise_header(name) not in {
-                "plan", "stakeholders", "risks", "decision criteria", "summary"}:
+            "plan",
+            "stakeholders",
+            "risks",
+            "decision criteria",
+            "summary",
+        }:
             return name, grid
     return None

@@ -15,31 +15,48 @@ from addon.plan.models import DueChange, ParsedMap, StepMemory
 from sheets_schema.vocab import Side
 
 
-def advance(memory: Mapping[str, StepMemory], parsed: ParsedMap, today: date
-            ) -> tuple[dict[str, StepMemory], list[DueChange]]:
+def advance(
+    memory: Mapping[str, StepMemory], parsed: ParsedMap, today: date
+) -> tuple[dict[str, StepMemory], list[DueChange]]:
     """The memory after this sync's reading, and the due-date changes it saw."""
     after = dict(memory)
     changes: list[DueChange] = []
     for step in parsed.steps:
         before = memory.get(step.id)
         if before is None:
-            side = (Side.BUYER if step.buyer_owner and not step.seller_owner else
-                    Side.SELLER if step.seller_owner and not step.buyer_owner else
-                    Side.BOTH if step.buyer_owner else None)
+            side = (
+                Side.BUYER
+                if step.buyer_owner and not step.seller_owner
+                else Side.SELLER
+                if step.seller_owner and not step.buyer_owner
+                else Side.BOTH
+                if step.buyer_owner
+                else None
+            )
             after[step.id] = StepMemory(
-                step_id=step.id, text=step.step, side=side, baseline_due=step.due,
-                current_due=step.due, first_seen=today,
-                first_seen_done=today if step.is_done else None)
+                step_id=step.id,
+                text=step.step,
+                side=side,
+                baseline_due=step.due,
+                current_due=step.due,
+                first_seen=today,
+                first_seen_done=today if step.is_done else None,
+            )
             continue
         mem = replace(before, text=step.step or before.text)
         if step.due != before.current_due:
             changes.append(DueChange(step.id, before.current_due, step.due, today))
-            pushed = (step.due is not None and before.current_due is not None
-                      and step.due > before.current_due)
+            pushed = (
+                step.due is not None
+                and before.current_due is not None
+                and step.due > before.current_due
+            )
             mem = replace(
-                mem, current_due=step.due,
+                mem,
+                current_due=step.due,
                 baseline_due=before.baseline_due if before.baseline_due else step.due,
-                push_count=before.push_count + (1 if pushed else 0))
+                push_count=before.push_count + (1 if pushed else 0),
+            )
         if step.is_done and mem.first_seen_done is None:
             mem = replace(mem, first_seen_done=today)
         elif not step.is_done and mem.first_seen_done is not None:

@@ -78,8 +78,9 @@ class Step:
 
     @property
     def is_done(self) -> bool:
-        return self.status is Status.DONE or (self.done_on is not None
-                                              and self.status is not Status.SKIPPED)
+        return self.status is Status.DONE or (
+            self.done_on is not None and self.status is not Status.SKIPPED
+        )
 
     @property
     def is_skipped(self) -> bool:

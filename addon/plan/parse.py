@@ -7,8 +7,8 @@ Nothing here raises on bad input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -46,13 +46,23 @@ class _Context:
     problems: list[Problem] = field(default_factory=list)
     new_anchors: dict[AnchorKey, date] = field(default_factory=dict)
 
-    def report(self, tab: str, row: int, col: int, value: Cell, message: str,
-               kind: ProblemKind = ProblemKind.UNREADABLE, step_id: str | None = None) -> None:
-        self.problems.append(Problem(tab, a1(row, col), read.cell_text(value), message, kind,
-                                     step_id))
+    def report(
+        self,
+        tab: str,
+        row: int,
+        col: int,
+        value: Cell,
+        message: str,
+        kind: ProblemKind = ProblemKind.UNREADABLE,
+        step_id: str | None = None,
+    ) -> None:
+        self.problems.append(
+            Problem(tab, a1(row, col), read.cell_text(value), message, kind, step_id)
+        )
 
-    def date(self, tab: str, row: int, col: int | None, value: Cell, anchor_id: str,
-             column: str) -> tuple[date | None, bool]:
+    def date(
+        self, tab: str, row: int, col: int | None, value: Cell, anchor_id: str, column: str
+    ) -> tuple[date | None, bool]:
         """Read a date cell; (date, understood). Relative text keeps its first-seen anchor."""
         if col is None or value is None:
             return None, True
@@ -66,8 +76,15 @@ class _Context:
         elif reading.kind is DateKind.EXACT and reading.note:
             self.report(tab, row, col, value, reading.note, ProblemKind.NOTICE, anchor_id)
         elif reading.kind is DateKind.PLACEHOLDER:
-            self.report(tab, row, col, value, "no date yet; type the date when it is agreed",
-                        ProblemKind.NOTICE, anchor_id)
+            self.report(
+                tab,
+                row,
+                col,
+                value,
+                "no date yet; type the date when it is agreed",
+                ProblemKind.NOTICE,
+                anchor_id,
+            )
         elif reading.kind is DateKind.UNREADABLE:
             self.report(tab, row, col, value, reading.note, step_id=anchor_id)
             return None, False
@@ -89,8 +106,9 @@ def parse_map(
     memory = memory or {}
     stakeholders = _parse_stakeholders(grids, ctx)
     sections: list[tuple[int, str]] = []
-    plan_tab, steps, kept, assigned = _parse_plan(grids, ctx, stakeholders, memory,
-                                                  last_written or {}, sections)
+    plan_tab, steps, kept, assigned = _parse_plan(
+        grids, ctx, stakeholders, memory, last_written or {}, sections
+    )
     return ParsedMap(
         steps=tuple(steps),
         stakeholders=tuple(stakeholders),
@@ -105,27 +123,42 @@ def parse_map(
     )
 
 
-def _rows(grids: Mapping[str, Grid], tab: Tab, ctx: _Context, *, required: bool
-          ) -> tuple[str, Grid, Header] | None:
+def _rows(
+    grids: Mapping[str, Grid], tab: Tab, ctx: _Context, *, required: bool
+) -> tuple[str, Grid, Header] | None:
     found = find_tab(grids, tab)
     if found is None:
         if required:
-            ctx.problems.append(Problem(tab.name, "A1", "", f"there is no {tab.name} tab; "
-                                        f"restore it from the MAP's last copy or rename the "
-                                        f"tab that holds the plan to {tab.name}"))
+            ctx.problems.append(
+                Problem(
+                    tab.name,
+                    "A1",
+                    "",
+                    f"there is no {tab.name} tab; "
+                    f"restore it from the MAP's last copy or rename the "
+                    f"tab that holds the plan to {tab.name}",
+                )
+            )
         return None
     name, grid = found
     header = find_header(grid, tab)
     if header is None:
         if required or any(any(not is_blank(v) for v in row) for row in grid):
             names = ", ".join(c.header for c in tab.columns if c.editable)
-            ctx.problems.append(Problem(name, "A1", "", f"no header row found; the first rows "
-                                        f"should name the columns: {names}"))
+            ctx.problems.append(
+                Problem(
+                    name,
+                    "A1",
+                    "",
+                    f"no header row found; the first rows should name the columns: {names}",
+                )
+            )
         return None
     return name, grid, header
 
 
 # --- Plan -------------------------------------------------------------------------------
+
 
 @dataclass
 class _RawRow:
@@ -137,8 +170,11 @@ class _RawRow:
 
 
 def _parse_plan(
-    grids: Mapping[str, Grid], ctx: _Context, stakeholders: list[Stakeholder],
-    memory: Mapping[str, StepMemory], last_written: Mapping[str, Mapping[str, str]],
+    grids: Mapping[str, Grid],
+    ctx: _Context,
+    stakeholders: list[Stakeholder],
+    memory: Mapping[str, StepMemory],
+    last_written: Mapping[str, Mapping[str, str]],
     sections: list[tuple[int, str]],
 ) -> tuple[str, list[Step], list[KeptText], list[IdAssignment]]:
     found = _rows(grids, PLAN, ctx, required=True)
@@ -149,8 +185,10 @@ def _parse_plan(
     raw_rows = _plan_rows(grid, header, tab, ctx, sections)
     assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
     known = {r.id: r.step for r in raw_rows if r.id}
-    written_values = {key: {v.get(key, "") for v in last_written.values()}
-                      for key in (c.key for c in PLAN.columns if c.computed)}
+    written_values = {
+        key: {v.get(key, "") for v in last_written.values()}
+        for key in (c.key for c in PLAN.columns if c.computed)
+    }
 
     steps: list[Step] = []
     kept: list[KeptText] = []
@@ -165,25 +203,51 @@ def _parse_plan(
 
         status_reading = read.read_status(get("status"))
         status = status_reading.status
-        done_on, done_ok = ctx.date(tab, raw.row, cols.get("done_on"), get("done_on"), sid,
-                                    "done_on")
+        done_on, done_ok = ctx.date(
+            tab, raw.row, cols.get("done_on"), get("done_on"), sid, "done_on"
+        )
         if done_on is not None and done_on > ctx.today:
-            ctx.report(tab, raw.row, cols["done_on"], get("done_on"),
-                       f"{fmt(done_on)} is in the future; type the day it was done (or clear "
-                       "it until then)", step_id=sid)
+            ctx.report(
+                tab,
+                raw.row,
+                cols["done_on"],
+                get("done_on"),
+                f"{fmt(done_on)} is in the future; type the day it was done (or clear "
+                "it until then)",
+                step_id=sid,
+            )
         if status_reading.status is None and not status_reading.empty:
-            ctx.report(tab, raw.row, cols["status"], get("status"),
-                       f"not a status this sheet understands; {read.STATUS_HINT}", step_id=sid)
+            ctx.report(
+                tab,
+                raw.row,
+                cols["status"],
+                get("status"),
+                f"not a status this sheet understands; {read.STATUS_HINT}",
+                step_id=sid,
+            )
         elif status_reading.rest:
             rest_date = read_date(status_reading.rest, locale=ctx.locale, anchor=ctx.today)
             if status is Status.DONE and done_on is None and rest_date.value is not None:
                 done_on = rest_date.value
-                ctx.report(tab, raw.row, cols["status"], get("status"),
-                           f"read as Done on {fmt(done_on)}", ProblemKind.NOTICE, sid)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["status"],
+                    get("status"),
+                    f"read as Done on {fmt(done_on)}",
+                    ProblemKind.NOTICE,
+                    sid,
+                )
             else:
-                ctx.report(tab, raw.row, cols["status"], get("status"),
-                           f"read as {status.label if status else ''}; the rest is kept "
-                           "as a note", ProblemKind.NOTICE, sid)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["status"],
+                    get("status"),
+                    f"read as {status.label if status else ''}; the rest is kept as a note",
+                    ProblemKind.NOTICE,
+                    sid,
+                )
         if status_reading.empty:
             status = Status.DONE if done_on else Status.NOT_STARTED
 
@@ -197,39 +261,74 @@ def _parse_plan(
             last = memory[sid].current_due
             assert last is not None
             due = last
-            ctx.report(tab, raw.row, cols["due"], get("due"),
-                       f"keeping the last readable due date, {fmt(last)}, until this is fixed",
-                       ProblemKind.NOTICE, sid)
+            ctx.report(
+                tab,
+                raw.row,
+                cols["due"],
+                get("due"),
+                f"keeping the last readable due date, {fmt(last)}, until this is fixed",
+                ProblemKind.NOTICE,
+                sid,
+            )
 
-        depends = read.read_depends(get("depends_on"), {k: v for k, v in known.items()
-                                                         if k != sid})
+        depends = read.read_depends(get("depends_on"), {k: v for k, v in known.items() if k != sid})
         if "depends_on" in cols:
             for part in depends.unreadable:
-                ctx.report(tab, raw.row, cols["depends_on"], get("depends_on"),
-                           f'"{part}" names no step; type row ids like S03, S05 '
-                           "(or None)", step_id=sid)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["depends_on"],
+                    get("depends_on"),
+                    f'"{part}" names no step; type row ids like S03, S05 (or None)',
+                    step_id=sid,
+                )
             for note in depends.notes:
-                ctx.report(tab, raw.row, cols["depends_on"], get("depends_on"), note,
-                           ProblemKind.NOTICE, sid)
-        buyer_owners = _owners(tab, raw.row, cols.get("buyer_owner"), get("buyer_owner"),
-                               stakeholders, ctx, sid)
-        seller_owners = _owners(tab, raw.row, cols.get("seller_owner"), get("seller_owner"),
-                                stakeholders, ctx, sid)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["depends_on"],
+                    get("depends_on"),
+                    note,
+                    ProblemKind.NOTICE,
+                    sid,
+                )
+        buyer_owners = _owners(
+            tab, raw.row, cols.get("buyer_owner"), get("buyer_owner"), stakeholders, ctx, sid
+        )
+        seller_owners = _owners(
+            tab, raw.row, cols.get("seller_owner"), get("seller_owner"), stakeholders, ctx, sid
+        )
         if_it_slips = read.cell_text(get("if_it_slips"))
         if not raw.step:
-            ctx.report(tab, raw.row, cols["step"], raw.step,
-                       "this row has no step; say what will be done, or clear the row",
-                       ProblemKind.NOTICE, sid)
-        steps.append(Step(
-            id=sid, row=raw.row, phase=raw.phase, step=raw.step,
-            buyer_owner=read.cell_text(get("buyer_owner")),
-            seller_owner=read.cell_text(get("seller_owner")),
-            buyer_owners=buyer_owners, seller_owners=seller_owners,
-            due=due, depends_on=depends.ids, status=status, done_on=done_on if done_ok else None,
-            notes=read.cell_text(get("notes")), if_it_slips=if_it_slips,
-            threshold_days=read.read_threshold(if_it_slips),
-            added_by_buyer=sid not in memory and raw.id_text == "",
-        ))
+            ctx.report(
+                tab,
+                raw.row,
+                cols["step"],
+                raw.step,
+                "this row has no step; say what will be done, or clear the row",
+                ProblemKind.NOTICE,
+                sid,
+            )
+        steps.append(
+            Step(
+                id=sid,
+                row=raw.row,
+                phase=raw.phase,
+                step=raw.step,
+                buyer_owner=read.cell_text(get("buyer_owner")),
+                seller_owner=read.cell_text(get("seller_owner")),
+                buyer_owners=buyer_owners,
+                seller_owners=seller_owners,
+                due=due,
+                depends_on=depends.ids,
+                status=status,
+                done_on=done_on if done_ok else None,
+                notes=read.cell_text(get("notes")),
+                if_it_slips=if_it_slips,
+                threshold_days=read.read_threshold(if_it_slips),
+                added_by_buyer=sid not in memory and raw.id_text == "",
+            )
+        )
         for col in PLAN.columns:
             if col.editable or col.key not in cols:
                 continue
@@ -237,21 +336,34 @@ def _parse_plan(
             ours = last_written.get(sid, {}).get(col.key, "")
             if value and value != ours and value not in written_values[col.key]:
                 kept.append(KeptText(sid, col.header, value))
-                ctx.report(tab, raw.row, cols[col.key], value,
-                           f"{col.header} is filled in by the sync; your text is kept in "
-                           "this row's sync note. Type notes in the Notes column",
-                           ProblemKind.NOTICE, sid)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols[col.key],
+                    value,
+                    f"{col.header} is filled in by the sync; your text is kept in "
+                    "this row's sync note. Type notes in the Notes column",
+                    ProblemKind.NOTICE,
+                    sid,
+                )
     _resolve_step_relative(steps, pending, known, tab, cols.get("due", 0), grid, ctx)
     return tab, steps, kept, assigned
 
 
 _STEP_RELATIVE = re.compile(
-    r"^(\d{1,3})\s*(days?|d|weeks?|wks?|w)\s+(after|before|post|following|from)\s+(.+)$")
+    r"^(\d{1,3})\s*(days?|d|weeks?|wks?|w)\s+(after|before|post|following|from)\s+(.+)$"
+)
 
 
-def _resolve_step_relative(steps: list[Step], pending: list[tuple[int, int, re.Match[str]]],
-                           known: Mapping[str, str], tab: str, due_col: int, grid: Grid,
-                           ctx: _Context) -> None:
+def _resolve_step_relative(
+    steps: list[Step],
+    pending: list[tuple[int, int, re.Match[str]]],
+    known: Mapping[str, str],
+    tab: str,
+    due_col: int,
+    grid: Grid,
+    ctx: _Context,
+) -> None:
     """'3 days after kickoff': the named step's due date plus the gap."""
     by_id = {s.id: s for s in steps}
     for index, row, m in pending:
@@ -261,20 +373,33 @@ def _resolve_step_relative(steps: list[Step], pending: list[tuple[int, int, re.M
         ref = by_id.get(found[0]) if found else None
         base = (ref.due or ref.done_on) if ref else None
         if ref is None or base is None:
-            ctx.report(tab, row, due_col, value,
-                       "names no step with a date; type a date like 15 Mar 2026",
-                       step_id=step.id)
+            ctx.report(
+                tab,
+                row,
+                due_col,
+                value,
+                "names no step with a date; type a date like 15 Mar 2026",
+                step_id=step.id,
+            )
             continue
         days = int(m[1]) * (7 if m[2].startswith("w") else 1)
         due = base + timedelta(days=-days if m[3] == "before" else days)
         steps[index] = replace(step, due=due)
-        ctx.report(tab, row, due_col, value,
-                   f"read as {fmt(due)}, {days} days {'before' if m[3] == 'before' else 'after'}"
-                   f" {ref.id} ({fmt(base)})", ProblemKind.NOTICE, step.id)
+        ctx.report(
+            tab,
+            row,
+            due_col,
+            value,
+            f"read as {fmt(due)}, {days} days {'before' if m[3] == 'before' else 'after'}"
+            f" {ref.id} ({fmt(base)})",
+            ProblemKind.NOTICE,
+            step.id,
+        )
 
 
-def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context,
-               sections: list[tuple[int, str]]) -> list[_RawRow]:
+def _plan_rows(
+    grid: Grid, header: Header, tab: str, ctx: _Context, sections: list[tuple[int, str]]
+) -> list[_RawRow]:
     cols = header.columns
     editable = [cols[c.key] for c in PLAN.columns if c.editable and c.key in cols]
     rows: list[_RawRow] = []
@@ -287,26 +412,41 @@ def _plan_rows(grid: Grid, header: Header, tab: str, ctx: _Context,
         id_text = read.cell_text(cell(row, cols.get("id")))
         step_text = read.cell_text(cell(row, cols.get("step")))
         phase_text = read.cell_text(cell(row, cols.get("phase")))
-        if len(filled) == 1 and not read.normalise_id(id_text) and not (
-                filled[0] == cols.get("step")):  # a bare new step is a step, not a heading
+        if (
+            len(filled) == 1 and not read.normalise_id(id_text) and filled[0] != cols.get("step")
+        ):  # a bare new step is a step, not a heading
             only = filled[0]
             if only in (cols.get("phase"), cols.get("id")):
                 phase = read.cell_text(cell(row, only))  # a section row: a phase name alone
                 sections.append((r, phase))
                 continue
-            ctx.report(tab, r, only, cell(row, only),
-                       "a note on a row with no step; it is kept, but move it to the "
-                       "Notes of the step it belongs to", ProblemKind.NOTICE)
+            ctx.report(
+                tab,
+                r,
+                only,
+                cell(row, only),
+                "a note on a row with no step; it is kept, but move it to the "
+                "Notes of the step it belongs to",
+                ProblemKind.NOTICE,
+            )
             continue
         if phase_text:
             phase = phase_text
-        rows.append(_RawRow(r, id_text, read.normalise_id(id_text) if id_text else None,
-                            step_text, phase_text or phase))
+        rows.append(
+            _RawRow(
+                r,
+                id_text,
+                read.normalise_id(id_text) if id_text else None,
+                step_text,
+                phase_text or phase,
+            )
+        )
     return rows
 
 
-def _assign_ids(rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str,
-                ctx: _Context, id_col: int) -> list[IdAssignment]:
+def _assign_ids(
+    rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str, ctx: _Context, id_col: int
+) -> list[IdAssignment]:
     """Rows without an id get the next free one; a pasted duplicate id is re-issued."""
     taken = {int(i[1:]) for i in memory} | {int(r.id[1:]) for r in rows if r.id}
     counter = max(taken, default=0)
@@ -323,23 +463,40 @@ def _assign_ids(rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str,
     for raw in rows:
         if raw.id and raw.row in keep:
             if raw.id_text.strip() != raw.id:  # "7" or "s7": written back as S07
-                ctx.report(tab, raw.row, id_col, raw.id_text, f"row id written as {raw.id}",
-                           ProblemKind.NOTICE, raw.id)
+                ctx.report(
+                    tab,
+                    raw.row,
+                    id_col,
+                    raw.id_text,
+                    f"row id written as {raw.id}",
+                    ProblemKind.NOTICE,
+                    raw.id,
+                )
                 assigned.append(IdAssignment(raw.row, raw.id_text, raw.id))
             continue
         counter += 1
         new = f"S{counter:02d}"
         if raw.id_text:
-            why = (f"{raw.id} is used by another row; this row is now {new}" if raw.id
-                   else f'"{raw.id_text}" is not a row id; this row is now {new}')
+            why = (
+                f"{raw.id} is used by another row; this row is now {new}"
+                if raw.id
+                else f'"{raw.id_text}" is not a row id; this row is now {new}'
+            )
             ctx.report(tab, raw.row, id_col, raw.id_text, why, ProblemKind.NOTICE, new)
         assigned.append(IdAssignment(raw.row, raw.id_text, new))
         raw.id = new
     return assigned
 
 
-def _owners(tab: str, row: int, col: int | None, value: Cell, stakeholders: list[Stakeholder],
-            ctx: _Context, sid: str) -> tuple[Owner, ...]:
+def _owners(
+    tab: str,
+    row: int,
+    col: int | None,
+    value: Cell,
+    stakeholders: list[Stakeholder],
+    ctx: _Context,
+    sid: str,
+) -> tuple[Owner, ...]:
     owners = read.read_owners(value, stakeholders)
     if col is not None:
         for owner in owners:
@@ -351,15 +508,28 @@ def _owners(tab: str, row: int, col: int | None, value: Cell, stakeholders: list
 # --- Stakeholders, Risks, Decision criteria ------------------------------------------------
 
 _ROLE_WORDS: dict[str, Role] = {label.lower(): role for role, label in ROLE_LABELS.items()}
-_ROLE_WORDS.update({
-    "eb": Role.ECONOMIC_BUYER, "economic buyer": Role.ECONOMIC_BUYER, "signer": Role.ECONOMIC_BUYER,
-    "cfo": Role.ECONOMIC_BUYER, "budget holder": Role.ECONOMIC_BUYER,
-    "technical": Role.TECHNICAL_EVALUATOR, "it": Role.TECHNICAL_EVALUATOR,
-    "infosec": Role.SECURITY, "ciso": Role.SECURITY, "counsel": Role.LEGAL,
-    "purchasing": Role.PROCUREMENT, "user": Role.END_USER, "account executive": Role.AE,
-    "sales engineer": Role.SE, "solutions engineer": Role.SE, "customer success": Role.CSM,
-    "exec sponsor": Role.EXECUTIVE_SPONSOR, "sponsor": Role.EXECUTIVE_SPONSOR,
-})
+_ROLE_WORDS.update(
+    {
+        "eb": Role.ECONOMIC_BUYER,
+        "economic buyer": Role.ECONOMIC_BUYER,
+        "signer": Role.ECONOMIC_BUYER,
+        "cfo": Role.ECONOMIC_BUYER,
+        "budget holder": Role.ECONOMIC_BUYER,
+        "technical": Role.TECHNICAL_EVALUATOR,
+        "it": Role.TECHNICAL_EVALUATOR,
+        "infosec": Role.SECURITY,
+        "ciso": Role.SECURITY,
+        "counsel": Role.LEGAL,
+        "purchasing": Role.PROCUREMENT,
+        "user": Role.END_USER,
+        "account executive": Role.AE,
+        "sales engineer": Role.SE,
+        "solutions engineer": Role.SE,
+        "customer success": Role.CSM,
+        "exec sponsor": Role.EXECUTIVE_SPONSOR,
+        "sponsor": Role.EXECUTIVE_SPONSOR,
+    }
+)
 
 
 def _role(text: str) -> Role | None:
@@ -386,25 +556,32 @@ def _parse_stakeholders(grids: Mapping[str, Grid], ctx: _Context) -> list[Stakeh
         if not any(values.values()):
             continue
         name, email = values.get("name", ""), values.get("email", "")
-        if name and not any(v for k, v in values.items() if k != "name"):
-            if (side := read.read_side(name.replace("team", "").replace("side", ""))):
-                section_side = side  # "Buyer team" alone on a row
-                continue
+        alone = name and not any(v for k, v in values.items() if k != "name")
+        if alone and (side := read.read_side(name.replace("team", "").replace("side", ""))):
+            section_side = side  # "Buyer team" alone on a row
+            continue
         if email and not read.EMAIL.match(email):
-            ctx.report(tab, r, cols["email"], email,
-                       "not an email address; type one like dana@example.com")
+            ctx.report(
+                tab, r, cols["email"], email, "not an email address; type one like dana@example.com"
+            )
             email = ""
         side_text = values.get("side", "")
         side = read.read_side(side_text) if side_text else section_side
         if side_text and side is None:
-            ctx.report(tab, r, cols["side"], side_text, "type Buyer or Seller",
-                       ProblemKind.NOTICE)
+            ctx.report(tab, r, cols["side"], side_text, "type Buyer or Seller", ProblemKind.NOTICE)
         role_text = values.get("role", "")
-        people.append(Stakeholder(
-            row=r, name=name or (email.split("@")[0] if email else ""), email=email, side=side,
-            role=_role(role_text) if role_text else None, role_text=role_text,
-            decision_authority=values.get("decision_authority", ""),
-            notes=values.get("notes", "")))
+        people.append(
+            Stakeholder(
+                row=r,
+                name=name or (email.split("@")[0] if email else ""),
+                email=email,
+                side=side,
+                role=_role(role_text) if role_text else None,
+                role_text=role_text,
+                decision_authority=values.get("decision_authority", ""),
+                notes=values.get("notes", ""),
+            )
+        )
     return people
 
 
@@ -420,10 +597,24 @@ def _parse_risks(grids: Mapping[str, Grid], ctx: _Context) -> list[Risk]:
         values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
         if not any(values.values()):
             continue
-        raised, _ = ctx.date(tab, r, cols.get("raised_on"), cell(row, cols.get("raised_on")),
-                             f"risk-{r + 1}", "raised_on")
-        risks.append(Risk(r, values.get("risk", ""), values.get("owner", ""),
-                          values.get("mitigation", ""), values.get("status", ""), raised))
+        raised, _ = ctx.date(
+            tab,
+            r,
+            cols.get("raised_on"),
+            cell(row, cols.get("raised_on")),
+            f"risk-{r + 1}",
+            "raised_on",
+        )
+        risks.append(
+            Risk(
+                r,
+                values.get("risk", ""),
+                values.get("owner", ""),
+                values.get("mitigation", ""),
+                values.get("status", ""),
+                raised,
+            )
+        )
     return risks
 
 
@@ -437,7 +628,13 @@ def _parse_criteria(grids: Mapping[str, Grid], ctx: _Context) -> list[Criterion]
     for r in range(header.row + 1, len(grid)):
         values = {k: read.cell_text(cell(grid[r], c)) for k, c in cols.items()}
         if any(values.values()):
-            criteria.append(Criterion(r, values.get("criterion", ""),
-                                      values.get("who_decides", ""),
-                                      values.get("how_shown", ""), values.get("status", "")))
+            criteria.append(
+                Criterion(
+                    r,
+                    values.get("criterion", ""),
+                    values.get("who_decides", ""),
+                    values.get("how_shown", ""),
+                    values.get("status", ""),
+                )
+            )
     return criteria

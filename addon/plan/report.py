@@ -86,34 +86,60 @@ def _owner(p: Pointer | None) -> OwnerRef | None:
     return OwnerRef(step=p.step, owner=p.owner) if p else None
 
 
-def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: date
-                 ) -> StatusReport:
+def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: date) -> StatusReport:
     st = status.steps
     return StatusReport(
         today=today,
         map=MapSummary(
-            map_id=info.map_id, deal=info.deal, buyer_company=info.buyer_company,
-            target_close=info.target_close, projected_close=status.projected_close,
-            health=status.health, health_score=status.score, stale=status.stale,
+            map_id=info.map_id,
+            deal=info.deal,
+            buyer_company=info.buyer_company,
+            target_close=info.target_close,
+            projected_close=status.projected_close,
+            health=status.health,
+            health_score=status.score,
+            stale=status.stale,
             buyer_steps_done=status.buyer_steps_done,
             buyer_steps_total=status.buyer_steps_total,
             current_blocker=_owner(status.current_blocker),
-            next_step=NextStep(step=status.next_step.step, owner=status.next_step.owner,
-                               due=status.next_step.due) if status.next_step else None,
+            next_step=NextStep(
+                step=status.next_step.step, owner=status.next_step.owner, due=status.next_step.due
+            )
+            if status.next_step
+            else None,
             days_since_last_completion=status.days_since_last_completion,
             last_buyer_update=status.last_buyer_update,
             consequences_fired=list(status.consequences_fired),
-            total_slipped_days=status.total_slipped_days, total_pushes=status.total_pushes),
-        steps=[StepReport(
-            id=s.id, phase=s.phase, step=s.step, buyer_owner=s.buyer_owner,
-            seller_owner=s.seller_owner, due=s.due, baseline_due=st[s.id].baseline_due,
-            slipped_days=st[s.id].slipped_days, push_count=st[s.id].push_count,
-            depends_on=list(s.depends_on), status=s.status, done_on=st[s.id].done_on,
-            health=st[s.id].health, days_late=st[s.id].days_late,
-            waiting_on=list(st[s.id].waiting_on), projected_finish=st[s.id].projected_finish,
-            consequence_fired=st[s.id].consequence_fired, if_it_slips=s.if_it_slips)
-            for s in parsed.steps],
-        problems=[ProblemReport(tab=p.tab, cell=p.cell, value=p.value, message=p.message,
-                                kind=p.kind.value)
-                  for p in (*parsed.problems, *status.problems)],
+            total_slipped_days=status.total_slipped_days,
+            total_pushes=status.total_pushes,
+        ),
+        steps=[
+            StepReport(
+                id=s.id,
+                phase=s.phase,
+                step=s.step,
+                buyer_owner=s.buyer_owner,
+                seller_owner=s.seller_owner,
+                due=s.due,
+                baseline_due=st[s.id].baseline_due,
+                slipped_days=st[s.id].slipped_days,
+                push_count=st[s.id].push_count,
+                depends_on=list(s.depends_on),
+                status=s.status,
+                done_on=st[s.id].done_on,
+                health=st[s.id].health,
+                days_late=st[s.id].days_late,
+                waiting_on=list(st[s.id].waiting_on),
+                projected_finish=st[s.id].projected_finish,
+                consequence_fired=st[s.id].consequence_fired,
+                if_it_slips=s.if_it_slips,
+            )
+            for s in parsed.steps
+        ],
+        problems=[
+            ProblemReport(
+                tab=p.tab, cell=p.cell, value=p.value, message=p.message, kind=p.kind.value
+            )
+            for p in (*parsed.problems, *status.problems)
+        ],
     )

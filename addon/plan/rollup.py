@@ -62,12 +62,22 @@ def build_row(item: RollupInput) -> RollupRow:
     court = blocker or (st.next_step if st else None)
     slip = (st.projected_close - info.target_close).days if st and st.projected_close else None
     return RollupRow(
-        rank=0, map_id=info.map_id, deal=info.deal, buyer_company=info.buyer_company,
-        rep=info.rep_name, team=info.team, stage=info.stage, lifecycle=info.lifecycle,
-        deal_value=info.deal_value, currency=info.currency,
-        health=st.health.value if st else "unknown", score=st.score if st else None,
-        stale=st.stale if st else False, target_close=info.target_close,
-        projected_close=st.projected_close if st else None, close_slip_days=slip,
+        rank=0,
+        map_id=info.map_id,
+        deal=info.deal,
+        buyer_company=info.buyer_company,
+        rep=info.rep_name,
+        team=info.team,
+        stage=info.stage,
+        lifecycle=info.lifecycle,
+        deal_value=info.deal_value,
+        currency=info.currency,
+        health=st.health.value if st else "unknown",
+        score=st.score if st else None,
+        stale=st.stale if st else False,
+        target_close=info.target_close,
+        projected_close=st.projected_close if st else None,
+        close_slip_days=slip,
         target_close_moves=item.target_close_moves,
         slipped_days=st.total_slipped_days if st else 0,
         date_pushes=st.total_pushes if st else 0,
@@ -79,21 +89,25 @@ def build_row(item: RollupInput) -> RollupRow:
         days_since_last_completion=st.days_since_last_completion if st else None,
         last_buyer_update=st.last_buyer_update if st else None,
         consequences_fired=len(st.consequences_fired) if st else 0,
-        problems=item.problems, sync_state=item.sync_state,
-        link=info.sheet_link)
+        problems=item.problems,
+        sync_state=item.sync_state,
+        link=info.sheet_link,
+    )
 
 
 def rank(rows: Iterable[RollupRow]) -> list[RollupRow]:
     """Riskiest first: unreadable MAPs, then by score, health, stale, value at stake."""
     rows = list(rows)
-    rows.sort(key=lambda r: (
-        r.sync_state == "ok",
-        r.score if r.score is not None else -1,
-        _SEVERITY.get(MapHealth(r.health), 0) if r.health != "unknown" else -1,
-        not r.stale,
-        -(r.deal_value or 0),
-        r.deal,
-    ))
+    rows.sort(
+        key=lambda r: (
+            r.sync_state == "ok",
+            r.score if r.score is not None else -1,
+            _SEVERITY.get(MapHealth(r.health), 0) if r.health != "unknown" else -1,
+            not r.stale,
+            -(r.deal_value or 0),
+            r.deal,
+        )
+    )
     return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
 
 

@@ -65,8 +65,14 @@ def _owner(role: Role | None, named: dict[Role, str]) -> str:
     return named.get(role) or f"{role.label} (TBD)"
 
 
-def build_plan(template: Template, *, target_close: date, today: date,
-               buyer_contacts: Sequence[Contact], rep: Contact) -> InitialPlan:
+def build_plan(
+    template: Template,
+    *,
+    target_close: date,
+    today: date,
+    buyer_contacts: Sequence[Contact],
+    rep: Contact,
+) -> InitialPlan:
     span = template.span_days
     available = (target_close - today).days
     scale = 1.0
@@ -91,25 +97,40 @@ def build_plan(template: Template, *, target_close: date, today: date,
     for t in template.steps:
         sid = ids[t.key]
         due = due_of(t)
-        steps.append(PlannedStep(
-            id=sid, phase=t.phase, step=t.step,
-            buyer_owner=_owner(t.buyer_owner_role, named),
-            seller_owner=_owner(t.seller_owner_role, named),
-            due=due, depends_on=tuple(ids[d] for d in t.depends_on),
-            status=Status.NOT_STARTED,
-            if_it_slips=consequence_text(t.consequence.threshold_days, t.consequence.text)
-            if t.consequence else ""))
+        steps.append(
+            PlannedStep(
+                id=sid,
+                phase=t.phase,
+                step=t.step,
+                buyer_owner=_owner(t.buyer_owner_role, named),
+                seller_owner=_owner(t.seller_owner_role, named),
+                due=due,
+                depends_on=tuple(ids[d] for d in t.depends_on),
+                status=Status.NOT_STARTED,
+                if_it_slips=consequence_text(t.consequence.threshold_days, t.consequence.text)
+                if t.consequence
+                else "",
+            )
+        )
         memory[sid] = StepMemory(
-            step_id=sid, text=t.step, side=t.side,
-            duration_days=max(1, round(t.duration_days * scale)) if t.offset_days < 0
+            step_id=sid,
+            text=t.step,
+            side=t.side,
+            duration_days=max(1, round(t.duration_days * scale))
+            if t.offset_days < 0
             else t.duration_days,
-            signature=t.signature, baseline_due=due, current_due=due, first_seen=today,
-            template_key=t.key)
-    people = [PlannedStakeholder(c.display, c.email, "Buyer", "Champion" if i == 0 else "")
-              for i, c in enumerate(buyer_contacts)]
+            signature=t.signature,
+            baseline_due=due,
+            current_due=due,
+            first_seen=today,
+            template_key=t.key,
+        )
+    people = [
+        PlannedStakeholder(c.display, c.email, "Buyer", "Champion" if i == 0 else "")
+        for i, c in enumerate(buyer_contacts)
+    ]
     people.append(PlannedStakeholder(rep.display, rep.email, "Seller", Role.AE.label))
-    return InitialPlan(tuple(steps), tuple(people), memory,
-                       span if scale < 1.0 else None)
+    return InitialPlan(tuple(steps), tuple(people), memory, span if scale < 1.0 else None)
 
 
 __all__ = ["Contact", "InitialPlan", "PlannedStakeholder", "PlannedStep", "Side", "build_plan"]

@@ -104,18 +104,31 @@ def _order(parsed: ParsedMap, by_id: Mapping[str, Step]) -> tuple[list[str], set
                 graph[sid] = graph[sid] - cycle
 
 
-def compute(parsed: ParsedMap, memory: Mapping[str, StepMemory], *, target_close: date,
-            today: date, last_buyer_update: date | None = None,
-            plan_start: date | None = None) -> PlanStatus:
+def compute(
+    parsed: ParsedMap,
+    memory: Mapping[str, StepMemory],
+    *,
+    target_close: date,
+    today: date,
+    last_buyer_update: date | None = None,
+    plan_start: date | None = None,
+) -> PlanStatus:
     by_id = {s.id: s for s in parsed.steps}
     order, in_cycle = _order(parsed, by_id)
     problems: list[Problem] = []
     for sid in sorted(in_cycle):
         s = by_id[sid]
-        problems.append(Problem(parsed.plan_tab, f"G{s.row + 1}", ", ".join(s.depends_on),
-                                "these steps depend on each other in a circle ("
-                                + " → ".join(sorted(in_cycle)) + "); remove one dependency",
-                                step_id=sid))
+        problems.append(
+            Problem(
+                parsed.plan_tab,
+                f"G{s.row + 1}",
+                ", ".join(s.depends_on),
+                "these steps depend on each other in a circle ("
+                + " → ".join(sorted(in_cycle))
+                + "); remove one dependency",
+                step_id=sid,
+            )
+        )
 
     done_on: dict[str, date | None] = {}
     finish: dict[str, date | None] = {}
@@ -129,8 +142,11 @@ def compute(parsed: ParsedMap, memory: Mapping[str, StepMemory], *, target_close
         if step.is_skipped:
             finish[sid] = None
             continue
-        prereqs = [finish[d] for d in step.depends_on
-                   if d in finish and d not in in_cycle and finish[d] is not None]
+        prereqs = [
+            finish[d]
+            for d in step.depends_on
+            if d in finish and d not in in_cycle and finish[d] is not None
+        ]
         candidates = [today]
         if step.due:
             candidates.append(step.due)
@@ -146,30 +162,50 @@ def compute(parsed: ParsedMap, memory: Mapping[str, StepMemory], *, target_close
         baseline = mem.baseline_due if mem and mem.baseline_due else step.due
         slipped = (step.due - baseline).days if step.due and baseline else 0
         threshold = step.threshold_days
-        fired = (threshold is not None and step.is_open and days_late >= threshold)
+        fired = threshold is not None and step.is_open and days_late >= threshold
         statuses[step.id] = StepStatus(
-            id=step.id, health=health, days_late=days_late, slipped_days=slipped,
-            push_count=mem.push_count if mem else 0, baseline_due=baseline,
-            done_on=done_on.get(step.id), waiting_on=waiting,
-            projected_finish=finish.get(step.id), consequence_fired=fired,
-            is_buyer_step=_is_buyer_step(step, mem))
+            id=step.id,
+            health=health,
+            days_late=days_late,
+            slipped_days=slipped,
+            push_count=mem.push_count if mem else 0,
+            baseline_due=baseline,
+            done_on=done_on.get(step.id),
+            waiting_on=waiting,
+            projected_finish=finish.get(step.id),
+            consequence_fired=fired,
+            is_buyer_step=_is_buyer_step(step, mem),
+        )
 
     projected_close = _projected_close(parsed, memory, finish, target_close, problems)
-    return _summarise(parsed, statuses, projected_close, target_close, today,
-                      last_buyer_update, plan_start, tuple(problems))
+    return _summarise(
+        parsed,
+        statuses,
+        projected_close,
+        target_close,
+        today,
+        last_buyer_update,
+        plan_start,
+        tuple(problems),
+    )
 
 
-def _step_health(step: Step, by_id: Mapping[str, Step], finish: Mapping[str, date | None],
-                 today: date, in_cycle: set[str]) -> tuple[Health, int, tuple[str, ...]]:
-    waiting = tuple(d for d in step.depends_on
-                    if d in by_id and by_id[d].is_open and not step.is_done)
+def _step_health(
+    step: Step,
+    by_id: Mapping[str, Step],
+    finish: Mapping[str, date | None],
+    today: date,
+    in_cycle: set[str],
+) -> tuple[Health, int, tuple[str, ...]]:
+    waiting = tuple(
+        d for d in step.depends_on if d in by_id and by_id[d].is_open and not step.is_done
+    )
     if step.is_done:
         return Health.DONE, 0, ()
     if step.is_skipped:
         return Health.SKIPPED, 0, ()
     days_late = (today - step.due).days if step.due and step.due < today else 0
-    blocked_by = [d for d in waiting if by_id[d].due is not None
-                  and by_id[d].due < today]  # type: ignore[operator]
+    blocked_by = [d for d in waiting if by_id[d].due is not None and by_id[d].due < today]  # type: ignore[operator]
     if step.status in (Status.BLOCKED, Status.ON_HOLD) or blocked_by:
         return Health.BLOCKED, days_late, waiting
     if days_late > 0:
@@ -184,33 +220,52 @@ def _step_health(step: Step, by_id: Mapping[str, Step], finish: Mapping[str, dat
     return Health.UNSCHEDULED, 0, waiting
 
 
-def _projected_close(parsed: ParsedMap, memory: Mapping[str, StepMemory],
-                     finish: Mapping[str, date | None], target_close: date,
-                     problems: list[Problem]) -> date | None:
+def _projected_close(
+    parsed: ParsedMap,
+    memory: Mapping[str, StepMemory],
+    finish: Mapping[str, date | None],
+    target_close: date,
+    problems: list[Problem],
+) -> date | None:
     signature = [s for s in parsed.steps if (m := memory.get(s.id)) and m.signature]
     if signature:
         return finish.get(signature[0].id) or target_close
     # The signature row is gone (deleted or never marked): the latest pre-close finish.
     remembered = [m.step_id for m in memory.values() if m.signature]
     if remembered:
-        problems.append(Problem(parsed.plan_tab, "A1", remembered[0],
-                                f"the signature step {remembered[0]} is no longer on the plan; "
-                                "the projected close uses the latest step due by the target "
-                                "close instead. Restore the row to fix this",
-                                ProblemKind.NOTICE))
-    before_close = [f for s in parsed.steps
-                    if (f := finish.get(s.id)) and s.due and s.due <= target_close]
+        problems.append(
+            Problem(
+                parsed.plan_tab,
+                "A1",
+                remembered[0],
+                f"the signature step {remembered[0]} is no longer on the plan; "
+                "the projected close uses the latest step due by the target "
+                "close instead. Restore the row to fix this",
+                ProblemKind.NOTICE,
+            )
+        )
+    before_close = [
+        f for s in parsed.steps if (f := finish.get(s.id)) and s.due and s.due <= target_close
+    ]
     return max(before_close) if before_close else None
 
 
 def _pointer(step: Step, memory_side_buyer: bool) -> Pointer:
-    return Pointer(step.id, step.step, step.owner_text, step.due,
-                   "buyer" if memory_side_buyer else "seller")
+    return Pointer(
+        step.id, step.step, step.owner_text, step.due, "buyer" if memory_side_buyer else "seller"
+    )
 
 
-def _summarise(parsed: ParsedMap, statuses: dict[str, StepStatus], projected_close: date | None,
-               target_close: date, today: date, last_buyer_update: date | None,
-               plan_start: date | None, problems: tuple[Problem, ...]) -> PlanStatus:
+def _summarise(
+    parsed: ParsedMap,
+    statuses: dict[str, StepStatus],
+    projected_close: date | None,
+    target_close: date,
+    today: date,
+    last_buyer_update: date | None,
+    plan_start: date | None,
+    problems: tuple[Problem, ...],
+) -> PlanStatus:
     steps = parsed.steps
     st = statuses
     open_steps = [s for s in steps if s.is_open]
@@ -227,14 +282,17 @@ def _summarise(parsed: ParsedMap, statuses: dict[str, StepStatus], projected_clo
     buyer = [s for s in steps if st[s.id].is_buyer_step and not s.is_skipped]
     buyer_open = [s for s in buyer if s.is_open]
     since_edit = (today - (last_buyer_update or plan_start or today)).days
-    fell_due = [s for s in steps if s.due and today - timedelta(days=STALE_WINDOW_DAYS)
-                <= s.due < today]
-    stale = bool(buyer_open) and since_edit >= STALE_NO_EDIT_DAYS or (
-        bool(fell_due) and not any(s.is_done for s in fell_due))
+    fell_due = [
+        s for s in steps if s.due and today - timedelta(days=STALE_WINDOW_DAYS) <= s.due < today
+    ]
+    stale = (bool(buyer_open) and since_edit >= STALE_NO_EDIT_DAYS) or (
+        bool(fell_due) and not any(s.is_done for s in fell_due)
+    )
 
-    late = sorted((s for s in open_steps if st[s.id].days_late > 0 or
-                   st[s.id].health is Health.BLOCKED),
-                  key=lambda s: (-st[s.id].days_late, s.due or date.max, s.id))
+    late = sorted(
+        (s for s in open_steps if st[s.id].days_late > 0 or st[s.id].health is Health.BLOCKED),
+        key=lambda s: (-st[s.id].days_late, s.due or date.max, s.id),
+    )
     blocker = _pointer(late[0], st[late[0].id].is_buyer_step) if late else None
     upcoming = sorted(open_steps, key=lambda s: (s.due or date.max, s.row))
     next_step = _pointer(upcoming[0], st[upcoming[0].id].is_buyer_step) if upcoming else None
@@ -249,14 +307,27 @@ def _summarise(parsed: ParsedMap, statuses: dict[str, StepStatus], projected_clo
         + min(25.0, 2.0 * max(0, close_slip))
         + min(15.0, 3.0 * pushes + total_slip / 7)
         + min(15.0, max(0.0, since_edit - 7.0))
-        + (15.0 * sum(1 for s in due_by_today if not s.is_done) / len(due_by_today)
-           if due_by_today else 0.0)
+        + (
+            15.0 * sum(1 for s in due_by_today if not s.is_done) / len(due_by_today)
+            if due_by_today
+            else 0.0
+        )
         + (10.0 if fired else 0.0)
     )
     return PlanStatus(
-        steps=statuses, projected_close=projected_close, health=health,
-        score=max(0, round(100 - penalty)), stale=stale,
-        buyer_steps_done=sum(1 for s in buyer if s.is_done), buyer_steps_total=len(buyer),
-        current_blocker=blocker, next_step=next_step, days_since_last_completion=since_done,
-        last_buyer_update=last_buyer_update, consequences_fired=fired,
-        total_slipped_days=total_slip, total_pushes=pushes, problems=problems)
+        steps=statuses,
+        projected_close=projected_close,
+        health=health,
+        score=max(0, round(100 - penalty)),
+        stale=stale,
+        buyer_steps_done=sum(1 for s in buyer if s.is_done),
+        buyer_steps_total=len(buyer),
+        current_blocker=blocker,
+        next_step=next_step,
+        days_since_last_completion=since_done,
+        last_buyer_update=last_buyer_update,
+        consequences_fired=fired,
+        total_slipped_days=total_slip,
+        total_pushes=pushes,
+        problems=problems,
+    )

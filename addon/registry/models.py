@@ -56,8 +56,7 @@ class MapRow(Base):
 class StepRow(Base):
     __tablename__ = "steps"
 
-    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"),
-                                        primary_key=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
     step_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
     side: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -97,8 +96,7 @@ class AnchorRow(Base):
 
     __tablename__ = "date_anchors"
 
-    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"),
-                                        primary_key=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
     step_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     column: Mapped[str] = mapped_column(String(40), primary_key=True)
     text: Mapped[str] = mapped_column(String(500), primary_key=True)

@@ -68,17 +68,23 @@ class Registry:
 
     # --- MAPs ---------------------------------------------------------------------------
 
-    def add_map(self, row: MapRow, memory: Mapping[str, StepMemory],
-                idempotency_key: str | None = None) -> None:
+    def add_map(
+        self, row: MapRow, memory: Mapping[str, StepMemory], idempotency_key: str | None = None
+    ) -> None:
         with self.session() as s:
             s.add(row)
             s.flush()
-            s.add(TargetCloseRow(map_id=row.id, target_close=row.target_close,
-                                 reason=row.close_reason, changed_on=row.created_on))
+            s.add(
+                TargetCloseRow(
+                    map_id=row.id,
+                    target_close=row.target_close,
+                    reason=row.close_reason,
+                    changed_on=row.created_on,
+                )
+            )
             s.add_all(_step_rows(row.id, memory.values()))
             if idempotency_key:
-                s.add(IdempotencyRow(key=idempotency_key, map_id=row.id,
-                                     created_at=row.created_at))
+                s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
 
     def by_idempotency_key(self, key: str) -> MapRow | None:
         with self.session() as s:
@@ -113,25 +119,43 @@ class Registry:
 
     def target_close_moves(self, map_id: str) -> int:
         with self.session() as s:
-            return max(0, len(s.scalars(select(TargetCloseRow.id).where(
-                TargetCloseRow.map_id == map_id)).all()) - 1)
+            return max(
+                0,
+                len(
+                    s.scalars(
+                        select(TargetCloseRow.id).where(TargetCloseRow.map_id == map_id)
+                    ).all()
+                )
+                - 1,
+            )
 
     # --- steps --------------------------------------------------------------------------
 
     def memory(self, map_id: str) -> dict[str, StepMemory]:
         with self.session() as s:
             rows = s.scalars(select(StepRow).where(StepRow.map_id == map_id))
-            return {r.step_id: StepMemory(
-                step_id=r.step_id, text=r.text, side=Side(r.side) if r.side else None,
-                duration_days=r.duration_days, signature=r.signature,
-                baseline_due=r.baseline_due, current_due=r.current_due,
-                push_count=r.push_count, first_seen=r.first_seen,
-                first_seen_done=r.first_seen_done, template_key=r.template_key) for r in rows}
+            return {
+                r.step_id: StepMemory(
+                    step_id=r.step_id,
+                    text=r.text,
+                    side=Side(r.side) if r.side else None,
+                    duration_days=r.duration_days,
+                    signature=r.signature,
+                    baseline_due=r.baseline_due,
+                    current_due=r.current_due,
+                    push_count=r.push_count,
+                    first_seen=r.first_seen,
+                    first_seen_done=r.first_seen_done,
+                    template_key=r.template_key,
+                )
+                for r in rows
+            }
 
     def due_changes(self, map_id: str) -> list[DueChange]:
         with self.session() as s:
-            rows = s.scalars(select(DueChangeRow).where(DueChangeRow.map_id == map_id)
-                             .order_by(DueChangeRow.id))
+            rows = s.scalars(
+                select(DueChangeRow).where(DueChangeRow.map_id == map_id).order_by(DueChangeRow.id)
+            )
             return [DueChange(r.step_id, r.old_due, r.new_due, r.seen_on) for r in rows]
 
     def anchors(self, map_id: str) -> dict[AnchorKey, date]:
@@ -141,27 +165,53 @@ class Registry:
 
     def kept_text(self, map_id: str) -> list[tuple[KeptText, date]]:
         with self.session() as s:
-            rows = s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == map_id)
-                             .order_by(KeptTextRow.id))
+            rows = s.scalars(
+                select(KeptTextRow).where(KeptTextRow.map_id == map_id).order_by(KeptTextRow.id)
+            )
             return [(KeptText(r.step_id, r.column, r.text), r.kept_on) for r in rows]
 
     def record_sync(
-        self, map_id: str, *, memory: Mapping[str, StepMemory], changes: Iterable[DueChange],
-        anchors: Mapping[AnchorKey, date], kept: Iterable[KeptText], today: date,
+        self,
+        map_id: str,
+        *,
+        memory: Mapping[str, StepMemory],
+        changes: Iterable[DueChange],
+        anchors: Mapping[AnchorKey, date],
+        kept: Iterable[KeptText],
+        today: date,
         **fields: Any,
     ) -> None:
         """Everything one sync learned, in one transaction."""
         with self.session() as s:
             s.execute(delete(StepRow).where(StepRow.map_id == map_id))
             s.add_all(_step_rows(map_id, memory.values()))
-            s.add_all(DueChangeRow(map_id=map_id, step_id=c.step_id, old_due=c.old,
-                                   new_due=c.new, seen_on=c.seen_on) for c in changes)
-            for key, anchored in anchors.items():
-                if s.get(AnchorRow, (map_id, key.step_id, key.column, key.text)) is None:
-                    s.add(AnchorRow(map_id=map_id, step_id=key.step_id, column=key.column,
-                                    text=key.text, anchored_on=anchored))
-            s.add_all(KeptTextRow(map_id=map_id, step_id=k.step_id, column=k.column,
-                                  text=k.text, kept_on=today) for k in kept)
+            s.add_all(
+                DueChangeRow(
+                    map_id=map_id,
+                    step_id=c.step_id,
+                    old_due=c.old,
+                    new_due=c.new,
+                    seen_on=c.seen_on,
+                )
+                for c in changes
+            )
+            for anchor, anchored in anchors.items():
+                if s.get(AnchorRow, (map_id, anchor.step_id, anchor.column, anchor.text)) is None:
+                    s.add(
+                        AnchorRow(
+                            map_id=map_id,
+                            step_id=anchor.step_id,
+                            column=anchor.column,
+                            text=anchor.text,
+                            anchored_on=anchored,
+                        )
+                    )
+            s.add_all(
+                KeptTextRow(
+                    map_id=map_id, step_id=k.step_id, column=k.column, text=k.text, kept_on=today
+                )
+                for k in kept
+            )
             row = s.get(MapRow, map_id)
             assert row is not None
             for key, value in fields.items():
@@ -169,23 +219,48 @@ class Registry:
 
 
 def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
-    return [StepRow(map_id=map_id, step_id=m.step_id, text=m.text,
-                    side=m.side.value if m.side else None, duration_days=m.duration_days,
-                    signature=m.signature, baseline_due=m.baseline_due,
-                    current_due=m.current_due, push_count=m.push_count,
-                    first_seen=m.first_seen, first_seen_done=m.first_seen_done,
-                    template_key=m.template_key) for m in memory]
+    return [
+        StepRow(
+            map_id=map_id,
+            step_id=m.step_id,
+            text=m.text,
+            side=m.side.value if m.side else None,
+            duration_days=m.duration_days,
+            signature=m.signature,
+            baseline_due=m.baseline_due,
+            current_due=m.current_due,
+            push_count=m.push_count,
+            first_seen=m.first_seen,
+            first_seen_done=m.first_seen_done,
+            template_key=m.template_key,
+        )
+        for m in memory
+    ]
 
 
 def info_of(row: MapRow, sheet_link: str = "", doc_link: str = "") -> MapInfo:
     return MapInfo(
-        map_id=row.id, deal=row.deal, buyer_company=row.buyer_company,
-        target_close=row.target_close, close_reason=row.close_reason,
-        desired_outcome=row.desired_outcome, template=row.template, rep_name=row.rep_name,
-        rep_email=row.rep_email, created_on=row.created_on, deal_value=row.deal_value,
-        currency=row.currency, team=row.team, stage=row.stage, lifecycle=row.lifecycle,
-        locale=row.locale, time_zone=row.time_zone, sheet_link=sheet_link, doc_link=doc_link,
-        crm_link=row.crm_link)
+        map_id=row.id,
+        deal=row.deal,
+        buyer_company=row.buyer_company,
+        target_close=row.target_close,
+        close_reason=row.close_reason,
+        desired_outcome=row.desired_outcome,
+        template=row.template,
+        rep_name=row.rep_name,
+        rep_email=row.rep_email,
+        created_on=row.created_on,
+        deal_value=row.deal_value,
+        currency=row.currency,
+        team=row.team,
+        stage=row.stage,
+        lifecycle=row.lifecycle,
+        locale=row.locale,
+        time_zone=row.time_zone,
+        sheet_link=sheet_link,
+        doc_link=doc_link,
+        crm_link=row.crm_link,
+    )
 
 
 __all__ = ["Registry", "datetime", "info_of"]

@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, MapDraft, MapFiles, Snapshot
-from addon.workspace.xlsx import apply_computed, build_rollup, build_workbook, grid_of
+from addon.workspace.xlsx import apply_computed, build_rollup, build_workbook, grid_of, save
 
 ROLLUP_NAME = "rollup.xlsx"
 
@@ -85,17 +85,22 @@ class LocalWorkspace:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise MapMissing(sheet, "the workbook is gone (deleted or moved); restore it "
-                             "or archive this MAP") from None
+            raise MapMissing(
+                sheet, "the workbook is gone (deleted or moved); restore it or archive this MAP"
+            ) from None
         try:  # parse the very bytes we hashed
             wb = load_workbook(io.BytesIO(data), data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise MapCorrupt(sheet, f"not a workbook that can be opened ({type(exc).__name__}); "
-                             "restore the last good copy") from None
+            raise MapCorrupt(
+                sheet,
+                f"not a workbook that can be opened ({type(exc).__name__}); "
+                "restore the last good copy",
+            ) from None
         grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
         props = wb.properties
-        return Snapshot(grids, _digest(data), props.lastModifiedBy or props.creator or "",
-                        props.modified)
+        return Snapshot(
+            grids, _digest(data), props.lastModifiedBy or props.creator or "", props.modified
+        )
 
     # --- write ------------------------------------------------------------------------
 
@@ -103,8 +108,11 @@ class LocalWorkspace:
         path = self.path(sheet)
         holder = self.lock_holder(sheet)
         if holder:
-            raise MapLocked(sheet, f"open in a spreadsheet program by {holder}; computed "
-                            "columns are written at the next sync after it is closed")
+            raise MapLocked(
+                sheet,
+                f"open in a spreadsheet program by {holder}; computed "
+                "columns are written at the next sync after it is closed",
+            )
         data = path.read_bytes()
         if _digest(data) != expected_version:
             raise VersionConflict(sheet, "changed since it was read")
@@ -115,13 +123,12 @@ class LocalWorkspace:
             wb.properties.modified = datetime.combine(write.today, time(6))
         return self._save_atomic(wb, path, expected_version)
 
-    def _save_atomic(self, wb: object, path: Path, expected: str | None = None) -> str:
+    def _save_atomic(self, wb: Workbook, path: Path, expected: str | None = None) -> str:
         fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".xlsx", dir=path.parent)
         os.close(fd)
         try:
-            wb.save(tmp)  # type: ignore[attr-defined]
-            if expected is not None and self.version(str(path.relative_to(self.root))
-                                                     ) != expected:
+            save(wb, tmp)
+            if expected is not None and self.version(str(path.relative_to(self.root))) != expected:
                 raise VersionConflict(str(path), "changed while the sync was writing")
             os.chmod(tmp, 0o644)  # mkstemp makes it private; the file is meant to be shared
             os.replace(tmp, path)
@@ -132,6 +139,7 @@ class LocalWorkspace:
 
     def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
         wb = build_rollup(rows, today)
+        wb.properties.modified = datetime.combine(today, time(6))
         self.root.mkdir(parents=True, exist_ok=True)
         self._save_atomic(wb, self.root / ROLLUP_NAME)
         return ROLLUP_NAME

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from addon.plan.cells import normalise_id
 from addon.plan.dates import fmt
@@ -29,7 +32,7 @@ from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
 from addon.workspace.base import ComputedWrite, MapDraft
-from sheets_schema.vocab import Health, MapHealth, ColumnType
+from sheets_schema.vocab import ColumnType, Health, MapHealth
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     PLAN,
@@ -60,6 +63,13 @@ HEALTH_COLOURS: dict[str, str] = {
     MapHealth.AT_RISK.value: "FFE08A",
     MapHealth.ON_TRACK.value: "CDEBC5",
 }
+
+
+def save(wb: Workbook, path: str | Path) -> None:
+    """Save keeping `wb.properties.modified` as set (openpyxl's save stamps the real clock,
+    which would make every simulated or --today run look like an edit made now)."""
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
 
 
 def set_value(cell: Any, value: Cell) -> None:
@@ -134,17 +144,29 @@ def _validations(ws: Worksheet, tab: Tab) -> None:
         letter = get_column_letter(c)
         rng = f"{letter}{first}:{letter}{last}"
         if col.validation:
-            dv = DataValidation(type="list", formula1='"' + ",".join(col.validation) + '"',
-                                allow_blank=True, showErrorMessage=False, showDropDown=False)
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(col.validation) + '"',
+                allow_blank=True,
+                showErrorMessage=False,
+                showDropDown=False,
+            )
             dv.add(rng)
             ws.add_data_validation(dv)
         elif col.computed or col.type is ColumnType.ID:
-            dv = DataValidation(type="custom", formula1="FALSE()", allow_blank=True,
-                                errorStyle="warning", showErrorMessage=True,
-                                errorTitle="Filled in by the sync",
-                                error=(f"{col.header} is filled in by the sync and will be "
-                                       "rewritten. Your text will be kept in the sync note; "
-                                       "Notes is the place for it."))
+            dv = DataValidation(
+                type="custom",
+                formula1="FALSE()",
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle="Filled in by the sync",
+                error=(
+                    f"{col.header} is filled in by the sync and will be "
+                    "rewritten. Your text will be kept in the sync note; "
+                    "Notes is the place for it."
+                ),
+            )
             dv.add(rng)
             ws.add_data_validation(dv)
         if col.computed:
@@ -156,12 +178,29 @@ def _validations(ws: Worksheet, tab: Tab) -> None:
 def _health_colours(ws: Worksheet, rng: str) -> None:
     for text, colour in HEALTH_COLOURS.items():
         ws.conditional_formatting.add(
-            rng, CellIsRule(operator="equal", formula=[f'"{text}"'],
-                            fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+            rng,
+            CellIsRule(
+                operator="equal",
+                formula=[f'"{text}"'],
+                fill=PatternFill("solid", fgColor=colour, bgColor=colour),
+            ),
+        )
 
 
-WRAP = frozenset({"step", "notes", "if_it_slips", "sync_note", "waiting_on", "risk",
-                  "mitigation", "criterion", "how_shown", "value"})
+WRAP = frozenset(
+    {
+        "step",
+        "notes",
+        "if_it_slips",
+        "sync_note",
+        "waiting_on",
+        "risk",
+        "mitigation",
+        "criterion",
+        "how_shown",
+        "value",
+    }
+)
 
 
 def fit_height(ws: Worksheet, row: int, widths: dict[int, int]) -> None:
@@ -171,8 +210,7 @@ def fit_height(ws: Worksheet, row: int, widths: dict[int, int]) -> None:
         value = ws.cell(row=row, column=col).value
         if isinstance(value, str) and value:
             per_line = max(1, int(width * 1.15))
-            lines = max(lines, sum(-(-max(1, len(part)) // per_line)
-                                   for part in value.split("\n")))
+            lines = max(lines, sum(-(-max(1, len(part)) // per_line) for part in value.split("\n")))
     ws.row_dimensions[row].height = min(409, 15 * lines + 2)
 
 
@@ -198,24 +236,34 @@ def build_workbook(draft: MapDraft) -> Workbook:
     ws = wb.active
     assert ws is not None
     ws.title = PLAN.name
-    _title(ws, f"Mutual Action Plan: {info.buyer_company} · {info.deal}",
-           f"Target close {fmt(info.target_close)}"
-           + (f" — {info.close_reason}" if info.close_reason else "")
-           + (f". Goal: {info.desired_outcome}" if info.desired_outcome else ""),
-           len(PLAN.columns))
+    _title(
+        ws,
+        f"Mutual Action Plan: {info.buyer_company} · {info.deal}",
+        f"Target close {fmt(info.target_close)}"
+        + (f" — {info.close_reason}" if info.close_reason else "")
+        + (f". Goal: {info.desired_outcome}" if info.desired_outcome else ""),
+        len(PLAN.columns),
+    )
     _header(ws, PLAN)
     _rows(ws, PLAN, _plan_rows(plan))
     _validations(ws, PLAN)
     health = get_column_letter(PLAN.keys.index("health") + 1)
     _health_colours(ws, f"{health}{PLAN.header_row + 1}:{health}{PLAN.header_row + EDITABLE_ROWS}")
 
-    for tab, rows, subtitle in (
-        (STAKEHOLDERS, [{"name": p.name, "email": p.email, "side": p.side, "role": p.role}
-                        for p in plan.stakeholders],
-         "Everyone involved on both sides, their role in the decision and their authority."),
+    people: list[dict[str, Cell]] = [
+        {"name": p.name, "email": p.email, "side": p.side, "role": p.role}
+        for p in plan.stakeholders
+    ]
+    extra_tabs: tuple[tuple[Tab, list[dict[str, Cell]], str], ...] = (
+        (
+            STAKEHOLDERS,
+            people,
+            "Everyone involved on both sides, their role in the decision and their authority.",
+        ),
         (RISKS, [], "Known risks to the timeline and what both sides will do about them."),
         (DECISION_CRITERIA, [], "What the buying committee needs to see to say yes."),
-    ):
+    )
+    for tab, rows, subtitle in extra_tabs:
         sheet = wb.create_sheet(tab.name)
         _title(sheet, tab.name, subtitle, len(tab.columns))
         _header(sheet, tab)
@@ -231,10 +279,20 @@ def build_workbook(draft: MapDraft) -> Workbook:
 
 
 def _plan_rows(plan: InitialPlan) -> list[dict[str, Cell]]:
-    return [{"id": s.id, "phase": s.phase, "step": s.step, "buyer_owner": s.buyer_owner,
-             "seller_owner": s.seller_owner, "due": s.due,
-             "depends_on": ", ".join(s.depends_on), "status": s.status.label,
-             "if_it_slips": s.if_it_slips} for s in plan.steps]
+    return [
+        {
+            "id": s.id,
+            "phase": s.phase,
+            "step": s.step,
+            "buyer_owner": s.buyer_owner,
+            "seller_owner": s.seller_owner,
+            "due": s.due,
+            "depends_on": ", ".join(s.depends_on),
+            "status": s.status.label,
+            "if_it_slips": s.if_it_slips,
+        }
+        for s in plan.steps
+    ]
 
 
 def find_sheet(wb: Workbook, tab: Tab) -> Worksheet | None:
@@ -265,11 +323,11 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
             cell.fill = COMPUTED_HEADER_FILL
             notes.append(f"the {col.header} column was missing; it is back at the right end")
             width += 1
-    id_col = cols.get("id")
-    if id_col is None:
-        id_col = cols["id"] = width
+    if "id" not in cols:
+        cols["id"] = width
         ws.cell(row=header.row + 1, column=width + 1, value="ID").font = Font(bold=True)
         notes.append("the ID column was missing; it is back at the right end")
+    id_col = cols["id"]
     for assignment in write.ids:
         set_value(ws.cell(row=assignment.row + 1, column=id_col + 1), assignment.new)
     row_of: dict[str, int] = {}
@@ -279,10 +337,11 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         if sid:
             row_of.setdefault(sid, r)
     widths = {cols[c.key] + 1: c.width for c in PLAN.columns if c.key in WRAP and c.key in cols}
-    for sid, values in write.rows.items():
-        r = row_of.get(sid)
-        if r is None:
+    for step_id, values in write.rows.items():
+        found = row_of.get(step_id)
+        if found is None:
             continue
+        r = found
         for key, value in values.items():
             cell = ws.cell(row=r + 1, column=cols[key] + 1)
             set_value(cell, value)
@@ -314,18 +373,32 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
 
 
 ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("rank", "Rank", 6), ("deal", "Deal", 24), ("buyer_company", "Buyer", 20),
-    ("rep", "Rep", 16), ("team", "Team", 12), ("lifecycle", "State", 9),
-    ("deal_value", "Deal value", 12), ("health", "Health", 11), ("score", "Score", 7),
-    ("stale", "Stale", 7), ("target_close", "Target close", 13),
-    ("projected_close", "Projected close", 14), ("close_slip_days", "Close slip (days)", 10),
-    ("target_close_moves", "Close date moves", 9), ("slipped_days", "Step slip (days)", 10),
-    ("date_pushes", "Date pushes", 9), ("buyer_steps", "Buyer steps done", 11),
-    ("current_blocker", "Current blocker", 34), ("blocker_owner", "Blocker owner", 16),
+    ("rank", "Rank", 6),
+    ("deal", "Deal", 24),
+    ("buyer_company", "Buyer", 20),
+    ("rep", "Rep", 16),
+    ("team", "Team", 12),
+    ("lifecycle", "State", 9),
+    ("deal_value", "Deal value", 12),
+    ("health", "Health", 11),
+    ("score", "Score", 7),
+    ("stale", "Stale", 7),
+    ("target_close", "Target close", 13),
+    ("projected_close", "Projected close", 14),
+    ("close_slip_days", "Close slip (days)", 10),
+    ("target_close_moves", "Close date moves", 9),
+    ("slipped_days", "Step slip (days)", 10),
+    ("date_pushes", "Date pushes", 9),
+    ("buyer_steps", "Buyer steps done", 11),
+    ("current_blocker", "Current blocker", 34),
+    ("blocker_owner", "Blocker owner", 16),
     ("ball_in_court", "Ball in court", 10),
     ("days_since_last_completion", "Days since a step was done", 12),
-    ("last_buyer_update", "Last buyer update", 14), ("consequences_fired", "Consequences", 12),
-    ("problems", "Sheet problems", 9), ("sync_state", "Sync", 24), ("link", "Link", 40),
+    ("last_buyer_update", "Last buyer update", 14),
+    ("consequences_fired", "Consequences", 12),
+    ("problems", "Sheet problems", 9),
+    ("sync_state", "Sync", 24),
+    ("link", "Link", 40),
 )
 
 
@@ -356,7 +429,7 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
             cell = ws.cell(row=r, column=c)
             set_value(cell, values.get(key))
             if key == "deal_value":
-                cell.number_format = '#,##0'
+                cell.number_format = "#,##0"
             if key == "link" and row.link:
                 cell.hyperlink = row.link
                 cell.font = Font(color="1F4E79", underline="single")
@@ -365,12 +438,15 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
     last = get_column_letter(len(ROLLUP_COLUMNS))
     ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, len(rows))}"
     health = get_column_letter([k for k, _, _ in ROLLUP_COLUMNS].index("health") + 1)
-    for text, colour in (("off track", "F4B6B6"), ("at risk", "FFE08A"),
-                         ("on track", "CDEBC5")):
+    for text, colour in (("off track", "F4B6B6"), ("at risk", "FFE08A"), ("on track", "CDEBC5")):
         ws.conditional_formatting.add(
             f"{health}{header_row + 1}:{health}{header_row + max(1, len(rows))}",
-            CellIsRule(operator="equal", formula=[f'"{text}"'],
-                       fill=PatternFill("solid", fgColor=colour, bgColor=colour)))
+            CellIsRule(
+                operator="equal",
+                formula=[f'"{text}"'],
+                fill=PatternFill("solid", fgColor=colour, bgColor=colour),
+            ),
+        )
     if rows:
         chart = BarChart()
         chart.type = "bar"
@@ -380,10 +456,10 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
         chart.y_axis.scaling.max = 100
         score_col = [k for k, _, _ in ROLLUP_COLUMNS].index("score") + 1
         deal_col = [k for k, _, _ in ROLLUP_COLUMNS].index("deal") + 1
-        data = Reference(ws, min_col=score_col, min_row=header_row,
-                         max_row=header_row + len(rows))
-        cats = Reference(ws, min_col=deal_col, min_row=header_row + 1,
-                         max_row=header_row + len(rows))
+        data = Reference(ws, min_col=score_col, min_row=header_row, max_row=header_row + len(rows))
+        cats = Reference(
+            ws, min_col=deal_col, min_row=header_row + 1, max_row=header_row + len(rows)
+        )
         chart.add_data(data, titles_from_data=True)
         chart.set_categories(cats)
         chart.legend = None
