@@ -18,7 +18,7 @@ import click
 
 from addon.config import Settings
 from addon.errors import InputError, MapError, NotFound
-from addon.maps import create_map, validate_create
+from addon.maps import Created, create_map, validate_create
 from addon.plan.dates import fmt
 from addon.plan.report import StatusReport
 from addon.registry.models import MapRow
@@ -40,6 +40,19 @@ class App:
         self.registry = Registry(settings.registry())
         extra = [settings.template_dir] if settings.template_dir else []
         self.templates = load_templates(extra)
+
+    def create(self, data: dict[str, Any], today: date, now: datetime) -> Created:
+        """Validate a rep's input and create the MAP (files, registry, first sync)."""
+        form = validate_create(data, self.templates, today)
+        return create_map(
+            form,
+            templates=self.templates,
+            workspace=self.workspace,
+            registry=self.registry,
+            today=today,
+            seller_company=self.settings.seller_company,
+            now=now,
+        )
 
     def today_of(self, row: MapRow | None = None) -> date:
         """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
@@ -137,28 +150,14 @@ def create(ctx: click.Context, /, today: str | None, target_close: str, **fields
     app = _app(ctx, today)
     day = app.today_of()
     try:
-        close: object = date.fromisoformat(target_close)
+        close = date.fromisoformat(target_close)
     except ValueError:
         _fail(InputError("target_close", f'"{target_close}" is not a date; write it as 2026-03-15'))
     fields["buyer_contacts"] = list(fields.pop("contacts"))
     try:
-        form = validate_create({**fields, "target_close": close}, app.templates, day)
-        created = create_map(
-            form,
-            templates=app.templates,
-            workspace=app.workspace,
-            registry=app.registry,
-            today=day,
-            seller_company=app.settings.seller_company,
-            now=datetime.combine(day, datetime.now().time()),
+        created = app.create(
+            {**fields, "target_close": close}, day, datetime.combine(day, datetime.now().time())
         )
-        if not created.existing:
-            sync_all(
-                workspace=app.workspace,
-                registry=app.registry,
-                today_of=lambda _row: day,
-                only=[created.map_id],
-            )
     except MapError as exc:
         _fail(exc)
     root = app.settings.workspace
@@ -170,8 +169,8 @@ def create(ctx: click.Context, /, today: str | None, target_close: str, **fields
     click.echo(f"  doc:      {root / created.files.doc}")
     if created.compressed_from_days:
         click.echo(
-            f"  note: the {form.template} template spans {created.compressed_from_days}"
-            f" days and the target close is {(form.target_close - day).days} days away;"
+            f"  note: the {fields['template']} template spans {created.compressed_from_days}"
+            f" days and the target close is {(close - day).days} days away;"
             " the dates were compressed to fit: review them with the buyer."
         )
     click.echo("  next: review it with your champion, then share it with the buyer.")

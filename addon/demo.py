@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl import load_workbook
 
-from addon.maps import create_map, validate_create
 from addon.plan.dates import fmt
 from addon.plan.grid import find_header
 from addon.sync import rollup_rows, sync_all
@@ -238,12 +237,13 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
     ids: dict[str, str] = {}
     buyers: dict[str, str] = {}
     for deal in DEALS:
-        form = validate_create(
+        close = start + timedelta(days=deal.close_in_days)
+        created = app.create(
             {
                 "deal": deal.deal,
                 "buyer_company": deal.company,
                 "buyer_contacts": list(deal.contacts),
-                "target_close": start + timedelta(days=deal.close_in_days),
+                "target_close": close,
                 "close_reason": deal.reason,
                 "desired_outcome": deal.outcome,
                 "template": deal.template,
@@ -253,25 +253,12 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
                 "team": deal.team,
                 "idempotency_key": f"demo-{deal.template}",
             },
-            app.templates,
             start,
-        )
-        created = create_map(
-            form,
-            templates=app.templates,
-            workspace=app.workspace,
-            registry=app.registry,
-            today=start,
-            seller_company=app.settings.seller_company,
-            now=datetime.combine(start, time(9)),
+            datetime.combine(start, time(9)),
         )
         ids[deal.template] = created.map_id
         buyers[deal.template] = deal.buyer
-        echo(
-            f"  created {created.map_id} {deal.company} ({deal.template}, "
-            f"close {fmt(form.target_close)})"
-        )
-    sync_all(workspace=app.workspace, registry=app.registry, today_of=lambda _r: start)
+        echo(f"  created {created.map_id} {deal.company} ({deal.template}, close {fmt(close)})")
     script = _script(start)
     for offset in range(1, days + 1):
         day = start + timedelta(days=offset)

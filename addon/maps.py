@@ -6,7 +6,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -15,10 +15,10 @@ from addon.docs import render_map_doc
 from addon.errors import InputError
 from addon.plan.cells import EMAIL
 from addon.plan.dates import fmt
-from addon.plan.models import MapInfo
 from addon.plan.schedule import Contact, build_plan
 from addon.registry.models import MapRow
-from addon.registry.store import Registry
+from addon.registry.store import Registry, info_of
+from addon.sync import sync_map
 from addon.workspace.base import MapDraft, MapFiles, Workspace
 from sheets_schema.template import Template
 
@@ -144,42 +144,8 @@ def create_map(
     plan = build_plan(
         template, target_close=form.target_close, today=today, buyer_contacts=contacts, rep=rep
     )
-    map_id = "MAP-" + uuid.uuid4().hex[:10].upper()
-    info = MapInfo(
-        map_id=map_id,
-        deal=form.deal,
-        buyer_company=form.buyer_company,
-        target_close=form.target_close,
-        close_reason=form.close_reason,
-        desired_outcome=form.desired_outcome,
-        template=form.template,
-        rep_name=form.rep_name,
-        rep_email=form.rep_email,
-        created_on=today,
-        deal_value=form.deal_value,
-        currency=form.currency,
-        team=form.team,
-        stage=form.stage,
-        locale=form.locale,
-        time_zone=form.time_zone,
-        crm_link=form.crm_link,
-    )
-    base = f"{_slug(form.buyer_company)}-{_slug(form.deal)}"
-    slug, n = base, 1
-    while registry_has_slug(registry, slug):
-        n += 1
-        slug = f"{base}-{n}"
-    draft = MapDraft(
-        info=info,
-        plan=plan,
-        slug=slug,
-        render_doc=lambda link, name: render_map_doc(
-            info, plan, sheet_link=link, sheet_name=name, seller_company=seller_company
-        ),
-    )
-    files = workspace.create_map(draft)
     row = MapRow(
-        id=map_id,
+        id="MAP-" + uuid.uuid4().hex[:10].upper(),
         deal=form.deal,
         buyer_company=form.buyer_company,
         buyer_contacts=[{"email": c.email, "name": c.display} for c in contacts],
@@ -198,20 +164,36 @@ def create_map(
         locale=form.locale,
         lifecycle="draft",
         workspace=workspace_kind,
-        sheet_ref=files.sheet,
-        doc_ref=files.doc,
         created_on=today,
         created_at=now,
         last_written={},
         rollup={},
         seller_mirror={},
     )
+    info = info_of(row)
+    base = f"{_slug(form.buyer_company)}-{_slug(form.deal)}"
+    slug, n = base, 1
+    while registry_has_slug(registry, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    draft = MapDraft(
+        info=info,
+        plan=plan,
+        slug=slug,
+        render_doc=lambda link, name: render_map_doc(
+            info, plan, sheet_link=link, sheet_name=name, seller_company=seller_company
+        ),
+    )
+    files = workspace.create_map(draft)
+    row.sheet_ref, row.doc_ref = files.sheet, files.doc
     try:
         registry.add_map(row, plan.memory, form.idempotency_key)
     except Exception:
         _remove_files(workspace, files)
         raise
-    return Created(map_id, files, False, plan.compressed_from_days)
+    # The first sync fills the computed columns and the Summary, and records our version.
+    sync_map(registry.get(row.id), workspace=workspace, registry=registry, today=today)
+    return Created(row.id, files, False, plan.compressed_from_days)
 
 
 def registry_has_slug(registry: Registry, slug: str) -> bool:
@@ -222,7 +204,3 @@ def _remove_files(workspace: Workspace, files: MapFiles) -> None:
     root = getattr(workspace, "root", None)
     if root is not None:
         shutil.rmtree((root / files.sheet).parent, ignore_errors=True)
-
-
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time(9))

@@ -13,13 +13,33 @@ from addon.cli import main
 from addon.plan.cells import cell_text
 from sheets_schema.workbook import EDITABLE_TABS
 
-CREATE = ["create", "--deal", "Analytics rollout", "--buyer-company", "Northwind Traders",
-          "--contact", "Dana Whitfield <dana@northwind.example.com>",
-          "--contact", "lee@northwind.example.com", "--target-close", "2026-05-29",
-          "--close-reason", "the new fiscal year budget", "--outcome",
-          "Cut month-end reporting from 5 days to 1", "--template", "mid_market",
-          "--deal-value", "120000", "--rep-name", "Sam Rivera",
-          "--rep-email", "sam@seller.example.com", "--today", "2026-03-02"]
+CREATE = [
+    "create",
+    "--deal",
+    "Analytics rollout",
+    "--buyer-company",
+    "Northwind Traders",
+    "--contact",
+    "Dana Whitfield <dana@northwind.example.com>",
+    "--contact",
+    "lee@northwind.example.com",
+    "--target-close",
+    "2026-05-29",
+    "--close-reason",
+    "the new fiscal year budget",
+    "--outcome",
+    "Cut month-end reporting from 5 days to 1",
+    "--template",
+    "mid_market",
+    "--deal-value",
+    "120000",
+    "--rep-name",
+    "Sam Rivera",
+    "--rep-email",
+    "sam@seller.example.com",
+    "--today",
+    "2026-03-02",
+]
 
 
 def run(root: Path, *args: str, ok: bool = True) -> Result:
@@ -36,8 +56,9 @@ def create(root: Path, *extra: str) -> Path:
 
 
 def status_json(root: Path, path: Path, today: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(run(root, "status", str(path), "--json", "--today",
-                                          today).output)
+    data: dict[str, Any] = json.loads(
+        run(root, "status", str(path), "--json", "--today", today).output
+    )
     return data
 
 
@@ -48,8 +69,11 @@ def editable_cells(path: Path) -> dict[tuple[str, int, int], str]:
     for tab in EDITABLE_TABS:
         ws = wb[tab.name]
         header = [str(c.value or "").strip() for c in ws[tab.header_row]]
-        keep = {i for i, col in enumerate(tab.columns)
-                if col.editable and col.key != "id" and col.header in header}
+        keep = {
+            i
+            for i, col in enumerate(tab.columns)
+            if col.editable and col.key != "id" and col.header in header
+        }
         for row in ws.iter_rows(min_row=tab.header_row + 1):
             for i, c in enumerate(row):
                 if i in keep:

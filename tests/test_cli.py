@@ -26,19 +26,21 @@ def test_create_writes_a_workbook_a_buyer_can_use_and_the_doc(workspace_dir: Pat
     ws = wb["Plan"]
     assert ws["A3"].value == "ID" and ws["C3"].value == "Step" and ws.freeze_panes == "D4"
     assert [ws.cell(row=r, column=1).value for r in range(4, 18)] == [
-        f"S{i:02d}" for i in range(1, 15)]
+        f"S{i:02d}" for i in range(1, 15)
+    ]
     assert ws["F4"].number_format == "d mmm yyyy"
-    status_dv = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"][0]
+    status_dv = next(dv for dv in ws.data_validations.dataValidation if dv.type == "list")
     assert "H4:H403" in str(status_dv.sqref) and status_dv.showErrorMessage is False
     warn = [dv for dv in ws.data_validations.dataValidation if dv.type == "custom"]
     assert warn and all(dv.errorStyle == "warning" for dv in warn)
     assert ws["L4"].value == "On track" and ws["L4"].fill.fgColor.rgb.endswith("EDEDED")
     assert ws.conditional_formatting  # health colours
     stakeholders = [[c.value for c in r][:4] for r in wb["Stakeholders"].iter_rows(min_row=4)]
-    assert stakeholders[:3] == [["Dana Whitfield", "dana@northwind.example.com", "Buyer",
-                                 "Champion"],
-                                ["Lee", "lee@northwind.example.com", "Buyer", None],
-                                ["Sam Rivera", "sam@seller.example.com", "Seller", "AE"]]
+    assert stakeholders[:3] == [
+        ["Dana Whitfield", "dana@northwind.example.com", "Buyer", "Champion"],
+        ["Lee", "lee@northwind.example.com", "Buyer", None],
+        ["Sam Rivera", "sam@seller.example.com", "Seller", "AE"],
+    ]
     doc = path.with_suffix(".html").read_text()
     assert "Cut month-end reporting from 5 days to 1" in doc
     assert f'href="{path.name}"' in doc
@@ -47,21 +49,34 @@ def test_create_writes_a_workbook_a_buyer_can_use_and_the_doc(workspace_dir: Pat
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("--target-close", "2026-02-01"), "Error: --target-close: 1 Feb 2026 is not in the future "
-         "(today is 2 Mar 2026); give the date the buyer wants to decide by"),
-        (("--contact", "dana(at)northwind"), 'Error: --contact: "dana(at)northwind" is '
-         'not an email address; write it as "Dana Whitfield <dana@example.com>" or '
-         '"dana@example.com"'),
-        (("--template", "huge"), 'Error: --template: no template "huge"; choose one of: '
-         "enterprise, mid_market, smb"),
-        (("--rep-email", "sam"), 'Error: --rep-email: "sam" is not an email address; write it '
-         "like sam@example.com"),
-        (("--target-close", "next week"), 'Error: --target-close: "next week" is not a date; '
-         "write it as 2026-03-15"),
+        (
+            ("--target-close", "2026-02-01"),
+            "Error: --target-close: 1 Feb 2026 is not in the future "
+            "(today is 2 Mar 2026); give the date the buyer wants to decide by",
+        ),
+        (
+            ("--contact", "dana(at)northwind"),
+            'Error: --contact: "dana(at)northwind" is '
+            'not an email address; write it as "Dana Whitfield <dana@example.com>" or '
+            '"dana@example.com"',
+        ),
+        (
+            ("--template", "huge"),
+            'Error: --template: no template "huge"; choose one of: enterprise, mid_market, smb',
+        ),
+        (
+            ("--rep-email", "sam"),
+            'Error: --rep-email: "sam" is not an email address; write it like sam@example.com',
+        ),
+        (
+            ("--target-close", "next week"),
+            'Error: --target-close: "next week" is not a date; write it as 2026-03-15',
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_writes_nothing(
-        workspace_dir: Path, change: tuple[str, str], message: str) -> None:
+    workspace_dir: Path, change: tuple[str, str], message: str
+) -> None:
     args = list(CREATE)
     if change[0] in args and change[0] != "--contact":
         args[args.index(change[0]) + 1] = change[1]
@@ -88,8 +103,14 @@ def test_sync_never_changes_a_buyer_editable_cell(workspace_dir: Path) -> None:
     edit.set("S03", "buyer_owner", "Sarah + CFO").set("S04", "status", "maybe?")
     edit.set("S05", "due", edit.get("S05", "due") + timedelta(days=14))
     edit.set("S06", "health", "waiting on legal").set("S07", "notes", "=IMPORTXML(A1)")
-    edit.add_row({"step": "Finance confirms the budget code", "buyer_owner": "TBD",
-                  "due": "3/25/2026", "depends_on": "S07"})
+    edit.add_row(
+        {
+            "step": "Finance confirms the budget code",
+            "buyer_owner": "TBD",
+            "due": "3/25/2026",
+            "depends_on": "S07",
+        }
+    )
     edit.save()
     before = editable_cells(path)
     run(workspace_dir, "sync", "--today", DAY)
@@ -100,8 +121,10 @@ def test_sync_never_changes_a_buyer_editable_cell(workspace_dir: Path) -> None:
     note = ws.cell(row=rows["S06"], column=17).value
     assert 'Kept from Health (10 Mar 2026): "waiting on legal"' in note
     assert ws.cell(row=rows["S06"], column=12).value not in (None, "waiting on legal")
-    assert 'Status "maybe?": not a status this sheet understands' in ws.cell(
-        row=rows["S04"], column=17).value
+    assert (
+        'Status "maybe?": not a status this sheet understands'
+        in ws.cell(row=rows["S04"], column=17).value
+    )
     data = status_json(workspace_dir, path, DAY)
     s05 = next(s for s in data["steps"] if s["id"] == "S05")
     assert s05["slipped_days"] == 14 and s05["push_count"] == 1
@@ -109,7 +132,8 @@ def test_sync_never_changes_a_buyer_editable_cell(workspace_dir: Path) -> None:
 
 
 def test_a_buyer_save_between_read_and_write_is_reread_not_overwritten(
-        workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = create(workspace_dir)
     real_write = LocalWorkspace.write_computed
     saves = []
@@ -137,7 +161,8 @@ def test_unchanged_maps_cost_nothing_on_the_same_day(workspace_dir: Path) -> Non
 
 
 def test_a_map_that_cannot_be_read_gets_a_line_and_the_others_still_sync(
-        workspace_dir: Path) -> None:
+    workspace_dir: Path,
+) -> None:
     good = create(workspace_dir)
     corrupt = create(workspace_dir, "--deal", "Second")
     gone = create(workspace_dir, "--deal", "Third")
@@ -150,10 +175,13 @@ def test_a_map_that_cannot_be_read_gets_a_line_and_the_others_still_sync(
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert any("Second" in line and "not a workbook that can be opened" in line for line in lines)
-    assert any("Third" in line and "the workbook is gone (deleted or moved)" in line
-               for line in lines)
-    assert any("Fourth" in line and "open in a spreadsheet program by Dana Whitfield" in line
-               for line in lines)
+    assert any(
+        "Third" in line and "the workbook is gone (deleted or moved)" in line for line in lines
+    )
+    assert any(
+        "Fourth" in line and "open in a spreadsheet program by Dana Whitfield" in line
+        for line in lines
+    )
     assert load_workbook(good)["Plan"]["L4"].value == "Done"
     rollup = load_workbook(workspace_dir / "rollup.xlsx")["Roll-up"]
     states = {r[1]: r[24] for r in rollup.iter_rows(min_row=4, values_only=True) if r[1]}
@@ -182,20 +210,46 @@ def test_rollup_ranks_by_risk_and_no_buyer_text_becomes_a_formula(workspace_dir:
     assert ws._charts, "the roll-up has a chart"
 
 
-def test_status_json_has_the_documented_shape(workspace_dir: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_json_has_the_documented_shape(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = create(workspace_dir)
     monkeypatch.setenv("MAP_TODAY", DAY)
     data = json.loads(run(workspace_dir, "status", str(path), "--json").output)
     assert data["today"] == DAY
     assert set(data["map"]) >= {
-        "deal", "buyer_company", "target_close", "projected_close", "health", "health_score",
-        "stale", "buyer_steps_done", "buyer_steps_total", "current_blocker", "next_step",
-        "days_since_last_completion", "last_buyer_update"}
+        "deal",
+        "buyer_company",
+        "target_close",
+        "projected_close",
+        "health",
+        "health_score",
+        "stale",
+        "buyer_steps_done",
+        "buyer_steps_total",
+        "current_blocker",
+        "next_step",
+        "days_since_last_completion",
+        "last_buyer_update",
+    }
     assert set(data["steps"][0]) >= {
-        "id", "phase", "step", "buyer_owner", "seller_owner", "due", "baseline_due",
-        "slipped_days", "depends_on", "status", "done_on", "health", "days_late",
-        "waiting_on", "projected_finish", "consequence_fired"}
+        "id",
+        "phase",
+        "step",
+        "buyer_owner",
+        "seller_owner",
+        "due",
+        "baseline_due",
+        "slipped_days",
+        "depends_on",
+        "status",
+        "done_on",
+        "health",
+        "days_late",
+        "waiting_on",
+        "projected_finish",
+        "consequence_fired",
+    }
     assert set(data["problems"][0]) == {"tab", "cell", "value", "message", "kind"}
     assert data["map"]["target_close"] == "2026-05-29"
     schema = json.loads(run(workspace_dir, "status", "x", "--schema").output)

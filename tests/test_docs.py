@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_committed_json_schema_is_the_one_the_models_produce() -> None:
     committed = json.loads((ROOT / "docs" / "status.schema.json").read_text())
     assert committed == StatusReport.model_json_schema(), (
-        "regenerate it: mapctl status x --schema > docs/status.schema.json")
+        "regenerate it: mapctl status x --schema > docs/status.schema.json"
+    )
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
@@ -29,5 +30,6 @@ def test_every_documented_status_field_exists() -> None:
     schema = StatusReport.model_json_schema()
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", readme, re.MULTILINE))
     real = set(schema["$defs"]["MapSummary"]["properties"]) | set(
-        schema["$defs"]["StepReport"]["properties"])
+        schema["$defs"]["StepReport"]["properties"]
+    )
     assert documented and documented <= real | {"tab", "cell", "value", "message", "kind"}

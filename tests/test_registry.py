@@ -20,36 +20,70 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         tables = set(inspect(conn).get_table_names())
     assert diff == []
-    assert {"maps", "steps", "due_changes", "target_close_history", "date_anchors", "kept_text",
-            "idempotency_keys", "page_tokens", "alembic_version"} <= tables
+    assert {
+        "maps",
+        "steps",
+        "due_changes",
+        "target_close_history",
+        "date_anchors",
+        "kept_text",
+        "idempotency_keys",
+        "page_tokens",
+        "alembic_version",
+    } <= tables
     Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")  # opening again is a no-op upgrade
 
 
 def _map(map_id: str = "MAP-1") -> MapRow:
-    return MapRow(id=map_id, deal="D", buyer_company="B", buyer_contacts=[],
-                  target_close=date(2026, 6, 1), template="smb", rep_name="Sam",
-                  rep_email="sam@example.com", sheet_ref=f"{map_id}.xlsx", doc_ref="d.html",
-                  created_on=date(2026, 3, 1), created_at=datetime(2026, 3, 1, 9),
-                  last_written={}, rollup={}, seller_mirror={})
+    return MapRow(
+        id=map_id,
+        deal="D",
+        buyer_company="B",
+        buyer_contacts=[],
+        target_close=date(2026, 6, 1),
+        template="smb",
+        rep_name="Sam",
+        rep_email="sam@example.com",
+        sheet_ref=f"{map_id}.xlsx",
+        doc_ref="d.html",
+        created_on=date(2026, 3, 1),
+        created_at=datetime(2026, 3, 1, 9),
+        last_written={},
+        rollup={},
+        seller_mirror={},
+    )
 
 
 def test_round_trip_of_what_a_sync_records(tmp_path: Path) -> None:
     registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
-    registry.add_map(_map(), {"S01": StepMemory("S01", baseline_due=date(2026, 3, 20),
-                                                signature=True, duration_days=4)}, "key-1")
+    registry.add_map(
+        _map(),
+        {"S01": StepMemory("S01", baseline_due=date(2026, 3, 20), signature=True, duration_days=4)},
+        "key-1",
+    )
     assert registry.by_idempotency_key("key-1").id == "MAP-1"  # type: ignore[union-attr]
-    memory = {"S01": StepMemory("S01", baseline_due=date(2026, 3, 20),
-                                current_due=date(2026, 3, 27), push_count=1, signature=True)}
+    memory = {
+        "S01": StepMemory(
+            "S01",
+            baseline_due=date(2026, 3, 20),
+            current_due=date(2026, 3, 27),
+            push_count=1,
+            signature=True,
+        )
+    }
     registry.record_sync(
-        "MAP-1", memory=memory,
+        "MAP-1",
+        memory=memory,
         changes=[DueChange("S01", date(2026, 3, 20), date(2026, 3, 27), date(2026, 3, 5))],
         anchors={AnchorKey("S01", "due", "next fri"): date(2026, 3, 5)},
-        kept=[KeptText("S01", "Health", "waiting")], today=date(2026, 3, 5),
-        last_synced_on=date(2026, 3, 5), last_written={"S01": {"health": "On track"}})
+        kept=[KeptText("S01", "Health", "waiting")],
+        today=date(2026, 3, 5),
+        last_synced_on=date(2026, 3, 5),
+        last_written={"S01": {"health": "On track"}},
+    )
     assert registry.memory("MAP-1") == memory
     assert registry.due_changes("MAP-1")[0].new == date(2026, 3, 27)
     assert registry.anchors("MAP-1") == {AnchorKey("S01", "due", "next fri"): date(2026, 3, 5)}
-    assert registry.kept_text("MAP-1") == [(KeptText("S01", "Health", "waiting"),
-                                            date(2026, 3, 5))]
+    assert registry.kept_text("MAP-1") == [(KeptText("S01", "Health", "waiting"), date(2026, 3, 5))]
     assert registry.get("MAP-1").last_written == {"S01": {"health": "On track"}}
     assert registry.target_close_moves("MAP-1") == 0

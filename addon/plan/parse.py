@@ -8,7 +8,7 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -585,25 +585,26 @@ def _parse_stakeholders(grids: Mapping[str, Grid], ctx: _Context) -> list[Stakeh
     return people
 
 
-def _parse_risks(grids: Mapping[str, Grid], ctx: _Context) -> list[Risk]:
-    found = _rows(grids, RISKS, ctx, required=False)
+def _records(
+    grids: Mapping[str, Grid], tab: Tab, ctx: _Context
+) -> Iterator[tuple[str, int, list[Cell], dict[str, int], dict[str, str]]]:
+    """Non-blank rows under an optional tab's header: (tab name, row, cells, columns, texts)."""
+    found = _rows(grids, tab, ctx, required=False)
     if found is None:
-        return []
-    tab, grid, header = found
-    cols = header.columns
-    risks: list[Risk] = []
+        return
+    name, grid, header = found
     for r in range(header.row + 1, len(grid)):
-        row = grid[r]
-        values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
-        if not any(values.values()):
-            continue
+        values = {k: read.cell_text(cell(grid[r], c)) for k, c in header.columns.items()}
+        if any(values.values()):
+            yield name, r, grid[r], header.columns, values
+
+
+def _parse_risks(grids: Mapping[str, Grid], ctx: _Context) -> list[Risk]:
+    risks: list[Risk] = []
+    for tab, r, row, cols, values in _records(grids, RISKS, ctx):
+        raised_col = cols.get("raised_on")
         raised, _ = ctx.date(
-            tab,
-            r,
-            cols.get("raised_on"),
-            cell(row, cols.get("raised_on")),
-            f"risk-{r + 1}",
-            "raised_on",
+            tab, r, raised_col, cell(row, raised_col), f"risk-{r + 1}", "raised_on"
         )
         risks.append(
             Risk(
@@ -619,22 +620,13 @@ def _parse_risks(grids: Mapping[str, Grid], ctx: _Context) -> list[Risk]:
 
 
 def _parse_criteria(grids: Mapping[str, Grid], ctx: _Context) -> list[Criterion]:
-    found = _rows(grids, DECISION_CRITERIA, ctx, required=False)
-    if found is None:
-        return []
-    _, grid, header = found
-    cols = header.columns
-    criteria: list[Criterion] = []
-    for r in range(header.row + 1, len(grid)):
-        values = {k: read.cell_text(cell(grid[r], c)) for k, c in cols.items()}
-        if any(values.values()):
-            criteria.append(
-                Criterion(
-                    r,
-                    values.get("criterion", ""),
-                    values.get("who_decides", ""),
-                    values.get("how_shown", ""),
-                    values.get("status", ""),
-                )
-            )
-    return criteria
+    return [
+        Criterion(
+            r,
+            values.get("criterion", ""),
+            values.get("who_decides", ""),
+            values.get("how_shown", ""),
+            values.get("status", ""),
+        )
+        for _, r, _, _, values in _records(grids, DECISION_CRITERIA, ctx)
+    ]
