@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sheets_schema.vocab import ROLE_LABELS, STATUS_LABELS, ColumnType, Status
 
@@ -62,6 +63,7 @@ class SummaryField:
     label: str
 
 
+@lru_cache(maxsize=8192)
 def normalise_header(text: str) -> str:
     """How headers are compared: case, spacing, punctuation and a trailing '*' do not count."""
     text = text.replace("\n", " ").strip().lower()
@@ -447,7 +449,8 @@ def match_header(tab: Tab, text: str) -> str | None:
     """The column key a header names: exact names and aliases first, then, on the Plan tab,
     'Owner (Customer)' / 'Owner (Your Company)' style headers by their words."""
     name = normalise_header(text)
-    key = header_index(tab).get(name)
+    index = _INDEXES.get(tab.name)
+    key = (index if index is not None else header_index(tab)).get(name)
     if key is not None or tab.name != "Plan":
         return key
     words = set(name.split())
@@ -465,3 +468,7 @@ def header_index(tab: Tab) -> dict[str, str]:
         for name in col.names():
             index.setdefault(normalise_header(name), col.key)
     return index
+
+
+# Built once: the parser asks for every text cell near the top of every tab.
+_INDEXES: dict[str, dict[str, str]] = {tab.name: header_index(tab) for tab in TABS}

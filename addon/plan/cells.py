@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from addon.plan.models import Owner, OwnerKind, Stakeholder
 from sheets_schema.vocab import STATUS_LABELS, Side, Status
@@ -231,6 +232,11 @@ _WORD_INDEX: dict[str, Status] = {w: s for s, words in _STATUS_WORDS.items() for
 for _s, _label in STATUS_LABELS.items():
     _WORD_INDEX[_label.lower()] = _s
 _LONGEST_FIRST = sorted(_WORD_INDEX, key=len, reverse=True)
+# A status word at the start of the text, longest first, ending at a word boundary.
+_LEADING_WORD = re.compile(
+    "(?:" + "|".join(re.escape(w) for w in _LONGEST_FIRST) + r")(?!\w)", re.IGNORECASE
+)
+_SYMBOLS_LONGEST_FIRST = sorted(_SYMBOLS, key=len, reverse=True)
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,]\d+)?\s*%")
 
 
@@ -261,15 +267,20 @@ def read_status(value: object) -> StatusReading:
                 return StatusReading(Status.DONE)
             return StatusReading(Status.IN_PROGRESS if value else Status.NOT_STARTED)
         return StatusReading(None)
-    text = str(value).strip()
+    return _read_status_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _read_status_text(text: str) -> StatusReading:
     if "?" in text:  # "Done?", "Fait ?": a question, not a status
         return StatusReading(None)
     symbol = None
-    for sym in sorted(_SYMBOLS, key=len, reverse=True):
-        if text.startswith(sym):
-            symbol = _SYMBOLS[sym]
-            text = text[len(sym) :].strip(" -:–—\ufe0f")
-            break
+    if text and not text[0].isascii():  # symbols and emoji are never ASCII
+        for sym in _SYMBOLS_LONGEST_FIRST:
+            if text.startswith(sym):
+                symbol = _SYMBOLS[sym]
+                text = text[len(sym) :].strip(" -:–—\ufe0f")
+                break
     words = _read_words(text)
     if words.status is not None:
         return words
@@ -279,7 +290,8 @@ def read_status(value: object) -> StatusReading:
 
 
 def _read_words(text: str) -> StatusReading:
-    lowered = re.sub(r"\s+", " ", _strip_marks(text).lower()).strip(" .!")
+    clean = re.sub(r"\s+", " ", _strip_marks(text)).strip(" .!")
+    lowered = clean.lower()
     if not lowered:
         return StatusReading(None)
     if lowered in _WORD_INDEX:
@@ -290,13 +302,11 @@ def _read_words(text: str) -> StatusReading:
             Status.DONE if pct >= 100 else Status.NOT_STARTED if pct == 0 else (Status.IN_PROGRESS)
         )
         return StatusReading(status, lowered[m.end() :].strip(" -:–—,;()"))
-    for word in _LONGEST_FIRST:
-        if lowered.startswith(word) and (
-            len(lowered) == len(word) or not lowered[len(word)].isalnum()
-        ):
-            rest = text.strip()[len(word) :].strip(" -:–—,;()/")
-            return StatusReading(_WORD_INDEX[word], rest)
-    return StatusReading(None)
+    m = _LEADING_WORD.match(clean)
+    leading = _WORD_INDEX.get(m[0].lower()) if m else None
+    if m is None or leading is None:
+        return StatusReading(None)
+    return StatusReading(leading, clean[m.end() :].strip(" -:–—,;()/"))
 
 
 # --- owners -----------------------------------------------------------------------------
@@ -456,7 +466,34 @@ EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Z
 _PLACEHOLDER_IN = re.compile(r"\b(tbd|tbc|tba|to be (?:confirmed|decided|determined))\b", re.I)
 
 
-def read_owners(value: object, stakeholders: Sequence[Stakeholder]) -> tuple[Owner, ...]:
+@dataclass(frozen=True)
+class People:
+    """The Stakeholders tab as lookups, built once per MAP: by email, full name, first name."""
+
+    by_key: dict[str, Stakeholder]
+    all: tuple[Stakeholder, ...]
+    read: dict[str, tuple[Owner, ...]] = field(default_factory=dict)  # owners repeat per plan
+
+    @classmethod
+    def of(cls, stakeholders: Sequence[Stakeholder]) -> People:
+        by_key: dict[str, Stakeholder] = {}
+        firsts: dict[str, list[Stakeholder]] = {}
+        for person in stakeholders:
+            if person.name:
+                firsts.setdefault(person.name.split()[0].lower(), []).append(person)
+        for first, group in firsts.items():
+            if len(group) == 1:  # a first name two people share names nobody
+                by_key[first] = group[0]
+        for person in stakeholders:
+            if person.name:
+                by_key[person.name.lower()] = person
+        for person in stakeholders:
+            if person.email:
+                by_key[person.email.lower()] = person
+        return cls(by_key, tuple(stakeholders))
+
+
+def read_owners(value: object, people: People | Sequence[Stakeholder]) -> tuple[Owner, ...]:
     """'Sarah + CFO' names two owners; 'Legal - TBD' is a placeholder, not an owner."""
     if value is None:
         return ()
@@ -465,38 +502,31 @@ def read_owners(value: object, stakeholders: Sequence[Stakeholder]) -> tuple[Own
         return ()
     if _PLACEHOLDER_IN.search(text) or text.lower() in PLACEHOLDER_OWNERS:
         return (Owner(text, OwnerKind.PLACEHOLDER),)
-    text = re.sub(
-        r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", "", text, flags=re.IGNORECASE
-    )
-    parts = [p.strip(" ()[]") for p in _SPLIT_OWNERS.split(text)]
-    return tuple(_read_one(p, stakeholders) for p in parts if p)
+    index = people if isinstance(people, People) else People.of(people)
+    if (known := index.read.get(text)) is not None:
+        return known
+    parts = [p.strip(" ()[]") for p in _SPLIT_OWNERS.split(_SIDE_PREFIX.sub("", text))]
+    owners = index.read[text] = tuple(_read_one(p, index) for p in parts if p)
+    return owners
 
 
-def _read_one(text: str, stakeholders: Sequence[Stakeholder]) -> Owner:
+_SIDE_PREFIX = re.compile(r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", re.I)
+
+
+def _read_one(text: str, people: People) -> Owner:
     lowered = text.lower()
     if lowered in PLACEHOLDER_OWNERS:
         return Owner(text, OwnerKind.PLACEHOLDER)
-    for person in stakeholders:
-        if person.email and lowered == person.email.lower():
-            return Owner(text, OwnerKind.PERSON, person.name or person.email, person.email)
-    for person in stakeholders:
-        if person.name and lowered == person.name.lower():
-            return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
-    firsts = [p for p in stakeholders if p.name and p.name.split()[0].lower() == lowered]
-    if len(firsts) == 1:
-        return Owner(text, OwnerKind.PERSON, firsts[0].name, firsts[0].email or None)
+    person = people.by_key.get(lowered)
+    if person is not None:
+        return Owner(text, OwnerKind.PERSON, person.name or person.email, person.email or None)
     # "Dana (Legal)", "Dana W." — match on the leading name words.
     lead = re.split(r"[\s(]+", lowered)
-    for person in stakeholders:
-        names = person.name.lower().split() if person.name else []
-        if (
-            names
-            and len(lead) >= 2
-            and lead[0] == names[0]
-            and len(names) >= 2
-            and (lead[1].rstrip(".") and names[1].startswith(lead[1].rstrip(".")))
-        ):
-            return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
+    if len(lead) >= 2 and (initial := lead[1].rstrip(".")):
+        for person in people.all:
+            names = person.name.lower().split() if person.name else []
+            if len(names) >= 2 and lead[0] == names[0] and names[1].startswith(initial):
+                return Owner(text, OwnerKind.PERSON, person.name, person.email or None)
     if EMAIL.match(text):
         return Owner(text, OwnerKind.UNLISTED, None, text)
     tokens = re.findall(r"[\w'&+/]+", lowered)
@@ -520,6 +550,8 @@ def owner_notice(owner: Owner) -> str | None:
 
 # --- dependencies -----------------------------------------------------------------------
 
+_ID_LIST = re.compile(r"^[Ss]0*[1-9]\d{0,3}(?:\s*[,;]\s*[Ss]0*[1-9]\d{0,3})*$")
+_ID_NUMBER = re.compile(r"\d+")
 NO_DEPENDENCY = frozenset(
     {
         "",
@@ -542,6 +574,7 @@ NO_DEPENDENCY = frozenset(
 _ID = re.compile(r"^(?:s|step|#|m|row)?\s*0*(\d{1,4})$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def normalise_id(text: str) -> str | None:
     m = _ID.match(text.strip())
     if not m or int(m[1]) == 0:
@@ -556,7 +589,9 @@ class DependsReading:
     notes: tuple[str, ...]  # how step names were read
 
 
-def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
+def read_depends(
+    value: object, known_ids: Mapping[str, str], exclude: str | None = None
+) -> DependsReading:
     """'S03, S05', '3', step names, '—' or 'None'. `known_ids` maps id -> step text."""
     if value is None:
         return DependsReading((), (), ())
@@ -567,14 +602,20 @@ def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
     text = str(value).strip()
     if text.lower() in NO_DEPENDENCY:
         return DependsReading((), (), ())
+    if _ID_LIST.match(text):  # the usual "S03, S05": no names to look up
+        listed = tuple(dict.fromkeys(f"S{int(n):02d}" for n in _ID_NUMBER.findall(text)))
+        if all(i in known_ids and i != exclude for i in listed):
+            return DependsReading(listed, (), ())
     parts = [p.strip() for p in re.split(r"\s*(?:,|;|\n|&|\band\b|\+)\s*", text) if p.strip()]
+    if not parts:  # only separators: "," or "; ;"
+        return DependsReading((), (text,), ())
     ids: list[str] = []
     bad: list[str] = []
     notes: list[str] = []
     for part in parts:
         if part.lower() in NO_DEPENDENCY:
             continue
-        found = find_step(part, known_ids)
+        found = find_step(part, known_ids, exclude)
         if found is None:
             bad.append(part)
             continue
@@ -586,9 +627,14 @@ def read_depends(value: object, known_ids: Mapping[str, str]) -> DependsReading:
     return DependsReading(tuple(ids), tuple(bad), tuple(notes))
 
 
-def find_step(part: str, known_ids: Mapping[str, str]) -> tuple[str, bool] | None:
-    if (sid := normalise_id(part)) and sid in known_ids:
+def find_step(
+    part: str, known_ids: Mapping[str, str], exclude: str | None = None
+) -> tuple[str, bool] | None:
+    """A step named by id or by (the start of, or a unique part of) its text."""
+    if (sid := normalise_id(part)) and sid in known_ids and sid != exclude:
         return sid, False
+    if exclude is not None:
+        known_ids = {k: v for k, v in known_ids.items() if k != exclude}
     # S3-S5 style ranges are rare; names are common.
     lowered = part.lower().strip(" .\"'")
     exact = [i for i, t in known_ids.items() if t.strip().lower() == lowered]
@@ -642,6 +688,8 @@ def read_side(value: object) -> Side | None:
 
 def cell_text(value: object) -> str:
     """A cell as text, the same way whichever program stored it."""
+    if isinstance(value, str):  # the common case first: this runs for most cells
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

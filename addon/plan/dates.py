@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 SERIAL_EPOCH = date(1899, 12, 30)
 SERIAL_RANGE = (18264, 91311)  # 1950-01-01 .. 2149-12-31
@@ -252,10 +253,17 @@ def read_date(
         return DateReading(DateKind.UNREADABLE, note=f"a number, not a date; {DATE_HINT}")
     if not isinstance(value, str):
         return DateReading(DateKind.UNREADABLE, note=DATE_HINT)
-    return _read_text(value, locale=locale, anchor=anchor, plan_start=plan_start)
+    # Only week and day offsets count from the plan start; leaving it out of the other
+    # readings lets the cache serve every MAP in a sync.
+    start = plan_start if _USES_START.search(value.lower()) else None
+    return _read_text(value, locale, anchor, start)
 
 
-def _read_text(raw: str, *, locale: str, anchor: date, plan_start: date | None) -> DateReading:
+_USES_START = re.compile(r"w|kw|sem|sett|date|start|day|[dt]\s*\+")
+
+
+@lru_cache(maxsize=8192)  # a pure function of its arguments; a sync repeats them a lot
+def _read_text(raw: str, locale: str, anchor: date, plan_start: date | None) -> DateReading:
     text = re.sub(r"\s+", " ", raw.strip().lower())
     if not text:
         return DateReading(DateKind.EMPTY)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from addon.plan.models import Cell, Grid
 from sheets_schema.workbook import Tab, match_header, normalise_header
 
 HEADER_SCAN_ROWS = 40
+HEADER_MAX_CHARS = 60  # no column header is longer; step texts and notes are
 
 
 def col_letter(index: int) -> str:
@@ -21,6 +23,7 @@ def col_letter(index: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=16384)
 def a1(row: int, col: int) -> str:
     """0-based row and column -> 'F7'."""
     return f"{col_letter(col)}{row + 1}"
@@ -31,10 +34,13 @@ def is_blank(value: Cell) -> bool:
 
 
 def cell(row: list[Cell], index: int | None) -> Cell:
+    """The value at `index`, None for a missing or blank cell (a hot path: kept inline)."""
     if index is None or index >= len(row):
         return None
     value = row[index]
-    return None if is_blank(value) else value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,11 @@ def find_header(grid: Grid, tab: Tab) -> Header | None:
     for r, row in enumerate(grid[:HEADER_SCAN_ROWS]):
         columns: dict[str, int] = {}
         for c, value in enumerate(row):
-            if isinstance(value, str) and (key := match_header(tab, value)):
+            if (
+                isinstance(value, str)
+                and len(value) <= HEADER_MAX_CHARS
+                and (key := match_header(tab, value))
+            ):
                 columns.setdefault(key, c)
         if not all(k in columns for k in tab.required):
             continue
@@ -58,7 +68,13 @@ def find_header(grid: Grid, tab: Tab) -> Header | None:
             best is None or len(columns) > len(best.columns)
         ):
             best = Header(r, columns)
+            if 3 * len(columns) >= 2 * _editable(tab):
+                return best  # no data row names two thirds of the columns: stop reading
     return best
+
+
+def _editable(tab: Tab) -> int:
+    return sum(1 for c in tab.columns if c.editable) or len(tab.columns)
 
 
 def find_tab(grids: Mapping[str, Grid], tab: Tab) -> tuple[str, Grid] | None:

@@ -43,7 +43,9 @@ def advance(
                 first_seen_done=today if step.is_done else None,
             )
             continue
-        mem = replace(before, text=step.step or before.text)
+        mem = (
+            before if not step.step or step.step == before.text else replace(before, text=step.step)
+        )
         if step.due != before.current_due:
             changes.append(DueChange(step.id, before.current_due, step.due, today))
             pushed = (

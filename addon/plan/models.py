@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cached_property
+from typing import NamedTuple
 
 from sheets_schema.vocab import Role, Side, Status
 
@@ -76,17 +78,19 @@ class Step:
     def owner_text(self) -> str:
         return self.buyer_owner or self.seller_owner
 
-    @property
+    # cached_property writes the instance __dict__ directly, so it works on a frozen
+    # dataclass; the status pass asks these tens of times per step.
+    @cached_property
     def is_done(self) -> bool:
         return self.status is Status.DONE or (
             self.done_on is not None and self.status is not Status.SKIPPED
         )
 
-    @property
+    @cached_property
     def is_skipped(self) -> bool:
         return self.status is Status.SKIPPED
 
-    @property
+    @cached_property
     def is_open(self) -> bool:
         return not self.is_done and not self.is_skipped
 
@@ -140,8 +144,7 @@ class IdAssignment:
     new: str
 
 
-@dataclass(frozen=True)
-class AnchorKey:
+class AnchorKey(NamedTuple):  # a tuple: hashed in C, looked up for every relative date
     step_id: str
     column: str
     text: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from addon.plan import cells as read
 from addon.plan.dates import DateKind, fmt, read_date
@@ -66,7 +66,17 @@ class _Context:
         """Read a date cell; (date, understood). Relative text keeps its first-seen anchor."""
         if col is None or value is None:
             return None, True
-        key = AnchorKey(anchor_id, column, read.cell_text(value).lower())
+        if isinstance(value, datetime):  # real date cells: the common case
+            return value.date(), True
+        if isinstance(value, date):
+            return value, True
+        if not isinstance(value, str):  # a serial number, or something that is no date
+            reading = read_date(value, locale=self.locale, anchor=self.today)
+            if reading.kind is DateKind.UNREADABLE:
+                self.report(tab, row, col, value, reading.note, step_id=anchor_id)
+                return None, False
+            return reading.value, True
+        key = AnchorKey(anchor_id, column, value.strip().lower())
         anchor = self.anchors.get(key, self.today)
         reading = read_date(value, locale=self.locale, anchor=anchor, plan_start=self.plan_start)
         if reading.kind is DateKind.RELATIVE:
@@ -167,6 +177,7 @@ class _RawRow:
     id: str | None
     step: str
     phase: str
+    values: dict[str, Cell]  # column key -> the cell, None when blank (read once)
 
 
 def _parse_plan(
@@ -185,6 +196,8 @@ def _parse_plan(
     raw_rows = _plan_rows(grid, header, tab, ctx, sections)
     assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
     known = {r.id: r.step for r in raw_rows if r.id}
+    people = read.People.of(stakeholders)
+    computed = [c for c in PLAN.columns if c.computed and c.key in cols]
     written_values = {
         key: {v.get(key, "") for v in last_written.values()}
         for key in (c.key for c in PLAN.columns if c.computed)
@@ -195,11 +208,9 @@ def _parse_plan(
     pending: list[tuple[int, int, re.Match[str]]] = []
     for raw in raw_rows:
         assert raw.id is not None
-        row = grid[raw.row]
         sid = raw.id
 
-        def get(key: str, row: list[Cell] = row) -> Cell:
-            return cell(row, cols.get(key))
+        get = raw.values.get
 
         status_reading = read.read_status(get("status"))
         status = status_reading.status
@@ -251,7 +262,10 @@ def _parse_plan(
         if status_reading.empty:
             status = Status.DONE if done_on else Status.NOT_STARTED
 
-        relative = _STEP_RELATIVE.match(read.cell_text(get("due")).lower())
+        due_cell = get("due")
+        relative = (
+            _STEP_RELATIVE.match(due_cell.strip().lower()) if isinstance(due_cell, str) else None
+        )
         if relative:
             due, due_ok = None, True
             pending.append((len(steps), raw.row, relative))
@@ -271,7 +285,7 @@ def _parse_plan(
                 sid,
             )
 
-        depends = read.read_depends(get("depends_on"), {k: v for k, v in known.items() if k != sid})
+        depends = read.read_depends(get("depends_on"), known, exclude=sid)
         if "depends_on" in cols:
             for part in depends.unreadable:
                 ctx.report(
@@ -293,10 +307,10 @@ def _parse_plan(
                     sid,
                 )
         buyer_owners = _owners(
-            tab, raw.row, cols.get("buyer_owner"), get("buyer_owner"), stakeholders, ctx, sid
+            tab, raw.row, cols.get("buyer_owner"), get("buyer_owner"), people, ctx, sid
         )
         seller_owners = _owners(
-            tab, raw.row, cols.get("seller_owner"), get("seller_owner"), stakeholders, ctx, sid
+            tab, raw.row, cols.get("seller_owner"), get("seller_owner"), people, ctx, sid
         )
         if_it_slips = read.cell_text(get("if_it_slips"))
         if not raw.step:
@@ -329,8 +343,8 @@ def _parse_plan(
                 added_by_buyer=sid not in memory and raw.id_text == "",
             )
         )
-        for col in PLAN.columns:
-            if col.editable or col.key not in cols:
+        for col in computed:
+            if get(col.key) is None:
                 continue
             value = read.cell_text(get(col.key))
             ours = last_written.get(sid, {}).get(col.key, "")
@@ -401,17 +415,31 @@ def _plan_rows(
     grid: Grid, header: Header, tab: str, ctx: _Context, sections: list[tuple[int, str]]
 ) -> list[_RawRow]:
     cols = header.columns
-    editable = [cols[c.key] for c in PLAN.columns if c.editable and c.key in cols]
+    editable = {c.key for c in PLAN.columns if c.editable}
+    spec = [(key, index, key in editable) for key, index in cols.items()]
     rows: list[_RawRow] = []
     phase = ""
     for r in range(header.row + 1, len(grid)):
         row = grid[r]
-        filled = [c for c in editable if cell(row, c) is not None]
+        if not row:
+            continue
+        values: dict[str, Cell] = {}  # only the non-blank cells: .get() gives None for the rest
+        filled: list[int] = []
+        width = len(row)
+        for key, index, is_editable in spec:  # inlined cell(): this runs for every cell
+            if index >= width:
+                continue
+            value = row[index]
+            if value is None or value == "" or (value.__class__ is str and value.isspace()):
+                continue
+            values[key] = value
+            if is_editable:
+                filled.append(index)
         if not filled:
             continue
-        id_text = read.cell_text(cell(row, cols.get("id")))
-        step_text = read.cell_text(cell(row, cols.get("step")))
-        phase_text = read.cell_text(cell(row, cols.get("phase")))
+        id_text = read.cell_text(values.get("id"))
+        step_text = read.cell_text(values.get("step"))
+        phase_text = read.cell_text(values.get("phase"))
         if (
             len(filled) == 1 and not read.normalise_id(id_text) and filled[0] != cols.get("step")
         ):  # a bare new step is a step, not a heading
@@ -439,6 +467,7 @@ def _plan_rows(
                 read.normalise_id(id_text) if id_text else None,
                 step_text,
                 phase_text or phase,
+                values,
             )
         )
     return rows
@@ -493,11 +522,11 @@ def _owners(
     row: int,
     col: int | None,
     value: Cell,
-    stakeholders: list[Stakeholder],
+    people: read.People,
     ctx: _Context,
     sid: str,
 ) -> tuple[Owner, ...]:
-    owners = read.read_owners(value, stakeholders)
+    owners = read.read_owners(value, people)
     if col is not None:
         for owner in owners:
             if note := read.owner_notice(owner):
@@ -532,12 +561,17 @@ _ROLE_WORDS.update(
 )
 
 
+_ROLE_WORDS_LONGEST_FIRST = sorted(
+    ((w, r) for w, r in _ROLE_WORDS.items() if len(w) > 3), key=lambda kv: -len(kv[0])
+)
+
+
 def _role(text: str) -> Role | None:
     lowered = text.strip().lower()
     if lowered in _ROLE_WORDS:
         return _ROLE_WORDS[lowered]
-    for word, role in sorted(_ROLE_WORDS.items(), key=lambda kv: -len(kv[0])):
-        if len(word) > 3 and word in lowered:
+    for word, role in _ROLE_WORDS_LONGEST_FIRST:  # "Head of Legal" -> legal
+        if word in lowered:
             return role
     return None
 

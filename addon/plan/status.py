@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from graphlib import CycleError, TopologicalSorter
 
 from addon.plan.models import ParsedMap, Problem, ProblemKind, Step, StepMemory
 from sheets_schema.vocab import Health, MapHealth, Side, Status
@@ -90,18 +89,55 @@ def _duration(step: Step, mem: StepMemory | None, by_id: Mapping[str, Step]) -> 
     return 1
 
 
+def _kahn(graph: Mapping[str, set[str]]) -> list[str]:
+    """Prerequisites first, in row order where free; nodes on or behind a cycle are left out.
+
+    (graphlib does the same but cost a third of the status pass on 25-step plans.)"""
+    waiting = {node: len(deps) for node, deps in graph.items()}
+    dependents: dict[str, list[str]] = {}
+    for node, deps in graph.items():
+        for dep in deps:
+            dependents.setdefault(dep, []).append(node)
+    ready = [node for node, count in waiting.items() if count == 0]
+    order: list[str] = []
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for child in dependents.get(node, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return order
+
+
+def _on_a_cycle(graph: Mapping[str, set[str]], candidates: set[str]) -> set[str]:
+    """The candidates that can reach themselves through their prerequisites."""
+    found: set[str] = set()
+    for start in candidates:
+        stack, seen = list(graph[start]), set()
+        while stack:
+            node = stack.pop()
+            if node == start:
+                found.add(start)
+                break
+            if node not in seen and node in candidates:
+                seen.add(node)
+                stack.extend(graph[node])
+    return found
+
+
 def _order(parsed: ParsedMap, by_id: Mapping[str, Step]) -> tuple[list[str], set[str]]:
     """Steps in dependency order, and the ids caught in a cycle (their edges are ignored)."""
     graph = {s.id: {d for d in s.depends_on if d in by_id} for s in parsed.steps}
     in_cycle: set[str] = set()
     while True:
-        try:
-            return list(TopologicalSorter(graph).static_order()), in_cycle
-        except CycleError as exc:
-            cycle = set(exc.args[1])
-            in_cycle |= cycle
-            for sid in cycle:
-                graph[sid] = graph[sid] - cycle
+        order = _kahn(graph)
+        if len(order) == len(graph):
+            return order, in_cycle
+        cycle = _on_a_cycle(graph, set(graph) - set(order))
+        in_cycle |= cycle
+        for sid in cycle:
+            graph[sid] = graph[sid] - cycle
 
 
 def compute(
