@@ -1,0 +1,26 @@
+"""bench/run stays runnable and prints `name: value unit` lines (no timing is asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run"
+LINE = re.compile(r"^[a-z0-9_]+: \S+( [A-Za-z]+)?$")
+
+
+def test_bench_prints_figures_in_the_documented_shape() -> None:
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "--maps", "20", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    lines = out.strip().splitlines()
+    assert lines and all(LINE.match(line) for line in lines), out
+    names = {line.split(":")[0] for line in lines}
+    assert {"maps", "steps_per_map", "parse_status_total", "peak_memory", "meets_goal"} <= names
+    assert "steps_parsed_traced: 500 count" in lines  # every generated step was parsed
