@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -189,7 +188,7 @@ def create_map(
     try:
         registry.add_map(row, plan.memory, form.idempotency_key)
     except Exception:
-        _remove_files(workspace, files)
+        workspace.delete_map(files)  # nothing left behind unregistered
         raise
     # The first sync fills the computed columns and the Summary, and records our version.
     sync_map(registry.get(row.id), workspace=workspace, registry=registry, today=today)
@@ -198,9 +197,3 @@ def create_map(
 
 def registry_has_slug(registry: Registry, slug: str) -> bool:
     return any(r.sheet_ref.split("/")[-1].removesuffix(".xlsx") == slug for r in registry.maps())
-
-
-def _remove_files(workspace: Workspace, files: MapFiles) -> None:
-    root = getattr(workspace, "root", None)
-    if root is not None:
-        shutil.rmtree((root / files.sheet).parent, ignore_errors=True)

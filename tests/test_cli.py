@@ -284,3 +284,17 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me")
     result = run(tmp_path, "demo", ok=False)
     assert result.exit_code != 0 and (tmp_path / "mine.txt").exists()
+
+
+def test_a_create_that_fails_after_the_files_leaves_nothing_behind(
+    workspace_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from addon.registry.store import Registry
+
+    def registry_down(self: Registry, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("registry unavailable")
+
+    monkeypatch.setattr(Registry, "add_map", registry_down)
+    result = run(workspace_dir, *CREATE, ok=False)
+    assert result.exit_code != 0
+    assert not any((workspace_dir / "maps").iterdir())

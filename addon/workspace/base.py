@@ -52,6 +52,9 @@ class ComputedWrite:
 class Workspace(Protocol):
     def create_map(self, draft: MapDraft) -> MapFiles: ...
 
+    def delete_map(self, files: MapFiles) -> None:
+        """Remove what create_map made (a create that failed after it)."""
+
     def version(self, sheet: str) -> str | None:
         """The sheet's current version, cheaply; None when the file is gone."""
 

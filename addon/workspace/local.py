@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -58,6 +59,9 @@ class LocalWorkspace:
         html = draft.render_doc(self.path(sheet_ref).name, self.path(sheet_ref).name)
         self.path(doc_ref).write_text(html, encoding="utf-8")
         return MapFiles(sheet_ref, doc_ref)
+
+    def delete_map(self, files: MapFiles) -> None:
+        shutil.rmtree(self.path(files.sheet).parent, ignore_errors=True)
 
     # --- read -------------------------------------------------------------------------
 
