@@ -140,8 +140,9 @@ def compute_map(
         memory=memory,
         last_written=row.last_written or {},
     )
-    new_memory, changes = advance(memory, parsed, today)
-    last_buyer_update, editor = _buyer_update(row, snapshot, today)
+    saved_on = _saved_on(row, snapshot, today)
+    new_memory, changes = advance(memory, parsed, today, saved_on)
+    last_buyer_update, editor = _buyer_update(row, snapshot, saved_on)
     status = compute(
         parsed,
         new_memory,
@@ -182,14 +183,21 @@ def compute_map(
     return Computed(info, parsed, status, write, learned)
 
 
-def _buyer_update(row: MapRow, snapshot: Snapshot, today: date) -> tuple[date | None, str]:
+def _saved_on(row: MapRow, snapshot: Snapshot, today: date) -> date | None:
+    """When the save we are reading was made, if it is someone's new edit (not ours)."""
+    if snapshot.version in (row.last_written_version, row.last_read_version):
+        return None
+    return min(snapshot.modified_at.date(), today) if snapshot.modified_at else today
+
+
+def _buyer_update(
+    row: MapRow, snapshot: Snapshot, saved_on: date | None
+) -> tuple[date | None, str]:
     """The last edit by someone other than us or the rep (the workbook's modified props)."""
     ours = {SYNC_IDENTITY.lower(), row.rep_name.lower(), row.rep_email.lower(), "map"}
     editor = (snapshot.modified_by or "").strip()
-    changed = snapshot.version not in (row.last_written_version, row.last_read_version)
-    if changed and row.last_written_version is not None and editor.lower() not in ours:
-        when = snapshot.modified_at.date() if snapshot.modified_at else today
-        return min(when, today), editor or "unknown editor"
+    if saved_on and row.last_written_version is not None and editor.lower() not in ours:
+        return saved_on, editor or "unknown editor"
     return row.last_buyer_update, row.last_buyer_editor
 
 

@@ -80,3 +80,20 @@ def test_relative_dates_stay_anchored_to_when_first_seen() -> None:
     assert first.new_anchors == {AnchorKey("S01", "due", "next fri"): DAY1}
     later = parse(row("S01", due="next Fri"), today=DAY3, anchors=first.new_anchors)
     assert later.steps[0].due == date(2026, 3, 13) and later.new_anchors == {}
+
+
+def test_a_step_found_done_in_a_save_takes_the_saves_date() -> None:
+    mem, _ = advance(
+        memory("S01"),
+        parse(row("S01", status="Done"), today=DAY3),
+        DAY3,
+        edited_on=date(2026, 3, 12),
+    )
+    assert mem["S01"].first_seen_done == date(2026, 3, 12)
+    later, _ = advance(
+        memory("S01"),
+        parse(row("S01", status="Done"), today=DAY2),
+        DAY2,
+        edited_on=date(2026, 3, 30),
+    )  # a clock ahead of ours: never the future
+    assert later["S01"].first_seen_done == DAY2

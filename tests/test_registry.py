@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,13 +10,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from addon.demo import BuyerEdit
 from addon.plan.models import AnchorKey, DueChange, KeptText, StepMemory
 from addon.registry import Registry
 from addon.registry.models import Base, MapRow
+from tests.cli_helpers import CREATE, run
+
+CREATE_ARGS = [*CREATE, "--idempotency-key", "crm-7"]
 
 
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+def test_migrations_build_exactly_the_models(registry_url: str) -> None:
+    registry = Registry(registry_url)
     with registry.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         tables = set(inspect(conn).get_table_names())
@@ -31,7 +36,8 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
         "page_tokens",
         "alembic_version",
     } <= tables
-    Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")  # opening again is a no-op upgrade
+    Registry(registry_url).close()  # opening again is a no-op upgrade
+    registry.close()
 
 
 def _map(map_id: str = "MAP-1") -> MapRow:
@@ -54,8 +60,8 @@ def _map(map_id: str = "MAP-1") -> MapRow:
     )
 
 
-def test_round_trip_of_what_a_sync_records(tmp_path: Path) -> None:
-    registry = Registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+def test_round_trip_of_what_a_sync_records(registry_url: str) -> None:
+    registry = Registry(registry_url)
     registry.add_map(
         _map(),
         {"S01": StepMemory("S01", baseline_due=date(2026, 3, 20), signature=True, duration_days=4)},
@@ -87,3 +93,28 @@ def test_round_trip_of_what_a_sync_records(tmp_path: Path) -> None:
     assert registry.kept_text("MAP-1") == [(KeptText("S01", "Health", "waiting"), date(2026, 3, 5))]
     assert registry.get("MAP-1").last_written == {"S01": {"health": "On track"}}
     assert registry.target_close_moves("MAP-1") == 0
+    registry.close()
+
+
+def test_the_whole_cli_runs_on_the_registry(registry_url: str, workspace_dir: Path) -> None:
+    """create, a buyer edit, sync and status through the same code on either database."""
+    out = run(workspace_dir, "--registry", registry_url, *CREATE_ARGS).output
+    path = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
+    BuyerEdit(path, "Dana Whitfield", date(2026, 3, 9)).set("S01", "status", "Done").save()
+    run(workspace_dir, "--registry", registry_url, "sync", "--today", "2026-03-10")
+    data = json.loads(
+        run(
+            workspace_dir,
+            "--registry",
+            registry_url,
+            "status",
+            str(path),
+            "--json",
+            "--today",
+            "2026-03-10",
+        ).output
+    )
+    assert data["steps"][0]["status"] == "done" and data["steps"][0]["done_on"] == "2026-03-09"
+    assert data["map"]["last_buyer_update"] == "2026-03-09"
+    again = run(workspace_dir, "--registry", registry_url, *CREATE_ARGS).output
+    assert again.startswith("Already created (same idempotency key)")

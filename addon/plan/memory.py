@@ -16,9 +16,16 @@ from sheets_schema.vocab import Side
 
 
 def advance(
-    memory: Mapping[str, StepMemory], parsed: ParsedMap, today: date
+    memory: Mapping[str, StepMemory],
+    parsed: ParsedMap,
+    today: date,
+    edited_on: date | None = None,
 ) -> tuple[dict[str, StepMemory], list[DueChange]]:
-    """The memory after this sync's reading, and the due-date changes it saw."""
+    """The memory after this sync's reading, and the due-date changes it saw.
+
+    `edited_on` is when the edit this reading shows was saved, when known (a step found
+    done in a save of 9 Mar was done by 9 Mar, even if the sync runs on the 10th)."""
+    seen = min(edited_on, today) if edited_on else today
     after = dict(memory)
     changes: list[DueChange] = []
     for step in parsed.steps:
@@ -40,14 +47,14 @@ def advance(
                 baseline_due=step.due,
                 current_due=step.due,
                 first_seen=today,
-                first_seen_done=today if step.is_done else None,
+                first_seen_done=seen if step.is_done else None,
             )
             continue
         mem = (
             before if not step.step or step.step == before.text else replace(before, text=step.step)
         )
         if step.due != before.current_due:
-            changes.append(DueChange(step.id, before.current_due, step.due, today))
+            changes.append(DueChange(step.id, before.current_due, step.due, seen))
             pushed = (
                 step.due is not None
                 and before.current_due is not None
@@ -60,7 +67,7 @@ def advance(
                 push_count=before.push_count + (1 if pushed else 0),
             )
         if step.is_done and mem.first_seen_done is None:
-            mem = replace(mem, first_seen_done=today)
+            mem = replace(mem, first_seen_done=seen)
         elif not step.is_done and mem.first_seen_done is not None:
             mem = replace(mem, first_seen_done=None)  # reopened
         after[step.id] = mem
