@@ -1,0 +1,283 @@
+"""The fake served over real HTTP on loopback, for google-api-python-client and gspread.
+
+Point a client at it with `client_options={"api_endpoint": fake.url}`. Each request:
+Bearer token required (401 otherwise, as Google), matched and checked against the discovery
+document (400 on anything Google would refuse), faults injected on demand (429, 500, or a
+stall longer than the client's timeout), then served from in-memory state and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from socketserver import ThreadingMixIn
+from typing import Any
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from tests.googlefake import sheets
+from tests.googlefake.discovery import ApiError, Call, match
+
+Handler = Callable[["FakeGoogle", Call], Any]
+
+
+@dataclass
+class Fault:
+    method_prefix: str
+    status: int  # 0 = stall
+    times: int
+    seconds: float = 0.0
+
+
+@dataclass
+class Logged:
+    method: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int
+
+
+@dataclass
+class FakeGoogle:
+    url: str = ""
+    spreadsheets: dict[str, sheets.SpreadsheetState] = field(default_factory=dict)
+    log: list[Logged] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    _ids: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- test controls ------------------------------------------------------------------
+
+    def fail(self, method_prefix: str, status: int, times: int = 1) -> None:
+        """The next `times` calls whose method id starts with the prefix answer `status`."""
+        self.faults.append(Fault(method_prefix, status, times))
+
+    def stall(self, method_prefix: str, seconds: float, times: int = 1) -> None:
+        self.faults.append(Fault(method_prefix, 0, times, seconds))
+
+    def calls(self, prefix: str = "") -> list[Logged]:
+        return [c for c in self.log if c.method.startswith(prefix) and c.status < 400]
+
+    def new_id(self, prefix: str) -> str:
+        self._ids += 1
+        return f"{prefix}{self._ids:04d}fake"
+
+    # --- WSGI ---------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ["PATH_INFO"]
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(size) if size else b""
+        method_id, status = "?", 200
+        try:
+            if not environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+                raise ApiError(
+                    401,
+                    "Request is missing required authentication credential. "
+                    "Expected OAuth 2 access token.",
+                )
+            api = "sheets.v4" if path.startswith("/v4/") else "drive.v3"
+            body = (
+                json.loads(raw)
+                if raw and "json" in environ.get("CONTENT_TYPE", "")
+                else (raw or None)
+            )
+            call = match(api, method, path, query, body)
+            method_id = call.method.id
+            self._inject(method_id)
+            with self._lock:
+                result = HANDLERS.get(method_id, _not_modelled)(self, call)
+            payload = json.dumps(result).encode()
+        except ApiError as err:
+            status, payload = err.code, json.dumps(err.body()).encode()
+        self.log.append(Logged(method_id, query, raw, status))
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            501: "Not Implemented",
+        }.get(status, "Error")
+        start(
+            f"{status} {reason}",
+            [
+                ("Content-Type", "application/json; charset=UTF-8"),
+                ("Content-Length", str(len(payload))),
+            ],
+        )
+        return [payload]
+
+    def _inject(self, method_id: str) -> None:
+        for fault in self.faults:
+            if fault.times > 0 and method_id.startswith(fault.method_prefix):
+                fault.times -= 1
+                if fault.status == 0:
+                    time.sleep(fault.seconds)
+                    return
+                message = (
+                    "Quota exceeded for quota metric 'Read requests' and limit "
+                    "'Read requests per minute per user'"
+                    if fault.status == 429
+                    else "Internal error encountered."
+                )
+                raise ApiError(fault.status, message)
+
+
+def _not_modelled(fake: FakeGoogle, call: Call) -> Any:
+    raise ApiError(501, f"{call.method.id} is valid but not modelled by the fake yet")
+
+
+def _book(fake: FakeGoogle, call: Call) -> sheets.SpreadsheetState:
+    book = fake.spreadsheets.get(call.path_params["spreadsheetId"])
+    if book is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return book
+
+
+def _create(fake: FakeGoogle, call: Call) -> Any:
+    body = call.body or {}
+    props = body.get("properties", {})
+    book = sheets.SpreadsheetState(
+        fake.new_id("sheet"),
+        props.get("title", "Untitled spreadsheet"),
+        props.get("locale", "en_US"),
+        props.get("timeZone", "Etc/GMT"),
+    )
+    specs = body.get("sheets") or [{"properties": {"title": "Sheet1"}}]
+    for i, spec in enumerate(specs):
+        p = spec.get("properties", {})
+        grid = p.get("gridProperties", {})
+        sheet = sheets.SheetState(
+            p.get("sheetId", i * 1000 + 7),
+            p.get("title", f"Sheet{i + 1}"),
+            i,
+            grid.get("rowCount", 1000),
+            grid.get("columnCount", 26),
+        )
+        for data in spec.get("data", []):
+            r0, c0 = data.get("startRow", 0), data.get("startColumn", 0)
+            for dr, row in enumerate(data.get("rowData", [])):
+                for dc, cell in enumerate(row.get("values", [])):
+                    entered = cell.get("userEnteredValue")
+                    if not entered:
+                        continue
+                    fmt = cell.get("userEnteredFormat", {}).get("numberFormat", {})
+                    state = sheets.CellState(
+                        value=entered.get(
+                            "stringValue", entered.get("numberValue", entered.get("boolValue"))
+                        ),
+                        formula=entered.get("formulaValue"),
+                        date_format=fmt.get("type") in ("DATE", "DATE_TIME"),
+                    )
+                    sheet.cells[(r0 + dr, c0 + dc)] = state
+        book.sheets.append(sheet)
+    fake.spreadsheets[book.spreadsheet_id] = book
+    return book.resource(fake.url)
+
+
+def _get(fake: FakeGoogle, call: Call) -> Any:
+    return _book(fake, call).resource(fake.url)
+
+
+def _batch_get(fake: FakeGoogle, call: Call) -> Any:
+    book = _book(fake, call)
+    value_option = call.query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
+    date_option = call.query.get("dateTimeRenderOption", ["SERIAL_NUMBER"])[0]
+    return {
+        "spreadsheetId": book.spreadsheet_id,
+        "valueRanges": [
+            sheets.read(book, r, value_option, date_option) for r in call.query.get("ranges", [])
+        ],
+    }
+
+
+def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
+    book = _book(fake, call)
+    option = call.body.get("valueInputOption")
+    if option not in ("RAW", "USER_ENTERED"):
+        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+    responses = [
+        sheets.write(book, d["range"], d.get("values", []), option)
+        for d in call.body.get("data", [])
+    ]
+    return {
+        "spreadsheetId": book.spreadsheet_id,
+        "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+        "totalUpdatedColumns": max((r["updatedColumns"] for r in responses), default=0),
+        "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+        "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0] for r in responses}),
+        "responses": responses,
+    }
+
+
+def _batch_update(fake: FakeGoogle, call: Call) -> Any:
+    """spreadsheets.batchUpdate: the requests a buyer's hand makes (sort, insert, delete)."""
+    book = _book(fake, call)
+    replies: list[dict[str, Any]] = []
+    for request in call.body.get("requests", []):
+        if "sortRange" in request:
+            spec = request["sortRange"]
+            rng = spec["range"]
+            sheet = next(s for s in book.sheets if s.sheet_id == rng.get("sheetId", 0))
+            order = spec["sortSpecs"][0]
+            sheets.sort_rows(
+                sheet,
+                rng["startRowIndex"],
+                rng["endRowIndex"] - 1,
+                order["dimensionIndex"],
+                order.get("sortOrder") != "DESCENDING",
+            )
+        elif "insertDimension" in request or "deleteDimension" in request:
+            key = "insertDimension" if "insertDimension" in request else "deleteDimension"
+            rng = request[key]["range"]
+            sheet = next(s for s in book.sheets if s.sheet_id == rng.get("sheetId", 0))
+            count = rng["endIndex"] - rng["startIndex"]
+            sheets.shift_rows(
+                sheet, rng["startIndex"], count if key == "insertDimension" else -count
+            )
+        else:
+            raise ApiError(
+                501, f"batchUpdate request {next(iter(request))} is not modelled by the fake yet"
+            )
+        replies.append({})
+    return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+
+
+HANDLERS: dict[str, Handler] = {
+    "sheets.spreadsheets.create": _create,
+    "sheets.spreadsheets.get": _get,
+    "sheets.spreadsheets.values.batchGet": _batch_get,
+    "sheets.spreadsheets.values.batchUpdate": _batch_update_values,
+    "sheets.spreadsheets.batchUpdate": _batch_update,
+}
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve() -> Iterator[FakeGoogle]:
+    fake = FakeGoogle()
+    server = make_server("127.0.0.1", 0, fake, server_class=_Server, handler_class=_QuietHandler)
+    fake.url = f"http://127.0.0.1:{server.server_port}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
