@@ -274,7 +274,7 @@ def serve() -> Iterator[FakeGoogle]:
     fake = FakeGoogle()
     server = make_server("127.0.0.1", 0, fake, server_class=_Server, handler_class=_QuietHandler)
     fake.url = f"http://127.0.0.1:{server.server_port}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield fake
