@@ -369,6 +369,11 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
         cell = ws.cell(row=first + i, column=2)
         set_value(cell, value)
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        if isinstance(value, str) and value.startswith(("file://", "https://", "http://")):
+            cell.hyperlink = value
+            cell.font = Font(color="1F4E79", underline="single")
+        ws.cell(row=first + i, column=1).alignment = Alignment(vertical="top")
+        fit_height(ws, first + i, {2: SUMMARY.columns[1].width})
     _health_colours(ws, f"B{first}:B{first + len(summary)}")
 
 
