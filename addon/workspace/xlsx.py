@@ -30,14 +30,11 @@ from addon.plan.dates import fmt
 from addon.plan.grid import find_header
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
-from addon.plan.schedule import InitialPlan
 from addon.workspace.base import ComputedWrite, MapDraft
-from sheets_schema.vocab import ColumnType, Health, MapHealth
+from addon.workspace.content import HEALTH_COLOURS, initial_tabs
+from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
-    DECISION_CRITERIA,
     PLAN,
-    RISKS,
-    STAKEHOLDERS,
     SUMMARY,
     Tab,
 )
@@ -50,19 +47,6 @@ COMPUTED_HEADER_FILL = PatternFill("solid", fgColor="595959")
 COMPUTED_FILL = PatternFill("solid", fgColor="EDEDED")
 THIN = Side(style="thin", color="BFBFBF")
 GRID_BORDER = Border(bottom=THIN)
-HEALTH_COLOURS: dict[str, str] = {
-    Health.OVERDUE.label: "F4B6B6",
-    Health.BLOCKED.label: "F4B6B6",
-    Health.AT_RISK.label: "FFE08A",
-    Health.DUE_SOON.label: "FFF2C2",
-    Health.ON_TRACK.label: "CDEBC5",
-    Health.DONE.label: "A9D8A0",
-    Health.SKIPPED.label: "D9D9D9",
-    Health.UNSCHEDULED.label: "E7E6F7",
-    MapHealth.OFF_TRACK.value: "F4B6B6",
-    MapHealth.AT_RISK.value: "FFE08A",
-    MapHealth.ON_TRACK.value: "CDEBC5",
-}
 
 
 def save(wb: Workbook, path: str | Path) -> None:
@@ -231,68 +215,26 @@ def _rows(ws: Worksheet, tab: Tab, rows: Iterable[dict[str, Cell]]) -> None:
 
 
 def build_workbook(draft: MapDraft) -> Workbook:
-    info, plan = draft.info, draft.plan
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = PLAN.name
-    _title(
-        ws,
-        f"Mutual Action Plan: {info.buyer_company} · {info.deal}",
-        f"Target close {fmt(info.target_close)}"
-        + (f" — {info.close_reason}" if info.close_reason else "")
-        + (f". Goal: {info.desired_outcome}" if info.desired_outcome else ""),
-        len(PLAN.columns),
-    )
-    _header(ws, PLAN)
-    _rows(ws, PLAN, _plan_rows(plan))
-    _validations(ws, PLAN)
-    health = get_column_letter(PLAN.keys.index("health") + 1)
-    _health_colours(ws, f"{health}{PLAN.header_row + 1}:{health}{PLAN.header_row + EDITABLE_ROWS}")
-
-    people: list[dict[str, Cell]] = [
-        {"name": p.name, "email": p.email, "side": p.side, "role": p.role}
-        for p in plan.stakeholders
-    ]
-    extra_tabs: tuple[tuple[Tab, list[dict[str, Cell]], str], ...] = (
-        (
-            STAKEHOLDERS,
-            people,
-            "Everyone involved on both sides, their role in the decision and their authority.",
-        ),
-        (RISKS, [], "Known risks to the timeline and what both sides will do about them."),
-        (DECISION_CRITERIA, [], "What the buying committee needs to see to say yes."),
-    )
-    for tab, rows, subtitle in extra_tabs:
-        sheet = wb.create_sheet(tab.name)
-        _title(sheet, tab.name, subtitle, len(tab.columns))
-        _header(sheet, tab)
-        _rows(sheet, tab, rows)
-        _validations(sheet, tab)
-
-    summary = wb.create_sheet(SUMMARY.name)
-    _title(summary, "Summary", "Filled in by the sync: edit the Plan tab instead.", 2)
-    _header(summary, SUMMARY)
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for content in initial_tabs(draft.info, draft.plan):
+        tab = content.tab
+        ws = wb.create_sheet(tab.name)
+        _title(ws, content.title, content.subtitle, len(tab.columns))
+        _header(ws, tab)
+        if tab is SUMMARY:
+            continue
+        _rows(ws, tab, content.rows)
+        _validations(ws, tab)
+        if tab is PLAN:
+            health = get_column_letter(PLAN.keys.index("health") + 1)
+            last = PLAN.header_row + EDITABLE_ROWS
+            _health_colours(ws, f"{health}{PLAN.header_row + 1}:{health}{last}")
     wb.properties.creator = "MAP"
-    wb.properties.title = f"MAP - {info.buyer_company} - {info.deal}"
+    wb.properties.title = f"MAP - {draft.info.buyer_company} - {draft.info.deal}"
     return wb
-
-
-def _plan_rows(plan: InitialPlan) -> list[dict[str, Cell]]:
-    return [
-        {
-            "id": s.id,
-            "phase": s.phase,
-            "step": s.step,
-            "buyer_owner": s.buyer_owner,
-            "seller_owner": s.seller_owner,
-            "due": s.due,
-            "depends_on": ", ".join(s.depends_on),
-            "status": s.status.label,
-            "if_it_slips": s.if_it_slips,
-        }
-        for s in plan.steps
-    ]
 
 
 def find_sheet(wb: Workbook, tab: Tab) -> Worksheet | None:

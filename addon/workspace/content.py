@@ -1,0 +1,86 @@
+"""What a new MAP workbook holds, whichever program shows it: titles, rows, colours.
+
+The .xlsx writer and the Google Sheets builder both lay out these values with the tabs and
+columns of sheets_schema, so a MAP reads the same in Excel, LibreOffice and Google Sheets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from addon.plan.dates import fmt
+from addon.plan.models import Cell, MapInfo
+from addon.plan.schedule import InitialPlan
+from sheets_schema.vocab import Health, MapHealth
+from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, SUMMARY, Tab
+
+# Health label -> background colour (hex RGB), for conditional formats in both programs.
+HEALTH_COLOURS: dict[str, str] = {
+    Health.OVERDUE.label: "F4B6B6",
+    Health.BLOCKED.label: "F4B6B6",
+    Health.AT_RISK.label: "FFE08A",
+    Health.DUE_SOON.label: "FFF2C2",
+    Health.ON_TRACK.label: "CDEBC5",
+    Health.DONE.label: "A9D8A0",
+    Health.SKIPPED.label: "D9D9D9",
+    Health.UNSCHEDULED.label: "E7E6F7",
+    MapHealth.OFF_TRACK.label: "F4B6B6",
+    MapHealth.AT_RISK.label: "FFE08A",
+    MapHealth.ON_TRACK.label: "CDEBC5",
+}
+
+
+@dataclass(frozen=True)
+class TabContent:
+    tab: Tab
+    title: str
+    subtitle: str
+    rows: list[dict[str, Cell]]
+
+
+def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
+    """Every tab of a new MAP, in order, with its title block and first rows."""
+    plan_subtitle = (
+        f"Target close {fmt(info.target_close)}"
+        + (f" — {info.close_reason}" if info.close_reason else "")
+        + (f". Goal: {info.desired_outcome}" if info.desired_outcome else "")
+    )
+    steps: list[dict[str, Cell]] = [
+        {
+            "id": s.id,
+            "phase": s.phase,
+            "step": s.step,
+            "buyer_owner": s.buyer_owner,
+            "seller_owner": s.seller_owner,
+            "due": s.due,
+            "depends_on": ", ".join(s.depends_on),
+            "status": s.status.label,
+            "if_it_slips": s.if_it_slips,
+        }
+        for s in plan.steps
+    ]
+    people: list[dict[str, Cell]] = [
+        {"name": p.name, "email": p.email, "side": p.side, "role": p.role}
+        for p in plan.stakeholders
+    ]
+    return [
+        TabContent(
+            PLAN, f"Mutual Action Plan: {info.buyer_company} · {info.deal}", plan_subtitle, steps
+        ),
+        TabContent(
+            STAKEHOLDERS,
+            STAKEHOLDERS.name,
+            "Everyone involved on both sides, their role in the decision and their authority.",
+            people,
+        ),
+        TabContent(
+            RISKS, RISKS.name, "Known risks to the timeline and what both sides will do.", []
+        ),
+        TabContent(
+            DECISION_CRITERIA,
+            DECISION_CRITERIA.name,
+            "What the buying committee needs to see to say yes.",
+            [],
+        ),
+        TabContent(SUMMARY, SUMMARY.name, "Filled in by the sync: edit the Plan tab instead.", []),
+    ]
