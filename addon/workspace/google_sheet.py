@@ -1,0 +1,292 @@
+"""The MAP workbook as Sheets API JSON: one spreadsheets.create body, and grids from reads.
+
+Pure: values in, JSON out; the Google workspace sends it. Choices, with their reasons:
+- Status dropdowns are ONE_OF_LIST with strict false, so "Done - PO pending" is kept.
+- Computed columns and the row ids are protected warning-only: editors get a warning,
+  never a wall (GOOGLE.md: warningOnly lets editors through).
+- Computed values live in a `_sync` tab keyed by row id, one write a sync; each visible
+  computed column is one ARRAYFORMULA lookup by row id, so values follow any insert,
+  delete or sort the buyer makes (DESIGN.md, Google specifics: a sort moves values, not
+  rows, so nothing row-bound can be trusted).
+- Dates are serial numbers with a `d mmm yyyy` format, shown unambiguously in every locale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from addon.plan.dates import to_serial
+from addon.plan.grid import col_letter
+from addon.plan.models import Cell, Grid
+from addon.workspace.base import MapDraft
+from addon.workspace.content import HEALTH_COLOURS, TabContent, initial_tabs
+from sheets_schema.vocab import ColumnType
+from sheets_schema.workbook import PLAN, SUMMARY, Tab
+
+SYNC_TAB = "_sync"
+SYNC_KEYS: tuple[str, ...] = ("id", *(c.key for c in PLAN.columns if c.computed))
+ROWS = 500  # grid rows per tab; buyers add steps well within it
+DATE_PATTERN = "d mmm yyyy"
+SHEET_IDS: dict[str, int] = {
+    "Plan": 1000,
+    "Stakeholders": 2000,
+    "Risks": 3000,
+    "Decision criteria": 4000,
+    "Summary": 5000,
+    SYNC_TAB: 9000,
+}
+PIXELS_PER_CHAR = 7
+
+
+def _colour(hex_rgb: str) -> dict[str, float]:
+    return {
+        "red": int(hex_rgb[0:2], 16) / 255,
+        "green": int(hex_rgb[2:4], 16) / 255,
+        "blue": int(hex_rgb[4:6], 16) / 255,
+    }
+
+
+def quote(title: str) -> str:
+    """A tab name as A1 notation needs it: quoted when it is not a plain word."""
+    return title if re.fullmatch(r"[A-Za-z0-9_]+", title) else "'" + title.replace("'", "''") + "'"
+
+
+def _value(value: Cell) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, date):
+        return {"numberValue": to_serial(value)}
+    if isinstance(value, int | float):
+        return {"numberValue": value}
+    return {"stringValue": "" if value is None else str(value)}  # text is never a formula
+
+
+def _cell(value: Cell, **fmt: Any) -> dict[str, Any]:
+    cell: dict[str, Any] = {}
+    if value not in (None, ""):
+        cell["userEnteredValue"] = _value(value)
+    is_date_column = fmt.pop("date", False)
+    if is_date_column or isinstance(value, date):
+        fmt["numberFormat"] = {"type": "DATE", "pattern": DATE_PATTERN}
+    if fmt:
+        cell["userEnteredFormat"] = fmt
+    return cell
+
+
+HEADER_FORMAT = {
+    "backgroundColor": _colour("1F4E79"),
+    "wrapStrategy": "WRAP",
+    "textFormat": {"bold": True, "foregroundColor": _colour("FFFFFF")},
+}
+COMPUTED_HEADER = {**HEADER_FORMAT, "backgroundColor": _colour("595959")}
+COMPUTED_CELL = {
+    "backgroundColor": _colour("EDEDED"),
+    "textFormat": {"italic": True, "foregroundColor": _colour("404040")},
+}
+
+
+def _lookup_formula(column: int) -> str:
+    """The visible computed column's one formula: look each row's id up in _sync."""
+    first = PLAN.header_row + 1
+    ids = f"$A{first}:$A"
+    return (
+        f'=ARRAYFORMULA(IF({ids}="","",IFERROR(VLOOKUP({ids},{SYNC_TAB}!$A$2:$'
+        f'{col_letter(len(SYNC_KEYS) - 1)},{column},FALSE),"")))'
+    )
+
+
+def _tab(content: TabContent, index: int) -> dict[str, Any]:
+    tab = content.tab
+    sheet_id = SHEET_IDS[tab.name]
+    header = tab.header_row - 1
+    rows: list[dict[str, Any]] = [
+        {"values": [_cell(content.title, textFormat={"bold": True, "fontSize": 14})]},
+        {"values": [_cell(content.subtitle, textFormat={"italic": True})]},
+        {
+            "values": [
+                _cell(
+                    c.header,
+                    **(COMPUTED_HEADER if c.computed and tab is not SUMMARY else HEADER_FORMAT),
+                )
+                for c in tab.columns
+            ]
+        },
+    ]
+    for i, values in enumerate(content.rows):
+        cells = []
+        for c in tab.columns:
+            if c.computed and tab is PLAN:  # the first row holds the column's one formula
+                cell: dict[str, Any] = {"userEnteredFormat": COMPUTED_CELL}
+                if i == 0:
+                    formula = _lookup_formula(SYNC_KEYS.index(c.key) + 1)
+                    cell["userEnteredValue"] = {"formulaValue": formula}
+                cells.append(cell)
+            else:
+                cells.append(
+                    _cell(
+                        values.get(c.key),
+                        date=c.type is ColumnType.DATE,
+                        wrapStrategy="WRAP",
+                        verticalAlignment="TOP",
+                    )
+                )
+        rows.append({"values": cells})
+    body: dict[str, Any] = {
+        "properties": {
+            "sheetId": sheet_id,
+            "title": tab.name,
+            "index": index,
+            "gridProperties": {
+                "rowCount": ROWS,
+                "columnCount": len(tab.columns),
+                "frozenRowCount": tab.header_row,
+                "frozenColumnCount": 3 if tab is PLAN else 0,
+            },
+        },
+        "data": [
+            {
+                "startRow": 0,
+                "startColumn": 0,
+                "rowData": rows,
+                "columnMetadata": [{"pixelSize": c.width * PIXELS_PER_CHAR} for c in tab.columns],
+            }
+        ],
+        "protectedRanges": _protections(tab, sheet_id, header),
+    }
+    validations = _validations(tab, sheet_id, header)
+    if tab is PLAN:
+        body["conditionalFormats"] = _health_rules(sheet_id, header)
+    return {"body": body, "validations": validations}
+
+
+def _range(sheet_id: int, first_row: int, col: int, last_row: int = ROWS) -> dict[str, int]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": first_row,
+        "endRowIndex": last_row,
+        "startColumnIndex": col,
+        "endColumnIndex": col + 1,
+    }
+
+
+def _protections(tab: Tab, sheet_id: int, header: int) -> list[dict[str, Any]]:
+    if tab is SUMMARY:
+        return [
+            {
+                "range": {"sheetId": sheet_id},
+                "warningOnly": True,
+                "description": "Filled in by the sync: edit the Plan tab instead.",
+            }
+        ]
+    return [
+        {
+            "range": _range(sheet_id, header + 1, i),
+            "warningOnly": True,
+            "description": f"{c.header} is filled in by the sync. Type notes in Notes.",
+        }
+        for i, c in enumerate(tab.columns)
+        if c.computed or (tab is PLAN and c.type is ColumnType.ID)
+    ]
+
+
+def _validations(tab: Tab, sheet_id: int, header: int) -> list[tuple[dict[str, int], Any]]:
+    return [
+        (
+            _range(sheet_id, header + 1, i),
+            {
+                "condition": {
+                    "type": "ONE_OF_LIST",
+                    "values": [{"userEnteredValue": v} for v in c.validation],
+                },
+                "strict": False,
+                "showCustomUi": True,
+            },
+        )
+        for i, c in enumerate(tab.columns)
+        if c.validation
+    ]
+
+
+def _health_rules(sheet_id: int, header: int) -> list[dict[str, Any]]:
+    col = PLAN.keys.index("health")
+    return [
+        {
+            "ranges": [_range(sheet_id, header + 1, col)],
+            "booleanRule": {
+                "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": label}]},
+                "format": {"backgroundColor": _colour(colour)},
+            },
+        }
+        for label, colour in HEALTH_COLOURS.items()
+    ]
+
+
+def create_body(draft: MapDraft) -> dict[str, Any]:
+    """The whole MAP Sheet in one spreadsheets.create (GOOGLE.md: it takes sheets[] with
+    data, protectedRanges and conditionalFormats; it cannot set parents or appProperties,
+    which a Drive files.update does afterwards)."""
+    info = draft.info
+    sheets = []
+    for index, content in enumerate(initial_tabs(info, draft.plan)):
+        built = _tab(content, index)
+        for rng, rule in built["validations"]:  # CellData carries its own dataValidation
+            rows = built["body"]["data"][0]["rowData"]
+            col = rng["startColumnIndex"]
+            for r in range(rng["startRowIndex"], len(rows)):
+                cells = rows[r]["values"]
+                while len(cells) <= col:
+                    cells.append({})
+                cells[col]["dataValidation"] = rule
+        sheets.append(built["body"])
+    sheets.append(
+        {
+            "properties": {
+                "sheetId": SHEET_IDS[SYNC_TAB],
+                "title": SYNC_TAB,
+                "index": len(sheets),
+                "hidden": True,
+                "gridProperties": {"rowCount": ROWS, "columnCount": len(SYNC_KEYS)},
+            },
+            "data": [
+                {
+                    "startRow": 0,
+                    "startColumn": 0,
+                    "rowData": [{"values": [_cell(k) for k in SYNC_KEYS]}],
+                }
+            ],
+            "protectedRanges": [
+                {
+                    "range": {"sheetId": SHEET_IDS[SYNC_TAB]},
+                    "warningOnly": True,
+                    "description": "Written by the sync; the Plan tab reads it.",
+                }
+            ],
+        }
+    )
+    return {
+        "properties": {
+            "title": f"MAP - {info.buyer_company} - {info.deal}",
+            "locale": info.locale,
+            "timeZone": info.time_zone,
+        },
+        "sheets": sheets,
+    }
+
+
+def read_ranges() -> list[str]:
+    """What one values.batchGet asks for: every buyer tab and the sync tab, whole."""
+    return [quote(t) for t in SHEET_IDS]
+
+
+def grids_of(batch_get: Mapping[str, Any]) -> dict[str, Grid]:
+    """A values.batchGet answer as grids by tab name (a range with no values is [])."""
+    grids: dict[str, Grid] = {}
+    for value_range in batch_get.get("valueRanges", []):
+        name = str(value_range["range"]).rsplit("!", 1)[0]
+        if name.startswith("'") and name.endswith("'"):
+            name = name[1:-1].replace("''", "'")
+        grids[name] = [list(row) for row in value_range.get("values", [])]
+    return grids
