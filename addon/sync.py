@@ -120,6 +120,29 @@ def _waiting_text(parsed: ParsedMap, waiting: tuple[str, ...]) -> str | None:
     return "; ".join(parts) or None
 
 
+def computed_cells(
+    parsed: ParsedMap, status: PlanStatus, notes: Mapping[str, list[str]]
+) -> dict[str, dict[str, Cell]]:
+    """Row id -> the computed columns' values, whichever workspace writes them."""
+    rows: dict[str, dict[str, Cell]] = {}
+    for step in parsed.steps:
+        st = status.steps[step.id]
+        note = list(notes.get(step.id, []))
+        if st.consequence_fired:
+            note.insert(
+                0, f"{st.days_late} days late: the agreed consequence applies. {step.if_it_slips}"
+            )
+        rows[step.id] = {
+            "health": st.health.label,
+            "days_late": st.days_late or None,
+            "slipped": st.slipped_days or None,
+            "waiting_on": _waiting_text(parsed, st.waiting_on),
+            "projected_finish": st.projected_finish if st.health is not Health.SKIPPED else None,
+            "sync_note": "\n".join(note) or None,
+        }
+    return rows
+
+
 def compute_map(
     row: MapRow,
     snapshot: Snapshot,
@@ -155,24 +178,8 @@ def compute_map(
     plan_grid = find_tab(snapshot.grids, PLAN)
     headers = _header_names(plan_grid[1]) if plan_grid else {}
     notes = _note_lines((*parsed.problems, *status.problems), headers, kept_all)
-    rows: dict[str, dict[str, Cell]] = {}
-    for step in parsed.steps:
-        st = status.steps[step.id]
-        note = list(notes.get(step.id, []))
-        if st.consequence_fired:
-            note.insert(
-                0, f"{st.days_late} days late: the agreed consequence applies. {step.if_it_slips}"
-            )
-        rows[step.id] = {
-            "health": st.health.label,
-            "days_late": st.days_late or None,
-            "slipped": st.slipped_days or None,
-            "waiting_on": _waiting_text(parsed, st.waiting_on),
-            "projected_finish": st.projected_finish if st.health is not Health.SKIPPED else None,
-            "sync_note": "\n".join(note) or None,
-        }
     write = ComputedWrite(
-        rows=rows,
+        rows=computed_cells(parsed, status, notes),
         ids=parsed.id_assignments,
         summary=_summary(info, status, today, doc_link),
         today=today,

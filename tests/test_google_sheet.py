@@ -10,13 +10,23 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
+from addon.plan.memory import advance
 from addon.plan.parse import parse_map
 from addon.plan.schedule import Contact, build_plan
+from addon.plan.status import compute
 from addon.registry.models import MapRow
 from addon.registry.store import info_of
-from addon.workspace.base import MapDraft
-from addon.workspace.google_sheet import SYNC_TAB, create_body, grids_of, read_ranges
+from addon.sync import computed_cells
+from addon.workspace.base import ComputedWrite, MapDraft
+from addon.workspace.google_sheet import (
+    SYNC_TAB,
+    create_body,
+    grids_of,
+    read_ranges,
+    write_body,
+)
 from sheets_schema.template import load_templates
+from sheets_schema.workbook import PLAN
 from tests.googlefake.server import FakeGoogle, serve
 
 TODAY = date(2026, 3, 2)
@@ -88,8 +98,8 @@ def test_dropdowns_are_not_strict_and_protection_only_warns() -> None:
     assert all(p["warningOnly"] for s in body["sheets"] for p in s["protectedRanges"])
     due = plan["data"][0]["rowData"][3]["values"][5]
     assert due["userEnteredFormat"]["numberFormat"] == {"type": "DATE", "pattern": "d mmm yyyy"}
-    health = plan["data"][0]["rowData"][3]["values"][11]["userEnteredValue"]["formulaValue"]
-    assert health.startswith('=ARRAYFORMULA(IF($A4:$A="","",IFERROR(VLOOKUP($A4:$A,_sync!')
+    health = plan["data"][0]["rowData"][2]["values"][11]["userEnteredValue"]["formulaValue"]
+    assert health.startswith('={"Health";ARRAYFORMULA(IF($A4:$A="","",IFERROR(VLOOKUP($A4:$A,')
 
 
 def test_buyer_text_is_never_sent_as_a_formula() -> None:
@@ -103,7 +113,7 @@ def test_buyer_text_is_never_sent_as_a_formula() -> None:
         if "userEnteredValue" in c
     ]
     formulas = [v["formulaValue"] for v in strings if "formulaValue" in v]
-    assert all(f.startswith("=ARRAYFORMULA(IF($A4:$A") for f in formulas)
+    assert all(f.startswith('={"') and "ARRAYFORMULA(IF($A4:$A" in f for f in formulas)
     assert len(formulas) == 6  # one per computed column, nothing else
 
 
@@ -130,3 +140,97 @@ def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None
     ]
     assert [p for p in parsed.problems if p.kind.value == "unreadable"] == []
     assert parsed.stakeholders[0].email == "dana@buyer.example.com"
+
+
+def _read(client: Any, sid: str) -> dict[str, Any]:
+    answer = (
+        client.spreadsheets()
+        .values()
+        .batchGet(
+            spreadsheetId=sid,
+            ranges=read_ranges(),
+            valueRenderOption="UNFORMATTED_VALUE",
+            dateTimeRenderOption="SERIAL_NUMBER",
+        )
+        .execute()
+    )
+    return grids_of(answer)
+
+
+def _computed(grids: dict[str, Any], today: date) -> tuple[Any, ComputedWrite]:
+    parsed = parse_map(grids, today=today, locale="en_GB", plan_start=TODAY)
+    memory, _ = advance({}, parsed, today)
+    status = compute(parsed, memory, target_close=date(2026, 5, 29), today=today)
+    return parsed, ComputedWrite(
+        rows=computed_cells(parsed, status, {}), ids=parsed.id_assignments, today=today
+    )
+
+
+SORT = {
+    "sortRange": {
+        "range": {"sheetId": 1000, "startRowIndex": 3, "endRowIndex": 17},
+        "sortSpecs": [{"dimensionIndex": 2, "sortOrder": "DESCENDING"}],
+    }
+}
+INSERT = {
+    "insertDimension": {
+        "range": {"sheetId": 1000, "dimension": "ROWS", "startIndex": 6, "endIndex": 8}
+    }
+}
+DELETE = {
+    "deleteDimension": {
+        "range": {"sheetId": 1000, "dimension": "ROWS", "startIndex": 7, "endIndex": 9}
+    }
+}
+
+
+@pytest.mark.parametrize("buyer_change", [SORT, INSERT, DELETE], ids=["sort", "insert", "delete"])
+def test_computed_values_land_on_the_right_rows_after_a_change_between_read_and_write(
+    fake: FakeGoogle, buyer_change: dict[str, Any]
+) -> None:
+    client = _client(fake)
+    sid = client.spreadsheets().create(body=create_body(_draft())).execute()["spreadsheetId"]
+    values = client.spreadsheets().values()
+    values.batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": "Plan!F4", "values": [[46060]]},  # S01 overdue on the 10th
+                {"range": "Plan!H5", "values": [["Done"]]},
+            ],
+        },
+    ).execute()
+    today = date(2026, 3, 10)
+    _, write = _computed(_read(client, sid), today)  # our read
+    client.spreadsheets().batchUpdate(
+        spreadsheetId=sid, body={"requests": [buyer_change]}
+    ).execute()  # the buyer
+    before = _read(client, sid)["Plan"]
+    values.batchUpdate(spreadsheetId=sid, body=write_body(write)).execute()  # our write
+    after = _read(client, sid)["Plan"]
+    editable = [i for i, c in enumerate(PLAN.columns) if c.editable]
+    for r, row in enumerate(after):  # the write changed no buyer-editable cell
+        old = before[r] if r < len(before) else []
+        assert [row[i] if i < len(row) else "" for i in editable] == [
+            old[i] if i < len(old) else "" for i in editable
+        ]
+    health = PLAN.keys.index("health")
+    shown = {row[0]: row[health] for row in after[3:] if row and row[0]}
+    assert shown == {sid_: write.rows[sid_]["health"] for sid_ in shown}
+    assert shown["S01"] == "Overdue" and shown["S02"] == "Done"
+    assert len(fake.calls("sheets.spreadsheets.values.batchUpdate")) == 2
+
+
+def test_a_value_typed_under_a_computed_column_shows_googles_ref_error(fake: FakeGoogle) -> None:
+    client = _client(fake)
+    sid = client.spreadsheets().create(body=create_body(_draft())).execute()["spreadsheetId"]
+    client.spreadsheets().values().batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "valueInputOption": "USER_ENTERED",
+            "data": [{"range": "Plan!L7", "values": [["waiting on legal"]]}],
+        },
+    ).execute()
+    plan = _read(client, sid)["Plan"]
+    assert plan[2][11] == "#REF!" and plan[6][11] == "waiting on legal"

@@ -21,10 +21,10 @@ from typing import Any
 from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter
 from addon.plan.models import Cell, Grid
-from addon.workspace.base import MapDraft
+from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import HEALTH_COLOURS, TabContent, initial_tabs
 from sheets_schema.vocab import ColumnType
-from sheets_schema.workbook import PLAN, SUMMARY, Tab
+from sheets_schema.workbook import PLAN, SUMMARY, Column, Tab
 
 SYNC_TAB = "_sync"
 SYNC_KEYS: tuple[str, ...] = ("id", *(c.key for c in PLAN.columns if c.computed))
@@ -88,14 +88,26 @@ COMPUTED_CELL = {
 }
 
 
-def _lookup_formula(column: int) -> str:
-    """The visible computed column's one formula: look each row's id up in _sync."""
+def _lookup_formula(header: str, column: int) -> str:
+    """A visible computed column's one formula, in its header cell: the header text, then
+    each row's id looked up in _sync. In the header, a sort of the data rows never moves
+    it (a formula in the first data row would travel with that row)."""
     first = PLAN.header_row + 1
     ids = f"$A{first}:$A"
     return (
-        f'=ARRAYFORMULA(IF({ids}="","",IFERROR(VLOOKUP({ids},{SYNC_TAB}!$A$2:$'
-        f'{col_letter(len(SYNC_KEYS) - 1)},{column},FALSE),"")))'
+        f'={{"{header}";ARRAYFORMULA(IF({ids}="","",IFERROR(VLOOKUP({ids},{SYNC_TAB}!$A$2:$'
+        f'{col_letter(len(SYNC_KEYS) - 1)},{column},FALSE),"")))}}'
     )
+
+
+def _header_cell(tab: Tab, column: Column) -> dict[str, Any]:
+    if not column.computed or tab is SUMMARY:
+        return _cell(column.header, **HEADER_FORMAT)
+    cell = _cell(None, **COMPUTED_HEADER)
+    if tab is PLAN:
+        formula = _lookup_formula(column.header, SYNC_KEYS.index(column.key) + 1)
+        cell["userEnteredValue"] = {"formulaValue": formula}
+    return cell
 
 
 def _tab(content: TabContent, index: int) -> dict[str, Any]:
@@ -105,25 +117,16 @@ def _tab(content: TabContent, index: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = [
         {"values": [_cell(content.title, textFormat={"bold": True, "fontSize": 14})]},
         {"values": [_cell(content.subtitle, textFormat={"italic": True})]},
-        {
-            "values": [
-                _cell(
-                    c.header,
-                    **(COMPUTED_HEADER if c.computed and tab is not SUMMARY else HEADER_FORMAT),
-                )
-                for c in tab.columns
-            ]
-        },
+        {"values": [_header_cell(tab, c) for c in tab.columns]},
     ]
-    for i, values in enumerate(content.rows):
+    for values in content.rows:
         cells = []
         for c in tab.columns:
-            if c.computed and tab is PLAN:  # the first row holds the column's one formula
-                cell: dict[str, Any] = {"userEnteredFormat": COMPUTED_CELL}
-                if i == 0:
-                    formula = _lookup_formula(SYNC_KEYS.index(c.key) + 1)
-                    cell["userEnteredValue"] = {"formulaValue": formula}
-                cells.append(cell)
+            if c.computed and tab is PLAN:  # filled by the header's formula
+                shown = dict(COMPUTED_CELL)
+                if c.type is ColumnType.DATE:
+                    shown["numberFormat"] = {"type": "DATE", "pattern": DATE_PATTERN}
+                cells.append({"userEnteredFormat": shown})
             else:
                 cells.append(
                     _cell(
@@ -290,3 +293,43 @@ def grids_of(batch_get: Mapping[str, Any]) -> dict[str, Grid]:
             name = name[1:-1].replace("''", "'")
         grids[name] = [list(row) for row in value_range.get("values", [])]
     return grids
+
+
+def _raw(value: Cell) -> Any:
+    if isinstance(value, date):
+        return to_serial(value)
+    return "" if value is None else value
+
+
+def write_body(
+    write: ComputedWrite, *, previous_rows: int = 0, id_column: int = 0
+) -> dict[str, Any]:
+    """One values.batchUpdate: the _sync tab keyed by row id, the Summary, new row ids.
+
+    RAW, so a buyer's text that starts with "=" stays text; dates as serial numbers. Rows
+    left over from a longer earlier write are cleared. A new row's id is written at the
+    row the read saw it on (the one position-bound write; see the issue notes)."""
+    table = [
+        [sid, *(_raw(write.rows[sid].get(k)) for k in SYNC_KEYS[1:])] for sid in sorted(write.rows)
+    ]
+    table += [[""] * len(SYNC_KEYS)] * max(0, previous_rows - len(table))
+    data: list[dict[str, Any]] = []
+    if table:
+        last = col_letter(len(SYNC_KEYS) - 1)
+        data.append({"range": f"{SYNC_TAB}!A2:{last}{len(table) + 1}", "values": table})
+    if write.summary:
+        first = SUMMARY.header_row + 1
+        data.append(
+            {
+                "range": f"{SUMMARY.name}!A{first}:B{first + len(write.summary) - 1}",
+                "values": [[label, _raw(value)] for label, value in write.summary],
+            }
+        )
+    for assignment in write.ids:
+        data.append(
+            {
+                "range": f"{PLAN.name}!{col_letter(id_column)}{assignment.row + 1}",
+                "values": [[assignment.new]],
+            }
+        )
+    return {"valueInputOption": "RAW", "data": data}

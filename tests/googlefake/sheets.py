@@ -17,6 +17,12 @@ Modelled behaviours and where they come from (Sheets API v4 reference, developer
 - Writing outside the grid is refused with Google's "exceeds grid limits" message.
 - sortRange moves cell values, not rows: nothing row-bound follows a sort (GOOGLE.md;
   unconfirmed either way, so the less convenient assumption).
+- The one formula shape the product writes, {"Header";ARRAYFORMULA(IF(ids="","",IFERROR(
+  VLOOKUP(ids,tab!$A$2:$X,k,FALSE),"")))}, is evaluated: it shows the header and fills its
+  column from the next row down, and
+  shows #REF! when a value typed below it blocks the array (Google: "Array result was not
+  expanded because it would overwrite data"). Its references follow row inserts as Google
+  adjusts them; other formulas are not evaluated.
 """
 
 from __future__ import annotations
@@ -164,12 +170,48 @@ def _render(cell: CellState, value_option: str, date_option: str) -> Value | Non
     return value
 
 
+_LOOKUP = re.compile(
+    r'^=\{"(.*)";ARRAYFORMULA\(IF\(\$A\d+:\$A="","",IFERROR\(VLOOKUP\(\$A\d+:\$A,(.+?)!\$A\$2:'
+    r'\$[A-Z]+,(\d+),FALSE\),""\)\)\)\}$'
+)
+
+
+def _arrays(book: SpreadsheetState, sheet: SheetState) -> dict[tuple[int, int], Value]:
+    """The values our lookup formulas spill into their columns."""
+    out: dict[tuple[int, int], Value] = {}
+    for (r, c), cell in list(sheet.cells.items()):
+        m = _LOOKUP.match(cell.formula or "")
+        if m is None:
+            continue
+        table_sheet = book.sheet(m[2].strip("'"))
+        k = int(m[3]) - 1
+        table: dict[str, Value] = {}
+        for (tr, tc), tcell in table_sheet.cells.items():
+            if tc == 0 and tr >= 1 and tcell.value not in (None, ""):
+                found = table_sheet.cells.get((tr, k))
+                table[str(tcell.value)] = (
+                    "" if found is None or found.value is None else (found.value)
+                )
+        if any((rr, c) in sheet.cells for rr in range(r + 1, sheet.rows)):
+            out[(r, c)] = "#REF!"  # a typed value below blocks the array
+            continue
+        out[(r, c)] = m[1]  # the header text, then one value a row below it
+        for rr in range(r + 1, sheet.rows):
+            ident = sheet.cells.get((rr, 0))
+            if ident is not None and ident.value not in (None, ""):
+                out[(rr, c)] = table.get(str(ident.value), "")
+    return out
+
+
 def read(book: SpreadsheetState, text: str, value_option: str, date_option: str) -> dict[str, Any]:
     span = parse_range(book, text)
+    spilled = {} if value_option == "FORMULA" else _arrays(book, span.sheet)
     rows: list[list[Value | None]] = []
     for r in range(span.r0, span.r1 + 1):
         row = [
-            (
+            spilled[(r, col)]
+            if (r, col) in spilled
+            else (
                 _render(c, value_option, date_option)
                 if (c := span.sheet.cells.get((r, col)))
                 else None
