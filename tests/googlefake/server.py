@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tests.googlefake import sheets
+from tests.googlefake import drive, sheets
 from tests.googlefake.discovery import ApiError, Call, match
 
 Handler = Callable[["FakeGoogle", Call], Any]
@@ -45,6 +46,11 @@ class Logged:
 class FakeGoogle:
     url: str = ""
     spreadsheets: dict[str, sheets.SpreadsheetState] = field(default_factory=dict)
+    files: dict[str, drive.DriveFile] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # bearer token -> email
+    clock: Callable[[], datetime] = field(default=lambda: datetime(2026, 3, 10, 9, 0))
+    user: str = ""  # who is calling, for the request being served
+    content_type: str = ""
     log: list[Logged] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     _ids: int = 0
@@ -83,15 +89,15 @@ class FakeGoogle:
                     "Expected OAuth 2 access token.",
                 )
             api = "sheets.v4" if path.startswith("/v4/") else "drive.v3"
-            body = (
-                json.loads(raw)
-                if raw and "json" in environ.get("CONTENT_TYPE", "")
-                else (raw or None)
-            )
+            content_type = environ.get("CONTENT_TYPE", "")
+            body = json.loads(raw) if raw and "json" in content_type else (raw or None)
             call = match(api, method, path, query, body)
             method_id = call.method.id
             self._inject(method_id)
+            token = environ["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
             with self._lock:
+                self.user = self.users.get(token, "service@project.iam.gserviceaccount.com")
+                self.content_type = content_type
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
             payload = json.dumps(result).encode()
         except ApiError as err:
@@ -180,6 +186,9 @@ def _create(fake: FakeGoogle, call: Call) -> Any:
                     sheet.cells[(r0 + dr, c0 + dc)] = state
         book.sheets.append(sheet)
     fake.spreadsheets[book.spreadsheet_id] = book
+    fake.files[book.spreadsheet_id] = drive.DriveFile(
+        book.spreadsheet_id, book.title, drive.SPREADSHEET, fake.clock(), fake.user
+    )
     return book.resource(fake.url)
 
 
@@ -208,6 +217,7 @@ def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
         sheets.write(book, d["range"], d.get("values", []), option)
         for d in call.body.get("data", [])
     ]
+    fake.files[book.spreadsheet_id].touch(fake.clock(), fake.user)
     return {
         "spreadsheetId": book.spreadsheet_id,
         "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
@@ -248,10 +258,87 @@ def _batch_update(fake: FakeGoogle, call: Call) -> Any:
                 501, f"batchUpdate request {next(iter(request))} is not modelled by the fake yet"
             )
         replies.append({})
+    fake.files[book.spreadsheet_id].touch(fake.clock(), fake.user)
     return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
 
 
+def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
+    found = fake.files.get(call.path_params["fileId"])
+    if found is None or (found.trashed and call.method.id != "drive.files.get"):
+        raise ApiError(404, f"File not found: {call.path_params['fileId']}.")
+    return found
+
+
+def _files_create(fake: FakeGoogle, call: Call) -> Any:
+    media, media_type = b"", ""
+    if call.method.upload:
+        metadata, media, media_type = drive.split_multipart(fake.content_type, call.body or b"")
+        drive.check_metadata(metadata)
+    else:
+        metadata = call.body or {}
+    mime = metadata.get("mimeType") or media_type or "application/octet-stream"
+    if mime == drive.DOCUMENT and media and media_type not in ("text/html", "text/plain"):
+        raise ApiError(400, f"Conversion from {media_type} to a Google Doc is not supported.")
+    created = drive.DriveFile(
+        fake.new_id("file"),
+        metadata.get("name", "Untitled"),
+        mime,
+        fake.clock(),
+        fake.user,
+        list(metadata.get("parents", [])),
+        dict(metadata.get("appProperties", {})),
+        1,
+        media,
+    )
+    fake.files[created.id] = created
+    return created.resource(fake.url)
+
+
+def _files_get(fake: FakeGoogle, call: Call) -> Any:
+    return _file(fake, call).resource(fake.url)
+
+
+def _files_update(fake: FakeGoogle, call: Call) -> Any:
+    found = _file(fake, call)
+    body = call.body or {}
+    found.name = body.get("name", found.name)
+    for key, value in body.get("appProperties", {}).items():
+        if value is None:
+            found.app_properties.pop(key, None)
+        else:
+            found.app_properties[key] = value
+    if "trashed" in body:
+        found.trashed = bool(body["trashed"])
+    for parent in ",".join(call.query.get("addParents", [])).split(","):
+        if parent and parent not in found.parents:
+            found.parents.append(parent)
+    for parent in ",".join(call.query.get("removeParents", [])).split(","):
+        if parent in found.parents:
+            found.parents.remove(parent)
+    found.touch(fake.clock(), fake.user)
+    return found.resource(fake.url)
+
+
+def _files_list(fake: FakeGoogle, call: Call) -> Any:
+    q = call.query.get("q", [""])[0]
+    size = int(call.query.get("pageSize", ["100"])[0])
+    start = int(call.query.get("pageToken", ["0"])[0] or 0)
+    hits = [f for f in fake.files.values() if drive.matches(f, q)]
+    answer: dict[str, Any] = {
+        "kind": "drive#fileList",
+        "incompleteSearch": False,
+        "files": [f.resource(fake.url) for f in hits[start : start + size]],
+    }
+    if start + size < len(hits):
+        answer["nextPageToken"] = str(start + size)
+    return answer
+
+
 HANDLERS: dict[str, Handler] = {
+    "drive.files.create": _files_create,
+    "drive.files.get": _files_get,
+    "drive.files.update": _files_update,
+    "drive.files.list": _files_list,
     "sheets.spreadsheets.create": _create,
     "sheets.spreadsheets.get": _get,
     "sheets.spreadsheets.values.batchGet": _batch_get,
