@@ -36,18 +36,19 @@ class ApiError(Exception):
         503: "UNAVAILABLE",
     }
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, reason: str = "") -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.reason = code, message, reason
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "status": self.STATUS.get(self.code, "UNKNOWN"),
-            }
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "status": self.STATUS.get(self.code, "UNKNOWN"),
         }
+        if self.reason:  # Drive's v2-style detail, as in its "Resolve errors" samples
+            error["errors"] = [{"domain": "global", "reason": self.reason, "message": self.message}]
+        return {"error": error}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class DriveFile:
     version: int = 1
     content: bytes = b""
     trashed: bool = False
+    permissions: list[dict[str, Any]] = field(default_factory=list)
 
     def touch(self, when: datetime, who: str) -> None:
         self.version += 1

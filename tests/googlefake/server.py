@@ -20,10 +20,20 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tests.googlefake import drive, sheets
+from tests.googlefake import batch, drive, sheets
 from tests.googlefake.discovery import ApiError, Call, match
 
 Handler = Callable[["FakeGoogle", Call], Any]
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
 
 
 @dataclass
@@ -53,6 +63,13 @@ class FakeGoogle:
     content_type: str = ""
     log: list[Logged] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    # (file id, user email) pairs that can no longer open a file: Google answers 404
+    # "File not found" to a caller without access (Drive guide "Resolve errors": 404
+    # notFound "The user does not have read access to a file, or the file does not exist").
+    denied: set[tuple[str, str]] = field(default_factory=set)
+    # email -> (status, reason, message) that permissions.create answers for that person:
+    # the refusals Drive gives per invitation (no Google account, a domain policy, ...).
+    refusals: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     _ids: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,49 +94,78 @@ class FakeGoogle:
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
         method = environ["REQUEST_METHOD"]
         path = environ["PATH_INFO"]
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         size = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(size) if size else b""
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        content_type = environ.get("CONTENT_TYPE", "")
+        if path.startswith("/batch/"):
+            status, payload, content_type = self._batch(path, auth, content_type, raw)
+        else:
+            query = environ.get("QUERY_STRING", "")
+            status, payload = self.dispatch(method, path, query, auth, content_type, raw)
+            content_type = "application/json; charset=UTF-8"
+        start(
+            f"{status} {REASONS.get(status, 'Error')}",
+            [("Content-Type", content_type), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]
+
+    def dispatch(
+        self, method: str, path: str, query_string: str, auth: str, content_type: str, raw: bytes
+    ) -> tuple[int, bytes]:
+        """One API call: authenticated, matched and checked, faults injected, served."""
+        query = parse_qs(query_string, keep_blank_values=True)
         method_id, status = "?", 200
         try:
-            if not environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
+            if not auth.startswith("Bearer "):
                 raise ApiError(
                     401,
                     "Request is missing required authentication credential. "
                     "Expected OAuth 2 access token.",
                 )
             api = "sheets.v4" if path.startswith("/v4/") else "drive.v3"
-            content_type = environ.get("CONTENT_TYPE", "")
             body = json.loads(raw) if raw and "json" in content_type else (raw or None)
             call = match(api, method, path, query, body)
             method_id = call.method.id
             self._inject(method_id)
-            token = environ["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
             with self._lock:
-                self.user = self.users.get(token, "service@project.iam.gserviceaccount.com")
+                self.user = self.users.get(
+                    auth.removeprefix("Bearer "), "service@project.iam.gserviceaccount.com"
+                )
                 self.content_type = content_type
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
             payload = json.dumps(result).encode()
         except ApiError as err:
             status, payload = err.code, json.dumps(err.body()).encode()
         self.log.append(Logged(method_id, query, raw, status))
-        reason = {
-            200: "OK",
-            400: "Bad Request",
-            401: "Unauthorized",
-            404: "Not Found",
-            429: "Too Many Requests",
-            500: "Internal Server Error",
-            501: "Not Implemented",
-        }.get(status, "Error")
-        start(
-            f"{status} {reason}",
-            [
-                ("Content-Type", "application/json; charset=UTF-8"),
-                ("Content-Length", str(len(payload))),
-            ],
-        )
-        return [payload]
+        return status, payload
+
+    def _batch(self, path: str, auth: str, content_type: str, raw: bytes) -> tuple[int, bytes, str]:
+        """A batch request: multipart/mixed of application/http parts, each served as if
+        sent alone, answered as multipart/mixed in the same order with Content-ID
+        "<response-ID>" (Drive guide "Batch requests": developers.google.com/drive/api
+        /guides/performance#batch-requests; at most 100 calls a batch). Each part carries
+        its own Authorization (the client library copies it into every part)."""
+        if path != "/batch/drive/v3":
+            return 404, b"Not Found", "text/plain"
+        requests = batch.split(content_type, raw)
+        if len(requests) > 100:
+            error = ApiError(400, "A batch request may contain at most 100 calls.")
+            return 400, json.dumps(error.body()).encode(), "application/json"
+        self.log.append(Logged("batch", {}, b"", 200))
+        parts = []
+        for part in requests:
+            status, payload = self.dispatch(
+                part.method,
+                part.path,
+                part.query,
+                part.headers.get("authorization", auth),
+                part.headers.get("content-type", ""),
+                part.body,
+            )
+            parts.append((part.content_id, status, payload))
+        body, boundary = batch.join(parts, REASONS)
+        return 200, body, f"multipart/mixed; boundary={boundary}"
 
     def _inject(self, method_id: str) -> None:
         for fault in self.faults:
@@ -142,8 +188,9 @@ def _not_modelled(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _book(fake: FakeGoogle, call: Call) -> sheets.SpreadsheetState:
-    book = fake.spreadsheets.get(call.path_params["spreadsheetId"])
-    if book is None:
+    sid = call.path_params["spreadsheetId"]
+    book = fake.spreadsheets.get(sid)
+    if book is None or (sid, fake.user) in fake.denied or fake.files[sid].trashed:
         raise ApiError(404, "Requested entity was not found.")
     return book
 
@@ -264,7 +311,10 @@ def _batch_update(fake: FakeGoogle, call: Call) -> Any:
 
 def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
     found = fake.files.get(call.path_params["fileId"])
-    if found is None or (found.trashed and call.method.id != "drive.files.get"):
+    if (found is not None and (found.id, fake.user) in fake.denied) or (
+        found is None
+        or (found.trashed and call.method.id not in ("drive.files.get", "drive.files.update"))
+    ):
         raise ApiError(404, f"File not found: {call.path_params['fileId']}.")
     return found
 
@@ -323,7 +373,11 @@ def _files_list(fake: FakeGoogle, call: Call) -> Any:
     q = call.query.get("q", [""])[0]
     size = int(call.query.get("pageSize", ["100"])[0])
     start = int(call.query.get("pageToken", ["0"])[0] or 0)
-    hits = [f for f in fake.files.values() if drive.matches(f, q)]
+    hits = [
+        f
+        for f in fake.files.values()
+        if (f.id, fake.user) not in fake.denied and drive.matches(f, q)
+    ]
     answer: dict[str, Any] = {
         "kind": "drive#fileList",
         "incompleteSearch": False,
@@ -334,7 +388,35 @@ def _files_list(fake: FakeGoogle, call: Call) -> Any:
     return answer
 
 
+def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
+    """permissions.create (Drive v3 reference): one person per call. `type` and `role` are
+    required; `anyone` needs no email; a refusal configured for the email answers as Drive
+    would, with its reason in error.errors[] (Drive guide "Resolve errors")."""
+    found = _file(fake, call)
+    body = call.body or {}
+    for key in ("type", "role"):
+        if not body.get(key):
+            raise ApiError(400, f"The permission {key} field is required.", reason="required")
+    email = str(body.get("emailAddress", "")).lower()
+    if body["type"] in ("user", "group") and not email:
+        raise ApiError(400, "The permission emailAddress field is required.", reason="required")
+    if email in fake.refusals:
+        status, reason, message = fake.refusals[email]
+        raise ApiError(status, message, reason=reason)
+    permission = {
+        "kind": "drive#permission",
+        "id": fake.new_id("perm"),
+        "type": body["type"],
+        "role": body["role"],
+        "emailAddress": email,
+    }
+    found.permissions.append(permission)
+    found.touch(fake.clock(), fake.user)
+    return permission
+
+
 HANDLERS: dict[str, Handler] = {
+    "drive.permissions.create": _permissions_create,
     "drive.files.create": _files_create,
     "drive.files.get": _files_get,
     "drive.files.update": _files_update,
