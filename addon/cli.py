@@ -24,7 +24,9 @@ from addon.plan.report import StatusReport
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
 from addon.sync import MapResult, rollup_rows, status_report, sync_all
+from addon.workspace.base import Workspace
 from addon.workspace.local import LocalWorkspace
+from addon.workspace.open import open_workspace
 from sheets_schema.template import TemplateError, load_templates
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,8 +37,8 @@ class App:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.workspace.mkdir(parents=True, exist_ok=True)
-        self.workspace = LocalWorkspace(settings.workspace)
+        settings.workspace.mkdir(parents=True, exist_ok=True)  # the registry's default home
+        self.workspace: Workspace = open_workspace(settings)
         self.registry = Registry(settings.registry())
         extra = [settings.template_dir] if settings.template_dir else []
         self.templates = load_templates(extra)
@@ -52,7 +54,20 @@ class App:
             today=today,
             seller_company=self.settings.seller_company,
             now=now,
+            workspace_kind=self.settings.backend,
         )
+
+    @property
+    def local(self) -> LocalWorkspace:
+        if not isinstance(self.workspace, LocalWorkspace):
+            raise click.UsageError("this command works on the local workspace only")
+        return self.workspace
+
+    def where(self, ref: str) -> str:
+        """Where a file is, for a person: its path on disk, or its Google link."""
+        if isinstance(self.workspace, LocalWorkspace):
+            return str(self.settings.workspace / ref)
+        return self.workspace.link(ref)
 
     def today_of(self, row: MapRow | None = None) -> date:
         """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
@@ -85,6 +100,8 @@ def _app(ctx: click.Context, today: str | None) -> App:
         return App(Settings(**overrides))
     except TemplateError as exc:
         raise click.ClickException(f"template error: {exc}") from None
+    except InputError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.detail}") from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -103,6 +120,12 @@ def _app(ctx: click.Context, today: str | None) -> App:
     help="Registry URL (MAP_REGISTRY_URL; default SQLite in the workspace).",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["local", "google"]),
+    default=None,
+    help="Where MAP files live (MAP_BACKEND; default local). Google settings: MAP_GOOGLE_*.",
+)
+@click.option(
     "--template-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
@@ -110,10 +133,19 @@ def _app(ctx: click.Context, today: str | None) -> App:
 )
 @click.pass_context
 def main(
-    ctx: click.Context, workspace: Path | None, registry_url: str | None, template_dir: Path | None
+    ctx: click.Context,
+    workspace: Path | None,
+    registry_url: str | None,
+    backend: str | None,
+    template_dir: Path | None,
 ) -> None:
     """Mutual Action Plans: create them, sync buyer edits, roll them up."""
-    ctx.obj = {"workspace": workspace, "registry_url": registry_url, "template_dir": template_dir}
+    ctx.obj = {
+        "workspace": workspace,
+        "registry_url": registry_url,
+        "backend": backend,
+        "template_dir": template_dir,
+    }
 
 
 @main.command()
@@ -160,13 +192,12 @@ def create(ctx: click.Context, /, today: str | None, target_close: str, **fields
         )
     except MapError as exc:
         _fail(exc)
-    root = app.settings.workspace
     click.echo(
         ("Already created (same idempotency key): " if created.existing else "Created ")
         + created.map_id
     )
-    click.echo(f"  workbook: {root / created.files.sheet}")
-    click.echo(f"  doc:      {root / created.files.doc}")
+    click.echo(f"  workbook: {app.where(created.files.sheet)}")
+    click.echo(f"  doc:      {app.where(created.files.doc)}")
     if created.compressed_from_days:
         click.echo(
             f"  note: the {fields['template']} template spans {created.compressed_from_days}"
@@ -216,7 +247,7 @@ def sync(ctx: click.Context, today: str | None, only: tuple[str, ...], force: bo
     click.echo(
         f"{report.count('written')} written, {report.count('unchanged')} unchanged, "
         f"{report.count('skipped')} skipped, {report.count('failed')} failed; "
-        f"roll-up: {app.settings.workspace / report.rollup_ref}"
+        f"roll-up: {app.where(report.rollup_ref)}"
     )
     if report.count("failed"):
         sys.exit(1)
@@ -226,6 +257,8 @@ def _find(app: App, target: str) -> MapRow:
     row = None
     if target.upper().startswith("MAP-"):
         row = app.registry.get(target.upper())
+    elif not isinstance(app.workspace, LocalWorkspace):
+        row = app.registry.by_sheet(target)  # a Google Sheet's file id
     else:
         path = Path(target).resolve()
         try:
@@ -317,7 +350,7 @@ def rollup(ctx: click.Context, today: str | None) -> None:
             f"  {r.rank:>3}. {r.deal} ({r.buyer_company}): {r.health.replace('_', ' ')}"
             f", score {r.score}" + (", STALE" if r.stale else "")
         )
-    click.echo(f"roll-up: {app.settings.workspace / ref}")
+    click.echo(f"roll-up: {app.where(ref)}")
 
 
 @main.command()

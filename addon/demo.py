@@ -264,7 +264,7 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
         day = start + timedelta(days=offset)
         for template, what, edit in script.get(offset, []):
             row = app.registry.get(ids[template])
-            e = BuyerEdit(app.workspace.path(row.sheet_ref), buyers[template], day)
+            e = BuyerEdit(app.local.path(row.sheet_ref), buyers[template], day)
             edit(e)
             e.save()
             echo(f"  day {offset:>2} {fmt(day)}: {buyers[template]} {what}")
@@ -285,7 +285,7 @@ def _constant(day: date) -> Callable[[object], date]:
 
 def _reset(app: App, root: Path) -> None:
     for row in app.registry.maps():
-        folder = app.workspace.path(row.sheet_ref).parent
+        folder = app.local.path(row.sheet_ref).parent
         shutil.rmtree(folder, ignore_errors=True)
     app.registry.close()
     for name in ("registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm", "rollup.xlsx"):

@@ -191,7 +191,9 @@ def create_map(
         workspace.delete_map(files)  # nothing left behind unregistered
         raise
     # The first sync fills the computed columns and the Summary, and records our version.
-    sync_map(registry.get(row.id), workspace=workspace, registry=registry, today=today)
+    sync_map(
+        registry.get(row.id), workspace=workspace, registry=registry, today=today, made=files.made
+    )
     return Created(row.id, files, False, plan.compressed_from_days)
 
 

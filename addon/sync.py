@@ -15,7 +15,7 @@ from datetime import date
 from addon.errors import MapLocked, VersionConflict, WorkspaceError
 from addon.plan.cells import cell_text
 from addon.plan.dates import fmt
-from addon.plan.grid import col_letter, find_header, find_tab
+from addon.plan.grid import col_letter, find_header, find_tab, settle
 from addon.plan.memory import advance
 from addon.plan.models import (
     AnchorKey,
@@ -32,6 +32,7 @@ from addon.plan.parse import parse_map
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
 from addon.plan.status import PlanStatus, Pointer, compute
+from addon.registry.grids import decode_grids, encode_grids
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, Snapshot, Workspace
@@ -246,27 +247,45 @@ def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
 
 
 def sync_map(
-    row: MapRow, *, workspace: Workspace, registry: Registry, today: date, force: bool = False
+    row: MapRow,
+    *,
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    force: bool = False,
+    listed: Mapping[str, str | None] | None = None,
+    made: Snapshot | None = None,
 ) -> MapResult:
+    """Sync one MAP. `listed` holds versions the caller already listed (one call for all);
+    `made` is the sheet exactly as a create just wrote it (no read needed)."""
     result = MapResult(row.id, row.deal, "unchanged")
-    version = workspace.version(row.sheet_ref)
-    if (
-        not force
-        and version is not None
-        and row.last_synced_on == today
-        and version in (row.last_written_version, row.last_read_version)
-    ):
+    if made is not None:
+        version: str | None = made.version
+    elif listed and row.sheet_ref in listed:
+        version = listed[row.sheet_ref]
+    else:
+        version = workspace.version(row.sheet_ref)
+    unchanged = version is not None and version in (
+        row.last_written_version,
+        row.last_read_version,
+    )
+    if not force and unchanged and row.last_synced_on == today:
         result.message, result.health = (
             "no change since the last sync",
             row.rollup.get("health", ""),
         )
         return result
+    if not force and unchanged and made is None and row.settled_grids:
+        # Nobody saved since our last read: a new day's values come from that read.
+        assert version is not None
+        made = Snapshot(decode_grids(row.settled_grids), version, SYNC_IDENTITY, None)
     sheet_link, doc_link = workspace.link(row.sheet_ref), workspace.link(row.doc_ref)
     for _attempt in range(MAX_ATTEMPTS):
         try:
-            snapshot = workspace.read(row.sheet_ref)
+            snapshot = made or workspace.read(row.sheet_ref)
         except WorkspaceError as exc:
             return _failed(row, registry, result, str(exc))
+        made = None
         computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
         learned = computed.learned
         texts = _texts(computed.write)
@@ -283,6 +302,11 @@ def sync_map(
             except MapLocked as exc:
                 result.outcome, result.message = "skipped", str(exc)
                 texts = row.last_written or {}
+        settled = (
+            encode_grids(settle(snapshot.grids, computed.write.ids))
+            if result.outcome != "skipped"
+            else None  # the new ids are not in the sheet yet: read it next time
+        )
         problems = [
             p
             for p in (*computed.parsed.problems, *computed.status.problems)
@@ -313,6 +337,7 @@ def sync_map(
             sync_state=rollup_row.sync_state,
             problem_count=len(problems),
             rollup=to_json(rollup_row),
+            settled_grids=settled,
         )
         result.problems, result.health = len(problems), computed.status.health.value
         return result
@@ -353,12 +378,17 @@ def sync_all(
     maps = registry.maps(ACTIVE)
     wanted = set(only) if only else None
     report = SyncReport(today=max((today_of(m) for m in maps), default=date.min))
+    maps = [m for m in maps if wanted is None or m.id in wanted]
+    listed = workspace.versions([m.sheet_ref for m in maps])  # one listing for all MAPs
     for row in maps:
-        if wanted is not None and row.id not in wanted:
-            continue
         try:
             result = sync_map(
-                row, workspace=workspace, registry=registry, today=today_of(row), force=force
+                row,
+                workspace=workspace,
+                registry=registry,
+                today=today_of(row),
+                force=force,
+                listed=listed,
             )
         except Exception as exc:  # one broken MAP never stops the others
             result = _failed(

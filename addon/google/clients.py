@@ -25,11 +25,21 @@ def _document(name: str) -> str:
     return (DOCUMENTS / f"{name}.json").read_text()
 
 
-def service(name: str, version: str, credentials: Credentials, root_url: str | None = None) -> Any:
-    """A client for `name` `version`, e.g. ("sheets", "v4")."""
+def service(
+    name: str,
+    version: str,
+    credentials: Credentials | None = None,
+    root_url: str | None = None,
+    *,
+    http: Any = None,
+) -> Any:
+    """A client for `name` `version`, e.g. ("sheets", "v4"): authorised by `credentials`,
+    or sending through `http` (an authorised, paced transport; see transport.py)."""
     doc: dict[str, Any] = json.loads(_document(f"{name}.{version}"))
     if root_url:
         doc["rootUrl"] = root_url
         doc.pop("mtlsRootUrl", None)
         doc["baseUrl"] = root_url + doc["servicePath"]
+    if http is not None:
+        return build_from_document(doc, http=http)
     return build_from_document(doc, credentials=credentials)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from addon.plan.models import Cell, Grid
-from sheets_schema.workbook import Tab, match_header, normalise_header
+from addon.plan.models import Cell, Grid, IdAssignment
+from sheets_schema.workbook import PLAN, Tab, match_header, normalise_header
 
 HEADER_SCAN_ROWS = 40
 HEADER_MAX_CHARS = 60  # no column header is longer; step texts and notes are
@@ -93,3 +93,32 @@ def find_tab(grids: Mapping[str, Grid], tab: Tab) -> tuple[str, Grid] | None:
         }:
             return name, grid
     return None
+
+
+def settle(grids: Mapping[str, Grid], ids: Sequence[IdAssignment]) -> dict[str, Grid]:
+    """The grids as the sheet holds them once our write is in: the new row ids in place and
+    the computed Plan columns blank (they hold only what we wrote). Read again instead of
+    the sheet while its version is unchanged, it gives the same plan, no new ids and no
+    text to keep: the next day's date-driven values need no read."""
+    settled = {name: [list(row) for row in grid] for name, grid in grids.items()}
+    found = find_tab(settled, PLAN)
+    if found is None:
+        return settled
+    grid = found[1]
+    header = find_header(grid, PLAN)
+    if header is None:
+        return settled
+    computed = [i for key, i in header.columns.items() if key in _COMPUTED]
+    id_col = header.columns.get("id", 0)
+    for r in range(header.row + 1, len(grid)):
+        for c in computed:
+            if c < len(grid[r]):
+                grid[r][c] = None
+    for assignment in ids:
+        row = grid[assignment.row]
+        row.extend([None] * (id_col + 1 - len(row)))
+        row[id_col] = assignment.new
+    return settled
+
+
+_COMPUTED = frozenset(c.key for c in PLAN.columns if c.computed)

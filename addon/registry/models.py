@@ -49,6 +49,9 @@ class MapRow(Base):
     sync_state: Mapped[str] = mapped_column(Text, default="ok")
     problem_count: Mapped[int] = mapped_column(Integer, default=0)
     rollup: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The last read, settled (grid.settle): read again instead of the sheet while its
+    # version is unchanged, so a new day's values cost no read.
+    settled_grids: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The seller's internal mirror: never written into a file the buyer can open.
     seller_mirror: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

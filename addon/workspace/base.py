@@ -19,9 +19,18 @@ SYNC_IDENTITY = "MAP sync"  # who our writes say modified the file
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    grids: dict[str, Grid]
+    version: str
+    modified_by: str
+    modified_at: datetime | None
+
+
+@dataclass(frozen=True)
 class MapFiles:
     sheet: str  # a path relative to the workspace, or a file id
     doc: str
+    made: Snapshot | None = field(default=None, compare=False)  # the sheet as created
 
 
 @dataclass(frozen=True)
@@ -30,14 +39,6 @@ class MapDraft:
     plan: InitialPlan
     render_doc: Callable[[str, str], str]  # (sheet link, sheet name) -> the doc's HTML
     slug: str  # a file-name-safe name for the MAP
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    grids: dict[str, Grid]
-    version: str
-    modified_by: str
-    modified_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,18 @@ class ComputedWrite:
 
 
 class Workspace(Protocol):
-    def create_map(self, draft: MapDraft) -> MapFiles: ...
+    def create_map(self, draft: MapDraft) -> MapFiles:
+        """Make the sheet and the doc; `made` may hold the sheet as written, so the first
+        sync needs no read."""
 
     def delete_map(self, files: MapFiles) -> None:
         """Remove what create_map made (a create that failed after it)."""
 
     def version(self, sheet: str) -> str | None:
         """The sheet's current version, cheaply; None when the file is gone."""
+
+    def versions(self, sheets: Sequence[str]) -> dict[str, str | None]:
+        """Every sheet's version at once (Google: one listing call for all MAPs)."""
 
     def read(self, sheet: str) -> Snapshot: ...
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from addon.plan.dates import fmt
 from addon.plan.models import Cell, MapInfo
+from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
 from sheets_schema.vocab import Health, MapHealth
 from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, SUMMARY, Tab
@@ -84,3 +85,43 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
         ),
         TabContent(SUMMARY, SUMMARY.name, "Filled in by the sync: edit the Plan tab instead.", []),
     ]
+
+
+# The managers' roll-up: (key, header, width in characters), in order.
+ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("rank", "Rank", 6),
+    ("deal", "Deal", 24),
+    ("buyer_company", "Buyer", 20),
+    ("rep", "Rep", 16),
+    ("team", "Team", 12),
+    ("lifecycle", "State", 9),
+    ("deal_value", "Deal value", 12),
+    ("health", "Health", 11),
+    ("score", "Score", 7),
+    ("stale", "Stale", 7),
+    ("target_close", "Target close", 13),
+    ("projected_close", "Projected close", 14),
+    ("close_slip_days", "Close slip (days)", 10),
+    ("target_close_moves", "Close date moves", 9),
+    ("slipped_days", "Step slip (days)", 10),
+    ("date_pushes", "Date pushes", 9),
+    ("buyer_steps", "Buyer steps done", 11),
+    ("current_blocker", "Current blocker", 34),
+    ("blocker_owner", "Blocker owner", 16),
+    ("ball_in_court", "Ball in court", 10),
+    ("days_since_last_completion", "Days since a step was done", 12),
+    ("last_buyer_update", "Last buyer update", 14),
+    ("consequences_fired", "Consequences", 12),
+    ("problems", "Sheet problems", 9),
+    ("sync_state", "Sync", 24),
+    ("link", "Link", 40),
+)
+
+
+def rollup_cells(row: RollupRow) -> dict[str, Cell]:
+    """A roll-up row as the cells both roll-up writers show."""
+    values: dict[str, Cell] = dict(row.__dict__)
+    values["buyer_steps"] = f"{row.buyer_steps_done}/{row.buyer_steps_total}"
+    values["stale"] = "STALE" if row.stale else ""
+    values["health"] = row.health.replace("_", " ") if row.health else ""
+    return values

@@ -14,15 +14,22 @@ Pure: values in, JSON out; the Google workspace sends it. Choices, with their re
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter
 from addon.plan.models import Cell, Grid
+from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
-from addon.workspace.content import HEALTH_COLOURS, TabContent, initial_tabs
+from addon.workspace.content import (
+    HEALTH_COLOURS,
+    ROLLUP_COLUMNS,
+    TabContent,
+    initial_tabs,
+    rollup_cells,
+)
 from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import PLAN, SUMMARY, Column, Tab
 
@@ -333,3 +340,161 @@ def write_body(
             }
         )
     return {"valueInputOption": "RAW", "data": data}
+
+
+ROLLUP_TAB = "Roll-up"
+ROLLUP_SHEET_ID = 100
+ROLLUP_ROWS = 2000
+ROLLUP_HEADER_ROW = 3  # 1-based, as in the .xlsx roll-up
+
+
+def _rollup_range(col: int) -> dict[str, Any]:
+    return {
+        "sources": [
+            {
+                "sheetId": ROLLUP_SHEET_ID,
+                "startRowIndex": ROLLUP_HEADER_ROW - 1,
+                "endRowIndex": ROLLUP_ROWS,
+                "startColumnIndex": col,
+                "endColumnIndex": col + 1,
+            }
+        ]
+    }
+
+
+def rollup_create_body(title: str) -> dict[str, Any]:
+    """The roll-up Sheet, made once: the tab, its header, and the health-score chart
+    (EmbeddedChart in Sheet.charts, so no second call is needed for it)."""
+    keys = [k for k, _, _ in ROLLUP_COLUMNS]
+    return {
+        "properties": {"title": title},
+        "sheets": [
+            {
+                "properties": {
+                    "sheetId": ROLLUP_SHEET_ID,
+                    "title": ROLLUP_TAB,
+                    "index": 0,
+                    "gridProperties": {
+                        "rowCount": ROLLUP_ROWS,
+                        "columnCount": len(ROLLUP_COLUMNS),
+                        "frozenRowCount": ROLLUP_HEADER_ROW,
+                        "frozenColumnCount": 2,
+                    },
+                },
+                "data": [
+                    {
+                        "startRow": 0,
+                        "startColumn": 0,
+                        "rowData": [
+                            {"values": [_cell(title, textFormat={"bold": True, "fontSize": 14})]},
+                            {"values": []},
+                            {"values": [_cell(h, **HEADER_FORMAT) for _, h, _ in ROLLUP_COLUMNS]},
+                        ],
+                        "columnMetadata": [
+                            {"pixelSize": w * PIXELS_PER_CHAR} for _, _, w in ROLLUP_COLUMNS
+                        ],
+                    }
+                ],
+                "charts": [
+                    {
+                        "spec": {
+                            "title": "Health score by MAP (lower is riskier)",
+                            "basicChart": {
+                                "chartType": "BAR",
+                                "legendPosition": "NO_LEGEND",
+                                "headerCount": 1,
+                                "axis": [{"position": "BOTTOM_AXIS", "title": "Score (0-100)"}],
+                                "domains": [
+                                    {"domain": {"sourceRange": _rollup_range(keys.index("deal"))}}
+                                ],
+                                "series": [
+                                    {"series": {"sourceRange": _rollup_range(keys.index("score"))}}
+                                ],
+                            },
+                        },
+                        "position": {
+                            "overlayPosition": {
+                                "anchorCell": {
+                                    "sheetId": ROLLUP_SHEET_ID,
+                                    "rowIndex": 1,
+                                    "columnIndex": len(ROLLUP_COLUMNS) + 1,
+                                }
+                            }
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def rollup_write_body(
+    rows: Sequence[RollupRow], today: date, previous_rows: int = 0
+) -> dict[str, Any]:
+    """One RAW write: the as-of line and one row per MAP (dates as ISO text, which sorts);
+    rows beyond the Sheet's grid are a clear error, not a silent cut."""
+    if len(rows) > ROLLUP_ROWS - ROLLUP_HEADER_ROW:
+        raise ValueError(
+            f"{len(rows)} MAPs do not fit the roll-up Sheet's {ROLLUP_ROWS} rows; "
+            "raise ROLLUP_ROWS in addon/workspace/google_sheet.py and make a new roll-up"
+        )
+    previous_rows = min(previous_rows, ROLLUP_ROWS - ROLLUP_HEADER_ROW)
+    values = [[_rollup_value(rollup_cells(r).get(k)) for k, _, _ in ROLLUP_COLUMNS] for r in rows]
+    values += [[""] * len(ROLLUP_COLUMNS)] * max(0, previous_rows - len(values))
+    data: list[dict[str, Any]] = [
+        {
+            "range": f"{quote(ROLLUP_TAB)}!A2",
+            "values": [
+                [f"As of {today.isoformat()} · {len(rows)} MAPs · seller-only: do not share"]
+            ],
+        }
+    ]
+    if values:
+        first = ROLLUP_HEADER_ROW + 1
+        data.append(
+            {
+                "range": f"{quote(ROLLUP_TAB)}!A{first}:"
+                f"{col_letter(len(ROLLUP_COLUMNS) - 1)}{first + len(values) - 1}",
+                "values": values,
+            }
+        )
+    return {"valueInputOption": "RAW", "data": data}
+
+
+def _rollup_value(value: Cell) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+_ARRAY_HEADER = re.compile(r'^=\{"((?:[^"]|"")*)";')
+
+
+def grids_of_create(body: Mapping[str, Any]) -> dict[str, Grid]:
+    """What one values.batchGet (UNFORMATTED_VALUE) returns right after `body` was created,
+    so the create's first sync needs no read: typed values as they were sent, a lookup
+    header showing its header text (its array is still empty), trailing blanks dropped."""
+    grids: dict[str, Grid] = {}
+    for sheet in body.get("sheets", []):
+        grid: Grid = []
+        for data in sheet.get("data", []):
+            for row in data.get("rowData", []):
+                values: list[Cell] = []
+                for cell in row.get("values", []):
+                    entered = cell.get("userEnteredValue", {})
+                    if "formulaValue" in entered:
+                        m = _ARRAY_HEADER.match(entered["formulaValue"])
+                        values.append(m[1].replace('""', '"') if m else "")
+                    else:
+                        values.append(
+                            entered.get(
+                                "stringValue", entered.get("numberValue", entered.get("boolValue"))
+                            )
+                        )
+                while values and values[-1] in (None, ""):
+                    values.pop()
+                grid.append(["" if v is None else v for v in values])
+        while grid and not grid[-1]:
+            grid.pop()
+        grids[sheet["properties"]["title"]] = grid
+    return grids

@@ -71,6 +71,9 @@ class LocalWorkspace:
         except FileNotFoundError:
             return None
 
+    def versions(self, sheets: Sequence[str]) -> dict[str, str | None]:
+        return {sheet: self.version(sheet) for sheet in sheets}
+
     def lock_holder(self, sheet: str) -> str | None:
         """Who has the file open, from the lock file LibreOffice or Excel leaves beside it."""
         path = self.path(sheet)

@@ -31,7 +31,7 @@ from addon.plan.grid import find_header
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
-from addon.workspace.content import HEALTH_COLOURS, initial_tabs
+from addon.workspace.content import HEALTH_COLOURS, ROLLUP_COLUMNS, initial_tabs, rollup_cells
 from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
     PLAN,
@@ -319,36 +319,6 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     _health_colours(ws, f"B{first}:B{first + len(summary)}")
 
 
-ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("rank", "Rank", 6),
-    ("deal", "Deal", 24),
-    ("buyer_company", "Buyer", 20),
-    ("rep", "Rep", 16),
-    ("team", "Team", 12),
-    ("lifecycle", "State", 9),
-    ("deal_value", "Deal value", 12),
-    ("health", "Health", 11),
-    ("score", "Score", 7),
-    ("stale", "Stale", 7),
-    ("target_close", "Target close", 13),
-    ("projected_close", "Projected close", 14),
-    ("close_slip_days", "Close slip (days)", 10),
-    ("target_close_moves", "Close date moves", 9),
-    ("slipped_days", "Step slip (days)", 10),
-    ("date_pushes", "Date pushes", 9),
-    ("buyer_steps", "Buyer steps done", 11),
-    ("current_blocker", "Current blocker", 34),
-    ("blocker_owner", "Blocker owner", 16),
-    ("ball_in_court", "Ball in court", 10),
-    ("days_since_last_completion", "Days since a step was done", 12),
-    ("last_buyer_update", "Last buyer update", 14),
-    ("consequences_fired", "Consequences", 12),
-    ("problems", "Sheet problems", 9),
-    ("sync_state", "Sync", 24),
-    ("link", "Link", 40),
-)
-
-
 def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
     wb = Workbook()
     ws = wb.active
@@ -368,10 +338,7 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
     ws.row_dimensions[header_row].height = 44
     for i, row in enumerate(rows):
         r = header_row + 1 + i
-        values = dict(row.__dict__)
-        values["buyer_steps"] = f"{row.buyer_steps_done}/{row.buyer_steps_total}"
-        values["stale"] = "STALE" if row.stale else ""
-        values["health"] = row.health.replace("_", " ") if row.health else ""
+        values = rollup_cells(row)
         for c, (key, _, _) in enumerate(ROLLUP_COLUMNS, start=1):
             cell = ws.cell(row=r, column=c)
             set_value(cell, values.get(key))
