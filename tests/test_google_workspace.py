@@ -4,113 +4,18 @@ every round trip against the call budget (DESIGN.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from addon.google.clients import service
-from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
-from addon.maps import Created, create_map, validate_create
-from addon.registry.store import Registry
-from addon.sync import sync_all
-from addon.workspace.google import GoogleWorkspace, Invite
-from addon.workspace.google_sheet import grids_of, read_ranges
-from sheets_schema.template import load_templates
-from tests.googlefake.server import FakeGoogle, serve
-
-SERVICE = "map-sync@project.iam.gserviceaccount.com"
-BUYER = "dana@northwind.example.com"
-TODAY = date(2026, 3, 2)
-FOLDER = "shared-drive-1"
-
-
-@dataclass
-class Env:
-    fake: FakeGoogle
-    workspace: GoogleWorkspace
-    registry: Registry
-    log: CallLog
-    clock: Clock
-
-    def buyer(self) -> Any:
-        return service("sheets", "v4", Credentials(token="buyer-token"), root_url=self.fake.url)
-
-    def grids(self, sheet: str) -> dict[str, Any]:
-        answer = (
-            self.buyer()
-            .spreadsheets()
-            .values()
-            .batchGet(
-                spreadsheetId=sheet,
-                ranges=read_ranges(),
-                valueRenderOption="UNFORMATTED_VALUE",
-                dateTimeRenderOption="SERIAL_NUMBER",
-            )
-            .execute()
-        )
-        return grids_of(answer)
-
-    def sync(self, day: date) -> Any:
-        return sync_all(workspace=self.workspace, registry=self.registry, today_of=lambda _r: day)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    with serve() as fake:
-        fake.users = {"service-token": SERVICE, "buyer-token": BUYER}
-        fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
-        clock = Clock.simulated()
-        log = CallLog()
-        http = PacedHttp(
-            authorized_http(Credentials(token="service-token"), timeout=5),
-            pacer=Pacer(clock),
-            log=log,
-        )
-        workspace = GoogleWorkspace(
-            http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url, sleep=clock.sleep
-        )
-        registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
-        yield Env(fake, workspace, registry, log, clock)
-        registry.close()
-
-
-def _create(env: Env, key: str | None = None, deal: str = "Analytics rollout") -> Created:
-    templates = load_templates()
-    form = validate_create(
-        {
-            "deal": deal,
-            "buyer_company": "Northwind Traders",
-            "buyer_contacts": [f"Dana Whitfield <{BUYER}>"],
-            "target_close": date(2026, 5, 29),
-            "close_reason": "budget is set on 1 June",
-            "template": "mid_market",
-            "rep_name": "Sam Rivera",
-            "rep_email": "sam@seller.example.com",
-            "idempotency_key": key,
-        },
-        templates,
-        TODAY,
-    )
-    return create_map(
-        form,
-        templates=templates,
-        workspace=env.workspace,
-        registry=env.registry,
-        today=TODAY,
-        seller_company="Example Software",
-        now=datetime(2026, 3, 2, 9, 0),
-        workspace_kind="google",
-    )
+from addon.workspace.google import Invite
+from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env, create
 
 
 def test_create_is_four_round_trips_and_leaves_a_filled_linked_sheet(env: Env) -> None:
-    created = _create(env)
+    created = create(env)
     assert [c.method for c in env.fake.calls()] == [
         "sheets.spreadsheets.create",
         "drive.files.create",
@@ -132,16 +37,16 @@ def test_create_is_four_round_trips_and_leaves_a_filled_linked_sheet(env: Env) -
 
 
 def test_a_retried_create_returns_the_same_map_without_a_call(env: Env) -> None:
-    first = _create(env, key="form-123")
+    first = create(env, key="form-123")
     calls = len(env.log)
-    again = _create(env, key="form-123")
+    again = create(env, key="form-123")
     assert again.existing and again.map_id == first.map_id and len(env.log) == calls
 
 
 def test_a_create_that_fails_part_way_leaves_no_file_and_nothing_registered(env: Env) -> None:
     env.fake.fail("drive.files.create", 403)
     with pytest.raises(HttpError):
-        _create(env)
+        create(env)
     assert env.registry.maps() == []
     assert [f.trashed for f in env.fake.files.values()] == [True]  # the Sheet, trashed
 
@@ -153,7 +58,7 @@ def _buyer_edits(env: Env, sheet: str, data: list[dict[str, Any]]) -> None:
 
 
 def test_sync_reads_a_changed_map_once_writes_once_and_skips_the_rest(env: Env) -> None:
-    maps = [_create(env, deal=f"Deal {i}") for i in range(3)]
+    maps = [create(env, deal=f"Deal {i}") for i in range(3)]
     env.sync(TODAY)  # makes the roll-up Sheet
     env.fake.log.clear()
     env.fake.clock = lambda: datetime(2026, 3, 3, 10, 0)
@@ -183,7 +88,7 @@ def test_sync_reads_a_changed_map_once_writes_once_and_skips_the_rest(env: Env) 
 
 
 def test_a_new_day_moves_date_driven_values_with_one_write_and_no_read(env: Env) -> None:
-    created = _create(env)
+    created = create(env)
     env.sync(TODAY)
     first_due = env.grids(created.files.sheet)["Plan"][3][5]  # S01's due date, a serial
     late = date(1899, 12, 30).toordinal() + int(first_due) + 2  # two days past it
@@ -199,7 +104,7 @@ def test_a_new_day_moves_date_driven_values_with_one_write_and_no_read(env: Env)
 
 
 def test_a_map_the_service_cannot_open_is_sync_lost_and_the_others_sync(env: Env) -> None:
-    lost, kept = _create(env, deal="Lost"), _create(env, deal="Kept")
+    lost, kept = create(env, deal="Lost"), create(env, deal="Kept")
     env.fake.denied.add((lost.files.sheet, SERVICE))  # a buyer removed the service's access
     report = env.sync(date(2026, 3, 3))
     outcome = {r.map_id: (r.outcome, r.message) for r in report.results}
@@ -210,7 +115,7 @@ def test_a_map_the_service_cannot_open_is_sync_lost_and_the_others_sync(env: Env
 
 
 def test_share_is_one_batch_and_each_refusal_keeps_googles_reason(env: Env) -> None:
-    created = _create(env)
+    created = create(env)
     env.fake.refusals["lee@partner.example.org"] = (
         403,
         "cannotShareTeamDriveWithNonGoogleAccounts",
@@ -237,7 +142,7 @@ def test_share_is_one_batch_and_each_refusal_keeps_googles_reason(env: Env) -> N
 
 
 def test_share_retries_only_the_invitations_google_rate_limited(env: Env) -> None:
-    created = _create(env)
+    created = create(env)
     env.fake.fail("drive.permissions.create", 429)
     calls = len(env.log)
     results = env.workspace.share(

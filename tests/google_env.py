@@ -1,0 +1,107 @@
+"""The Google workspace over the offline fake, as the tests use it: a service account's
+paced transport on a simulated clock, a registry in a temp folder, a buyer's client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.oauth2.credentials import Credentials
+
+from addon.google.clients import service
+from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
+from addon.maps import Created, create_map, validate_create
+from addon.registry.store import Registry
+from addon.sync import sync_all
+from addon.workspace.google import GoogleWorkspace
+from addon.workspace.google_sheet import grids_of, read_ranges
+from sheets_schema.template import load_templates
+from tests.googlefake.server import FakeGoogle, serve
+
+SERVICE = "map-sync@project.iam.gserviceaccount.com"
+BUYER = "dana@northwind.example.com"
+TODAY = date(2026, 3, 2)
+FOLDER = "shared-drive-1"
+
+
+@dataclass
+class Env:
+    fake: FakeGoogle
+    workspace: GoogleWorkspace
+    registry: Registry
+    log: CallLog
+    clock: Clock
+
+    def buyer(self) -> Any:
+        return service("sheets", "v4", Credentials(token="buyer-token"), root_url=self.fake.url)
+
+    def grids(self, sheet: str) -> dict[str, Any]:
+        answer = (
+            self.buyer()
+            .spreadsheets()
+            .values()
+            .batchGet(
+                spreadsheetId=sheet,
+                ranges=read_ranges(),
+                valueRenderOption="UNFORMATTED_VALUE",
+                dateTimeRenderOption="SERIAL_NUMBER",
+            )
+            .execute()
+        )
+        return grids_of(answer)
+
+    def sync(self, day: date) -> Any:
+        return sync_all(workspace=self.workspace, registry=self.registry, today_of=lambda _r: day)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    with serve() as fake:
+        fake.users = {"service-token": SERVICE, "buyer-token": BUYER}
+        fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
+        clock = Clock.simulated()
+        log = CallLog()
+        http = PacedHttp(
+            authorized_http(Credentials(token="service-token"), timeout=5),
+            pacer=Pacer(clock),
+            log=log,
+        )
+        workspace = GoogleWorkspace(
+            http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url, sleep=clock.sleep
+        )
+        registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+        yield Env(fake, workspace, registry, log, clock)
+        registry.close()
+
+
+def create(env: Env, key: str | None = None, deal: str = "Analytics rollout") -> Created:
+    templates = load_templates()
+    form = validate_create(
+        {
+            "deal": deal,
+            "buyer_company": "Northwind Traders",
+            "buyer_contacts": [f"Dana Whitfield <{BUYER}>"],
+            "target_close": date(2026, 5, 29),
+            "close_reason": "budget is set on 1 June",
+            "template": "mid_market",
+            "rep_name": "Sam Rivera",
+            "rep_email": "sam@seller.example.com",
+            "idempotency_key": key,
+        },
+        templates,
+        TODAY,
+    )
+    return create_map(
+        form,
+        templates=templates,
+        workspace=env.workspace,
+        registry=env.registry,
+        today=TODAY,
+        seller_company="Example Software",
+        now=datetime(2026, 3, 2, 9, 0),
+        workspace_kind="google",
+    )
