@@ -366,6 +366,53 @@ def templates(ctx: click.Context) -> None:
         )
 
 
+@main.command(name="google-smoke")
+@click.option("--buyer", required=True, help="An address the person can open Google Sheets as.")
+@click.option("--rep-name", default="Smoke Test Rep")
+@click.option("--rep-email", required=True, help="The rep's (your) email.")
+@today_option
+@click.pass_context
+def google_smoke(
+    ctx: click.Context, buyer: str, rep_name: str, rep_email: str, today: str | None
+) -> None:
+    """Against a real Google project: create, share, you edit as the buyer, sync, checklist."""
+    from addon.smoke import run_smoke
+    from addon.workspace.google import GoogleWorkspace
+
+    ctx.obj["backend"] = "google"
+    app = _app(ctx, today)
+    assert isinstance(app.workspace, GoogleWorkspace)
+    day = app.today_of()
+
+    def wait_for_person(text: str) -> None:
+        click.echo(text)
+        click.prompt("Press Enter when you are done", default="", show_default=False)
+
+    try:
+        checks = run_smoke(
+            workspace=app.workspace,
+            registry=app.registry,
+            templates=app.templates,
+            buyer=buyer,
+            rep_name=rep_name,
+            rep_email=rep_email,
+            today=day,
+            now=datetime.combine(day, datetime.now().time()),
+            wait_for_person=wait_for_person,
+            echo=click.echo,
+        )
+    except MapError as exc:
+        _fail(exc)
+    click.echo("\nChecklist:")
+    for check in checks:
+        detail = f" ({check.detail})" if check.detail else ""
+        click.echo(f"  {'✓' if check.ok else '✗'} {check.what}{detail}")
+    failed = sum(1 for c in checks if not c.ok)
+    click.echo(f"{len(checks) - failed} matched, {failed} did not")
+    if failed:
+        sys.exit(1)
+
+
 @main.command()
 @today_option
 @click.option("--days", default=21, show_default=True, help="Simulated days of buyer edits.")

@@ -13,7 +13,7 @@ LINE = re.compile(r"^[a-z0-9_]+: \S+( [A-Za-z]+)?$")
 
 def test_bench_prints_figures_in_the_documented_shape() -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--maps", "20", "--runs", "1"],
+        [sys.executable, str(BENCH), "--maps", "20", "--runs", "1", "--google-maps", "40"],
         capture_output=True,
         text=True,
         check=True,
@@ -24,3 +24,6 @@ def test_bench_prints_figures_in_the_documented_shape() -> None:
     names = {line.split(":")[0] for line in lines}
     assert {"maps", "steps_per_map", "parse_status_total", "peak_memory", "meets_goal"} <= names
     assert "steps_parsed_traced: 500 count" in lines  # every generated step was parsed
+    assert "google_create_round_trips: 4 count" in lines  # the call budget: create <= 4
+    assert "google_share_round_trips: 1 count" in lines
+    assert "google_sync_unchanged_round_trips: 2 count" in lines  # listing + roll-up

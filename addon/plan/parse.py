@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from addon.plan import cells as read
-from addon.plan.dates import DateKind, fmt, read_date
+from addon.plan.dates import DateKind, fmt, from_serial, read_date
 from addon.plan.grid import Header, a1, cell, find_header, find_tab, is_blank
 from addon.plan.models import (
     AnchorKey,
@@ -31,7 +31,7 @@ from addon.plan.models import (
     Step,
     StepMemory,
 )
-from sheets_schema.vocab import ROLE_LABELS, Role, Status
+from sheets_schema.vocab import ROLE_LABELS, ColumnType, Role, Status
 from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, Tab
 
 _EMPTY_ANCHORS: dict[AnchorKey, date] = {}
@@ -346,7 +346,15 @@ def _parse_plan(
         for col in computed:
             if get(col.key) is None:
                 continue
-            value = read.cell_text(get(col.key))
+            raw_value = get(col.key)
+            if (
+                col.type is ColumnType.DATE
+                and isinstance(raw_value, int | float)
+                and not isinstance(raw_value, bool)
+                and 0 < raw_value < 2_958_466  # a serial that Sheets can show as a date
+            ):
+                raw_value = from_serial(raw_value)  # Sheets answers a date as its serial
+            value = read.cell_text(raw_value)
             ours = last_written.get(sid, {}).get(col.key, "")
             if value and value != ours and value not in written_values[col.key]:
                 kept.append(KeptText(sid, col.header, value))

@@ -44,6 +44,7 @@ from addon.workspace.google_sheet import (
     read_ranges,
     rollup_create_body,
     rollup_write_body,
+    unblock,
     write_body,
 )
 from sheets_schema.workbook import PLAN
@@ -93,6 +94,7 @@ class GoogleWorkspace:
         retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.http = http  # the transport (PacedHttp: its call log counts round trips)
         self.sheets = service("sheets", "v4", root_url=root_url, http=http)
         self.drive = service("drive", "v3", root_url=root_url, http=http)
         self.folder_id = folder_id
@@ -101,6 +103,7 @@ class GoogleWorkspace:
         self.sleep = sleep  # between retries; tests pass a simulated clock's
         self._meta: dict[str, dict[str, Any]] = {}
         self._read: dict[str, tuple[int, int]] = {}  # sheet -> (_sync rows, id column)
+        self._clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self._rollup: str | None = None
         # Rows the roll-up held before: unknown at start, so the first write clears them all.
         self._rollup_rows = ROLLUP_ROWS - ROLLUP_HEADER_ROW
@@ -284,7 +287,8 @@ class GoogleWorkspace:
                     sheet, f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
                 ) from None
             raise
-        grids = grids_of(answer)
+        grids, clear = unblock(grids_of(answer))
+        self._clear[sheet] = clear
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
         self._read[sheet] = (
@@ -310,7 +314,12 @@ class GoogleWorkspace:
                 .values()
                 .batchUpdate(
                     spreadsheetId=sheet,
-                    body=write_body(write, previous_rows=previous_rows, id_column=id_column),
+                    body=write_body(
+                        write,
+                        previous_rows=previous_rows,
+                        id_column=id_column,
+                        clear=self._clear.pop(sheet, []),
+                    ),
                 )
             )
         except HttpError as err:

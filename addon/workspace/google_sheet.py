@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from addon.plan.dates import to_serial
-from addon.plan.grid import col_letter
+from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
@@ -309,7 +309,11 @@ def _raw(value: Cell) -> Any:
 
 
 def write_body(
-    write: ComputedWrite, *, previous_rows: int = 0, id_column: int = 0
+    write: ComputedWrite,
+    *,
+    previous_rows: int = 0,
+    id_column: int = 0,
+    clear: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One values.batchUpdate: the _sync tab keyed by row id, the Summary, new row ids.
 
@@ -332,6 +336,8 @@ def write_body(
                 "values": [[label, _raw(value)] for label, value in write.summary],
             }
         )
+    for cell in clear:  # typed text blocking a computed column, kept by the parser
+        data.append({"range": cell, "values": [[""]]})
     for assignment in write.ids:
         data.append(
             {
@@ -498,3 +504,27 @@ def grids_of_create(body: Mapping[str, Any]) -> dict[str, Grid]:
             grid.pop()
         grids[sheet["properties"]["title"]] = grid
     return grids
+
+
+def unblock(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]]:
+    """Text a buyer typed under a computed column's header formula stops its array from
+    spilling: Sheets shows #REF! in the header and nothing else in that column. Restore
+    the header text, so the parser finds the column and keeps the typed text, and say
+    which cells to clear (A1) so the column shows values again after our write. The
+    typed cells are the only non-empty ones below a blocked header: nothing spilled."""
+    out = {name: [list(r) for r in grid] for name, grid in grids.items()}
+    found = find_tab(out, PLAN)
+    header = find_header(found[1], PLAN) if found else None
+    if found is None or header is None:
+        return out, []
+    name, grid = found
+    row = grid[header.row]
+    missing = [c for c in PLAN.columns if c.computed and c.key not in header.columns]
+    blocked = [i for i, v in enumerate(row) if isinstance(v, str) and v.startswith("#REF!")]
+    clear: list[str] = []
+    for column, i in zip(missing, blocked, strict=False):
+        row[i] = column.header
+        for r in range(header.row + 1, len(grid)):
+            if i < len(grid[r]) and grid[r][i] not in (None, ""):
+                clear.append(f"{quote(name)}!{col_letter(i)}{r + 1}")
+    return out, clear
