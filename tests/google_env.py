@@ -18,7 +18,7 @@ from addon.maps import Created, create_map, validate_create
 from addon.registry.store import Registry
 from addon.sync import sync_all
 from addon.workspace.google import GoogleWorkspace
-from addon.workspace.google_sheet import grids_of, read_ranges
+from addon.workspace.google_sheet import grids_of, read_params
 from sheets_schema.template import load_templates
 from tests.googlefake.server import FakeGoogle, serve
 
@@ -44,12 +44,7 @@ class Env:
             self.buyer()
             .spreadsheets()
             .values()
-            .batchGet(
-                spreadsheetId=sheet,
-                ranges=read_ranges(),
-                valueRenderOption="UNFORMATTED_VALUE",
-                dateTimeRenderOption="SERIAL_NUMBER",
-            )
+            .batchGet(spreadsheetId=sheet, **read_params())
             .execute()
         )
         return grids_of(answer)

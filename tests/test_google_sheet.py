@@ -22,7 +22,7 @@ from addon.workspace.google_sheet import (
     SYNC_TAB,
     create_body,
     grids_of,
-    read_ranges,
+    read_params,
     write_body,
 )
 from sheets_schema.template import load_templates
@@ -121,17 +121,7 @@ def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None
     draft = _draft()
     client = _client(fake)
     sid = client.spreadsheets().create(body=create_body(draft)).execute()["spreadsheetId"]
-    answer = (
-        client.spreadsheets()
-        .values()
-        .batchGet(
-            spreadsheetId=sid,
-            ranges=read_ranges(),
-            valueRenderOption="UNFORMATTED_VALUE",
-            dateTimeRenderOption="SERIAL_NUMBER",
-        )
-        .execute()
-    )
+    answer = client.spreadsheets().values().batchGet(spreadsheetId=sid, **read_params()).execute()
     grids = grids_of(answer)
     assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", SYNC_TAB}
     parsed = parse_map(grids, today=TODAY, locale="en_GB", plan_start=TODAY)
@@ -143,17 +133,7 @@ def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None
 
 
 def _read(client: Any, sid: str) -> dict[str, Any]:
-    answer = (
-        client.spreadsheets()
-        .values()
-        .batchGet(
-            spreadsheetId=sid,
-            ranges=read_ranges(),
-            valueRenderOption="UNFORMATTED_VALUE",
-            dateTimeRenderOption="SERIAL_NUMBER",
-        )
-        .execute()
-    )
+    answer = client.spreadsheets().values().batchGet(spreadsheetId=sid, **read_params()).execute()
     return grids_of(answer)
 
 

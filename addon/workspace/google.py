@@ -41,7 +41,7 @@ from addon.workspace.google_sheet import (
     create_body,
     grids_of,
     grids_of_create,
-    read_ranges,
+    read_params,
     rollup_create_body,
     rollup_write_body,
     unblock,
@@ -270,14 +270,7 @@ class GoogleWorkspace:
         meta = self._meta[sheet]
         try:
             answer = self._run(
-                self.sheets.spreadsheets()
-                .values()
-                .batchGet(
-                    spreadsheetId=sheet,
-                    ranges=read_ranges(),
-                    valueRenderOption="UNFORMATTED_VALUE",
-                    dateTimeRenderOption="SERIAL_NUMBER",
-                )
+                self.sheets.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params())
             )
         except HttpError as err:
             if err.resp.status in LOST:

@@ -291,6 +291,15 @@ def read_ranges() -> list[str]:
     return [quote(t) for t in SHEET_IDS]
 
 
+def read_params() -> dict[str, Any]:
+    """The one values.batchGet a sync makes: every tab, dates as serial numbers."""
+    return {
+        "ranges": read_ranges(),
+        "valueRenderOption": "UNFORMATTED_VALUE",
+        "dateTimeRenderOption": "SERIAL_NUMBER",
+    }
+
+
 def grids_of(batch_get: Mapping[str, Any]) -> dict[str, Grid]:
     """A values.batchGet answer as grids by tab name (a range with no values is [])."""
     grids: dict[str, Grid] = {}
