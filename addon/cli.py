@@ -6,75 +6,27 @@ A thin edge: each command calls the library and turns its errors into one clear 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
+from addon.app import App
 from addon.config import Settings
 from addon.errors import InputError, MapError, NotFound
-from addon.maps import Created, create_map, validate_create
 from addon.plan.dates import fmt
 from addon.plan.report import StatusReport
 from addon.registry.models import MapRow
-from addon.registry.store import Registry
 from addon.sync import MapResult, rollup_rows, status_report, sync_all
-from addon.workspace.base import Workspace
 from addon.workspace.local import LocalWorkspace
-from addon.workspace.open import open_workspace
-from sheets_schema.template import TemplateError, load_templates
+from sheets_schema.template import TemplateError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class App:
-    """What every command needs, built once from the settings."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        settings.workspace.mkdir(parents=True, exist_ok=True)  # the registry's default home
-        self.workspace: Workspace = open_workspace(settings)
-        self.registry = Registry(settings.registry())
-        extra = [settings.template_dir] if settings.template_dir else []
-        self.templates = load_templates(extra)
-
-    def create(self, data: dict[str, Any], today: date, now: datetime) -> Created:
-        """Validate a rep's input and create the MAP (files, registry, first sync)."""
-        form = validate_create(data, self.templates, today)
-        return create_map(
-            form,
-            templates=self.templates,
-            workspace=self.workspace,
-            registry=self.registry,
-            today=today,
-            seller_company=self.settings.seller_company,
-            now=now,
-            workspace_kind=self.settings.backend,
-        )
-
-    @property
-    def local(self) -> LocalWorkspace:
-        if not isinstance(self.workspace, LocalWorkspace):
-            raise click.UsageError("this command works on the local workspace only")
-        return self.workspace
-
-    def where(self, ref: str) -> str:
-        """Where a file is, for a person: its path on disk, or its Google link."""
-        if isinstance(self.workspace, LocalWorkspace):
-            return str(self.settings.workspace / ref)
-        return self.workspace.link(ref)
-
-    def today_of(self, row: MapRow | None = None) -> date:
-        """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
-        if self.settings.today:
-            return self.settings.today
-        zone = ZoneInfo(row.time_zone) if row else None
-        return datetime.now(zone).date()
 
 
 def today_option(func: F) -> F:
@@ -429,6 +381,92 @@ def demo(ctx: click.Context, today: str | None, days: int) -> None:
     check_folder(ctx.obj["workspace"])
     app = _app(ctx, today)
     run_demo(app, days=days, echo=click.echo)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0: any free port).")
+@click.option("--rep", "rep_email", default="sam@seller.example.com", show_default=True)
+@click.option("--rep-name", default="Sam Rivera", show_default=True)
+@click.option("--time-zone", default="UTC", show_default=True, help="The rep's time zone.")
+@today_option
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    today: str | None,
+    host: str,
+    port: int,
+    rep_email: str,
+    rep_name: str,
+    time_zone: str,
+) -> None:
+    """Run the add-on on the local workspace with a card preview at /preview.
+
+    The add-on endpoints still verify Google's tokens; the preview calls the same card code
+    with events it builds, as a rep signed in as --rep.
+    """
+    from werkzeug.serving import make_server
+
+    from addon.web import create_app
+    from addon.web.verify import Rep
+
+    app = _app(ctx, today)
+    server = make_server(host, port, None, threaded=True)  # type: ignore[arg-type]
+    url = f"http://{host}:{server.server_port}"
+    settings = app.settings.model_copy(update={"public_url": url, "log_format": "text"})
+    app.settings = settings
+    server.app = create_app(
+        settings,
+        app=app,
+        preview={
+            "root": settings.workspace,
+            "rep": Rep(rep_email.lower(), rep_name, "preview"),
+            "zone": time_zone,
+        },
+    )
+    click.echo(f"MAP add-on preview: {url}/preview  (Ctrl+C to stop)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+@main.command("cloud-setup")
+@click.option("--project", required=True)
+@click.option("--location", required=True, help="Cloud Tasks / Scheduler region.")
+@click.option("--queue", default="map-sync", show_default=True)
+@click.option("--service-url", required=True, help="The Cloud Run service's https URL.")
+@click.option("--invoker", required=True, help="Service account the OIDC tokens are for.")
+@click.option("--schedule", default="*/15 * * * *", show_default=True)
+@click.option("--time-zone", default="Etc/UTC", show_default=True)
+def cloud_setup_command(
+    project: str,
+    location: str,
+    queue: str,
+    service_url: str,
+    invoker: str,
+    schedule: str,
+    time_zone: str,
+) -> None:
+    """Create or update the sync task queue (its rate guards the Sheets quota) and the
+    scheduler job, with Application Default Credentials. Run by cloudrun/deploy.sh."""
+    import google.auth
+
+    from addon.google.clients import service
+    from addon.web.background import cloud_setup
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    done = cloud_setup(
+        tasks=service("cloudtasks", "v2", credentials),
+        scheduler=service("cloudscheduler", "v1", credentials),
+        project=project,
+        location=location,
+        queue=queue,
+        service_url=service_url,
+        invoker=invoker,
+        schedule=schedule,
+        time_zone=time_zone,
+    )
+    click.echo(f"queue {done.queue}: {done.queue_action}")
+    click.echo(f"job   {done.job}: {done.job_action}")
 
 
 if __name__ == "__main__":

@@ -54,5 +54,47 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="seconds before a call is retried"
     )
 
+    # --- the add-on's web service (addon/web) ---------------------------------------------
+    public_url: str = Field(
+        default="",
+        description="the service's public https URL as Google calls it: every token's audience "
+        "is this plus the path (behind Cloud Run's proxy the request URL says http://)",
+    )
+    addon_service_account: str = Field(
+        default="",
+        description="the add-on's service account (service-PROJECT_NUMBER@gcp-sa-gsuiteaddons"
+        ".iam.gserviceaccount.com): only its system ID tokens are accepted",
+    )
+    addon_client_id: str = Field(
+        default="", description="the add-on's OAuth client id: the audience of user ID tokens"
+    )
+    invoker_service_account: str = Field(
+        default="",
+        description="the account Cloud Scheduler and Cloud Tasks sign their OIDC tokens as",
+    )
+    tasks_queue: str = Field(
+        default="",
+        description="Cloud Tasks queue (projects/P/locations/L/queues/Q) for the per-MAP sync "
+        "fan-out; empty: the scheduled sync runs inline",
+    )
+    inline_sync_limit: int = Field(
+        default=3, ge=0, description="at most this many MAPs sync inline when a queue is set"
+    )
+    sync_interval_minutes: int = Field(
+        default=15, ge=1, le=1440, description="how often Cloud Scheduler calls /tasks/sync"
+    )
+    certs_url: str = Field(
+        default="https://www.googleapis.com/oauth2/v1/certs",
+        description="where Google's ID-token signing certificates are published",
+    )
+    seller_domains: str = Field(
+        default="",
+        description="comma-separated email domains of the seller's own people (besides the "
+        "rep's own domain), never offered as buyer contacts",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object a line, as Cloud Logging reads"
+    )
+
     def registry(self) -> str:
         return self.registry_url or f"sqlite:///{(self.workspace / 'registry.sqlite').resolve()}"

@@ -22,7 +22,7 @@ from addon.workspace.xlsx import find_sheet, grid_of, save
 from sheets_schema.workbook import PLAN
 
 if TYPE_CHECKING:
-    from addon.cli import App
+    from addon.app import App
 
 MARKER = ".map-demo"
 

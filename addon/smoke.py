@@ -16,7 +16,8 @@ from addon.maps import create_map, validate_create
 from addon.plan.grid import find_header, find_tab
 from addon.registry.store import Registry
 from addon.sync import sync_all
-from addon.workspace.google import GoogleWorkspace, Invite
+from addon.workspace.base import Invite
+from addon.workspace.google import GoogleWorkspace
 from sheets_schema.template import Template
 from sheets_schema.workbook import PLAN
 

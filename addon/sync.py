@@ -246,6 +246,17 @@ def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
     return out
 
 
+def _unchanged(row: MapRow, version: str | None) -> bool:
+    """Nobody saved the sheet since our last read or write."""
+    return version is not None and version in (row.last_written_version, row.last_read_version)
+
+
+def needs_sync(row: MapRow, version: str | None, today: date) -> bool:
+    """Whether sync_map would do anything: someone saved, or today's values are not written.
+    (`version` None: the sheet could not be listed, which sync reports as lost.)"""
+    return not (_unchanged(row, version) and row.last_synced_on == today)
+
+
 def sync_map(
     row: MapRow,
     *,
@@ -265,10 +276,7 @@ def sync_map(
         version = listed[row.sheet_ref]
     else:
         version = workspace.version(row.sheet_ref)
-    unchanged = version is not None and version in (
-        row.last_written_version,
-        row.last_read_version,
-    )
+    unchanged = _unchanged(row, version)
     if not force and unchanged and row.last_synced_on == today:
         result.message, result.health = (
             "no change since the last sync",
@@ -374,12 +382,16 @@ def sync_all(
     only: Iterable[str] | None = None,
     force: bool = False,
     progress: Callable[[MapResult], None] | None = None,
+    listed: Mapping[str, str | None] | None = None,
 ) -> SyncReport:
+    """Sync the active MAPs (or only those named) and write the roll-up. `listed`: their
+    versions when the caller has listed them already; otherwise one listing here."""
     maps = registry.maps(ACTIVE)
-    wanted = set(only) if only else None
+    wanted = set(only) if only is not None else None
     report = SyncReport(today=max((today_of(m) for m in maps), default=date.min))
     maps = [m for m in maps if wanted is None or m.id in wanted]
-    listed = workspace.versions([m.sheet_ref for m in maps])  # one listing for all MAPs
+    if listed is None:
+        listed = workspace.versions([m.sheet_ref for m in maps])  # one listing for all MAPs
     for row in maps:
         try:
             result = sync_map(

@@ -11,7 +11,8 @@ import pytest
 os.environ.pop("MAP_TODAY", None)
 os.environ.pop("MAP_WORKSPACE", None)
 
-pytest_plugins = ["tests.google_env"]  # the `env` fixture: the Google workspace on the fake
+# `env`: the Google workspace on the fake; `web`: the add-on service with signed tokens
+pytest_plugins = ["tests.google_env", "tests.web_env"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

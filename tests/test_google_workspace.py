@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from addon.workspace.google import Invite
+from addon.workspace.base import Invite
 from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env, create
 
 

@@ -45,6 +45,10 @@ class RollupRow:
     problems: int
     sync_state: str  # ok, or why this MAP could not be read this time
     link: str
+    # The next open step (rows stored before these fields existed read as none).
+    next_step: str = ""
+    next_step_owner: str = ""
+    next_step_due: date | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class RollupInput:
 def build_row(item: RollupInput) -> RollupRow:
     info, st = item.info, item.status
     blocker = st.current_blocker if st else None
+    step = st.next_step if st else None
     court = blocker or (st.next_step if st else None)
     slip = (st.projected_close - info.target_close).days if st and st.projected_close else None
     return RollupRow(
@@ -92,6 +97,9 @@ def build_row(item: RollupInput) -> RollupRow:
         problems=item.problems,
         sync_state=item.sync_state,
         link=info.sheet_link,
+        next_step=f"{step.step_id} {step.step}" if step else "",
+        next_step_owner=step.owner if step else "",
+        next_step_due=step.due if step else None,
     )
 
 
@@ -111,7 +119,7 @@ def rank(rows: Iterable[RollupRow]) -> list[RollupRow]:
     return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
 
 
-_DATES = ("target_close", "projected_close", "last_buyer_update")
+_DATES = ("target_close", "projected_close", "last_buyer_update", "next_step_due")
 
 
 def to_json(row: RollupRow) -> dict[str, object]:

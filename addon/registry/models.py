@@ -119,6 +119,16 @@ class KeptTextRow(Base):
     kept_on: Mapped[date] = mapped_column(Date)
 
 
+class ContactRow(Base):
+    """A buyer-side address on a MAP, indexed so a Gmail thread finds its MAP in one query."""
+
+    __tablename__ = "map_contacts"
+
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+
+
 class IdempotencyRow(Base):
     __tablename__ = "idempotency_keys"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy import create_engine, delete, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ from addon.errors import NotFound
 from addon.plan.models import AnchorKey, DueChange, KeptText, MapInfo, StepMemory
 from addon.registry.models import (
     AnchorRow,
+    ContactRow,
     DueChangeRow,
     IdempotencyRow,
     KeptTextRow,
@@ -83,6 +84,7 @@ class Registry:
                 )
             )
             s.add_all(_step_rows(row.id, memory.values()))
+            s.add_all(_contact_rows(row.id, (c["email"] for c in row.buyer_contacts)))
             if idempotency_key:
                 s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
 
@@ -108,6 +110,43 @@ class Registry:
             if lifecycles is not None:
                 query = query.where(MapRow.lifecycle.in_(list(lifecycles)))
             return list(s.scalars(query))
+
+    def maps_of_rep(self, rep_email: str, lifecycles: Iterable[str]) -> list[MapRow]:
+        """A rep's MAPs, newest first."""
+        with self.session() as s:
+            query = (
+                select(MapRow)
+                .where(MapRow.rep_email == rep_email.lower())
+                .where(MapRow.lifecycle.in_(list(lifecycles)))
+                .order_by(MapRow.created_at.desc(), MapRow.id)
+            )
+            return list(s.scalars(query))
+
+    def maps_for_buyers(
+        self, emails: Iterable[str], domains: Iterable[str], lifecycles: Iterable[str]
+    ) -> list[MapRow]:
+        """MAPs with one of these buyer addresses, or anyone from these domains: the ones
+        naming an address first, then newest first."""
+        emails, domains = [e.lower() for e in emails], [d.lower() for d in domains]
+        if not emails and not domains:
+            return []
+        with self.session() as s:
+            hits = s.execute(
+                select(ContactRow.map_id, ContactRow.email).where(
+                    or_(ContactRow.email.in_(emails), ContactRow.domain.in_(domains))
+                )
+            ).all()
+            by_email = {m for m, e in hits if e in emails}
+            ids = {m for m, _ in hits}
+            rows = list(
+                s.scalars(
+                    select(MapRow)
+                    .where(MapRow.id.in_(ids))
+                    .where(MapRow.lifecycle.in_(list(lifecycles)))
+                    .order_by(MapRow.created_at.desc(), MapRow.id)
+                )
+            )
+        return sorted(rows, key=lambda r: r.id not in by_email)
 
     def update(self, map_id: str, **fields: Any) -> None:
         with self.session() as s:
@@ -236,6 +275,11 @@ def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
         )
         for m in memory
     ]
+
+
+def _contact_rows(map_id: str, emails: Iterable[str]) -> list[ContactRow]:
+    unique = dict.fromkeys(e.strip().lower() for e in emails if e.strip())
+    return [ContactRow(map_id=map_id, email=e, domain=e.rpartition("@")[2]) for e in unique]
 
 
 def info_of(row: MapRow, sheet_link: str = "", doc_link: str = "") -> MapInfo:

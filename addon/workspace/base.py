@@ -50,6 +50,20 @@ class ComputedWrite:
     kept: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Invite:
+    email: str
+    role: str  # writer on the Sheet, commenter on the Doc
+    file: str
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    invite: Invite
+    ok: bool
+    reason: str = ""  # Google's own words when it refused
+
+
 class Workspace(Protocol):
     def create_map(self, draft: MapDraft) -> MapFiles:
         """Make the sheet and the doc; `made` may hold the sheet as written, so the first
@@ -57,6 +71,10 @@ class Workspace(Protocol):
 
     def delete_map(self, files: MapFiles) -> None:
         """Remove what create_map made (a create that failed after it)."""
+
+    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+        """Give each person access to one file, each answered on its own (never a link
+        share); sharing someone who already has access again is not an error."""
 
     def version(self, sheet: str) -> str | None:
         """The sheet's current version, cheaply; None when the file is gone."""

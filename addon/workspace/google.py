@@ -22,7 +22,6 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -33,7 +32,15 @@ from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
 from addon.plan.grid import find_header, find_tab
 from addon.plan.rollup import RollupRow
-from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, MapDraft, MapFiles, Snapshot
+from addon.workspace.base import (
+    SYNC_IDENTITY,
+    ComputedWrite,
+    Invite,
+    InviteResult,
+    MapDraft,
+    MapFiles,
+    Snapshot,
+)
 from addon.workspace.google_sheet import (
     ROLLUP_HEADER_ROW,
     ROLLUP_ROWS,
@@ -58,20 +65,6 @@ SYNC_LOST = (
     "sync lost: the service can no longer open this Sheet (deleted, or its access was "
     "removed); share it with the service again or archive the MAP"
 )
-
-
-@dataclass(frozen=True)
-class Invite:
-    email: str
-    role: str  # writer on the Sheet, commenter on the Doc
-    file: str
-
-
-@dataclass(frozen=True)
-class InviteResult:
-    invite: Invite
-    ok: bool
-    reason: str = ""  # Google's own words when it refused
 
 
 def _reason(err: HttpError) -> str:

@@ -3,6 +3,7 @@
 Layout under the root:
     maps/<slug>/<slug>.xlsx      the buyer-facing workbook
     maps/<slug>/<slug>.html      the MAP doc
+    maps/<slug>/access.json      who the MAP is shared with (the local Drive permissions)
     rollup.xlsx                  the managers' roll-up
 A file's version is the SHA-256 of its bytes: a save by anyone changes it, and our own
 write's version is what the registry stores, so our write never looks like a buyer edit.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -24,8 +26,17 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
+from addon.plan.cells import EMAIL
 from addon.plan.rollup import RollupRow
-from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, MapDraft, MapFiles, Snapshot
+from addon.workspace.base import (
+    SYNC_IDENTITY,
+    ComputedWrite,
+    Invite,
+    InviteResult,
+    MapDraft,
+    MapFiles,
+    Snapshot,
+)
 from addon.workspace.xlsx import apply_computed, build_rollup, build_workbook, grid_of, save
 
 ROLLUP_NAME = "rollup.xlsx"
@@ -62,6 +73,42 @@ class LocalWorkspace:
 
     def delete_map(self, files: MapFiles) -> None:
         shutil.rmtree(self.path(files.sheet).parent, ignore_errors=True)
+
+    # --- share ------------------------------------------------------------------------
+
+    def access(self, ref: str) -> list[dict[str, str]]:
+        """Who a MAP's files are shared with: [{email, role, file, message}]."""
+        path = self.path(ref).parent / "access.json"
+        return list(json.loads(path.read_text())) if path.exists() else []
+
+    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+        """Record each person's access beside the MAP's files, as Drive keeps permissions;
+        an address that cannot receive an invitation is refused on its own."""
+        results = []
+        for invite in invites:
+            if not EMAIL.match(invite.email):
+                results.append(InviteResult(invite, False, "not an email address"))
+                continue
+            if not self.path(invite.file).exists():
+                results.append(InviteResult(invite, False, "file not found"))
+                continue
+            entries = [
+                e
+                for e in self.access(invite.file)
+                if (e["email"], e["file"]) != (invite.email, invite.file)
+            ]
+            entries.append(
+                {
+                    "email": invite.email,
+                    "role": invite.role,
+                    "file": invite.file,
+                    "message": message,
+                }
+            )
+            path = self.path(invite.file).parent / "access.json"
+            path.write_text(json.dumps(entries, indent=2), encoding="utf-8")
+            results.append(InviteResult(invite, True))
+        return results
 
     # --- read -------------------------------------------------------------------------
 

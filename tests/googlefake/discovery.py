@@ -31,6 +31,7 @@ class ApiError(Exception):
         401: "UNAUTHENTICATED",
         403: "PERMISSION_DENIED",
         404: "NOT_FOUND",
+        409: "ALREADY_EXISTS",
         429: "RESOURCE_EXHAUSTED",
         500: "INTERNAL",
         503: "UNAVAILABLE",

@@ -1,6 +1,9 @@
 """The fake served over real HTTP on loopback, for google-api-python-client and gspread.
 
-Point a client at it with `client_options={"api_endpoint": fake.url}`. Each request:
+Point a client at it with `client_options={"api_endpoint": fake.url}`, or build it with
+`addon.google.clients.service(name, version, credentials, root_url=fake.url)`. It serves
+Sheets v4, Drive v3, Gmail v1, Cloud Tasks v2 and Cloud Scheduler v1, each path matched
+against its API's discovery document (`APIS`). Each request:
 Bearer token required (401 otherwise, as Google), matched and checked against the discovery
 document (400 on anything Google would refuse), faults injected on demand (429, 500, or a
 stall longer than the client's timeout), then served from in-memory state and logged.
@@ -8,10 +11,11 @@ stall longer than the client's timeout), then served from in-memory state and lo
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tests.googlefake import batch, drive, sheets
+from tests.googlefake import batch, cloud, drive, gmail, sheets
 from tests.googlefake.discovery import ApiError, Call, match
 
 Handler = Callable[["FakeGoogle", Call], Any]
@@ -30,10 +34,25 @@ REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    409: "Conflict",
     429: "Too Many Requests",
     500: "Internal Server Error",
     501: "Not Implemented",
 }
+
+# The API a request path belongs to, by the start of the paths in its discovery document
+# (servicePath + flatPath): the first prefix that matches wins, Drive takes the rest.
+APIS = (
+    ("/gmail/v1/", "gmail.v1"),
+    ("/v2/projects/", "cloudtasks.v2"),
+    ("/v1/projects/", "cloudscheduler.v1"),
+    ("/v4/", "sheets.v4"),
+    ("/", "drive.v3"),
+)
+
+
+def api_for(path: str) -> str:
+    return next(api for prefix, api in APIS if path.startswith(prefix))
 
 
 @dataclass
@@ -61,6 +80,11 @@ class FakeGoogle:
     clock: Callable[[], datetime] = field(default=lambda: datetime(2026, 3, 10, 9, 0))
     user: str = ""  # who is calling, for the request being served
     content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names, same request
+    messages: dict[str, gmail.Message] = field(default_factory=dict)  # Gmail, by message id
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # Queue resources, by name
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # Task resources, in creation order
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Scheduler Job, by name
     log: list[Logged] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     # (file id, user email) pairs that can no longer open a file: Google answers 404
@@ -89,6 +113,30 @@ class FakeGoogle:
         self._ids += 1
         return f"{prefix}{self._ids:04d}fake"
 
+    def add_message(
+        self, headers: list[tuple[str, str]], thread_id: str | None = None
+    ) -> tuple[str, str]:
+        """A message in the mailbox: (its id, the add-on access token that unlocks it), as
+        a Gmail add-on event gives them in `gmail.messageId` and `gmail.accessToken`."""
+        self._ids += 1
+        message_id = f"18e{self._ids:013x}"  # Gmail ids are 16 hex digits
+        token = f"gmail-access-{self._ids:04d}fake"
+        self.messages[message_id] = gmail.Message(
+            message_id, thread_id or message_id, list(headers), token, self.clock(), self._ids
+        )
+        return message_id, token
+
+    def add_queue(self, name: str, **fields: Any) -> dict[str, Any]:
+        """A Cloud Tasks queue that already exists (as deployment would leave it); `fields`
+        are Queue resource fields, e.g. rateLimits={"maxDispatchesPerSecond": 5}."""
+        queue = {"name": name, **fields, "state": "RUNNING"}
+        self.queues[name] = queue
+        return queue
+
+    def tasks_in(self, queue: str) -> list[dict[str, Any]]:
+        """The tasks created in a queue, in creation order."""
+        return [t for t in self.tasks if t["name"].startswith(queue + "/tasks/")]
+
     # --- WSGI ---------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
@@ -98,11 +146,16 @@ class FakeGoogle:
         raw = environ["wsgi.input"].read(size) if size else b""
         auth = environ.get("HTTP_AUTHORIZATION", "")
         content_type = environ.get("CONTENT_TYPE", "")
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
         if path.startswith("/batch/"):
             status, payload, content_type = self._batch(path, auth, content_type, raw)
         else:
             query = environ.get("QUERY_STRING", "")
-            status, payload = self.dispatch(method, path, query, auth, content_type, raw)
+            status, payload = self.dispatch(method, path, query, auth, content_type, raw, headers)
             content_type = "application/json; charset=UTF-8"
         start(
             f"{status} {REASONS.get(status, 'Error')}",
@@ -111,9 +164,17 @@ class FakeGoogle:
         return [payload]
 
     def dispatch(
-        self, method: str, path: str, query_string: str, auth: str, content_type: str, raw: bytes
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        auth: str,
+        content_type: str,
+        raw: bytes,
+        headers: Mapping[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        """One API call: authenticated, matched and checked, faults injected, served."""
+        """One API call: authenticated, matched and checked, faults injected, served.
+        `headers` are the request's headers with lower-case names (a batch part's own)."""
         query = parse_qs(query_string, keep_blank_values=True)
         method_id, status = "?", 200
         try:
@@ -123,9 +184,8 @@ class FakeGoogle:
                     "Request is missing required authentication credential. "
                     "Expected OAuth 2 access token.",
                 )
-            api = "sheets.v4" if path.startswith("/v4/") else "drive.v3"
             body = json.loads(raw) if raw and "json" in content_type else (raw or None)
-            call = match(api, method, path, query, body)
+            call = match(api_for(path), method, path, query, body)
             method_id = call.method.id
             self._inject(method_id)
             with self._lock:
@@ -133,6 +193,7 @@ class FakeGoogle:
                     auth.removeprefix("Bearer "), "service@project.iam.gserviceaccount.com"
                 )
                 self.content_type = content_type
+                self.headers = {k.lower(): v for k, v in (headers or {}).items()}
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
             payload = json.dumps(result).encode()
         except ApiError as err:
@@ -162,6 +223,7 @@ class FakeGoogle:
                 part.headers.get("authorization", auth),
                 part.headers.get("content-type", ""),
                 part.body,
+                part.headers,
             )
             parts.append((part.content_id, status, payload))
         body, boundary = batch.join(parts, REASONS)
@@ -415,7 +477,205 @@ def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
     return permission
 
 
+def _messages_get(fake: FakeGoogle, call: Call) -> Any:
+    """users.messages.get as an HTTP Gmail add-on reads the open message (gmail.py): Bearer
+    the user's OAuth token, `X-Goog-Gmail-Access-Token` the event's gmail.accessToken."""
+    user_id = call.path_params["userId"]
+    if user_id not in ("me", fake.user):
+        # Reading another mailbox needs domain-wide delegation; Gmail answers 403 "Delegation
+        # denied for ..." (wording as commonly reported; unconfirmed in Google's reference).
+        raise ApiError(403, f"Delegation denied for {user_id}", reason="forbidden")
+    found = fake.messages.get(call.path_params["id"])
+    if found is None:
+        raise ApiError(404, "Requested entity was not found.", reason="notFound")
+    if fake.headers.get(gmail.ACCESS_HEADER) != found.access_token:
+        # UNCONFIRMED: Google documents the header but not its refusal; this answers as
+        # Gmail does for a caller without access (403 PERMISSION_DENIED, Google's JSON
+        # error format). Adjust when a recorded response says otherwise.
+        raise ApiError(
+            403,
+            "The caller does not have permission to read this message: the "
+            "X-Goog-Gmail-Access-Token header is missing or does not unlock it.",
+            reason="forbidden",
+        )
+    fmt = call.query.get("format", ["full"])[0]  # discovery: "default": "full"
+    if fmt not in ("metadata", "minimal"):
+        raise ApiError(501, f"gmail.users.messages.get format={fmt} is not modelled yet")
+    return found.resource(fmt, call.query.get("metadataHeaders", []))
+
+
+def _name(call: Call, *collections: str) -> str:
+    """A full resource name from a flatPath match: projects/{projectsId}/locations/..."""
+    return "/".join(f"{c}/{call.path_params[c + 'Id']}" for c in collections)
+
+
+def _queue(fake: FakeGoogle, name: str) -> dict[str, Any]:
+    found = fake.queues.get(name)
+    if found is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return found
+
+
+def _queues_create(fake: FakeGoogle, call: Call) -> Any:
+    """queues.create: Queue.name is "Caller-specified and required in CreateQueue"; a queue
+    of that name already there answers 409 ALREADY_EXISTS."""
+    parent = _name(call, "projects", "locations")
+    body = call.body or {}
+    name = str(body.get("name") or "")
+    if not name.startswith(parent + "/queues/") or cloud.QUEUE.match(name) is None:
+        raise ApiError(
+            400,
+            f'Queue name "{name}" is invalid: it must be "{parent}/queues/QUEUE_ID", QUEUE_ID '
+            "made of letters, numbers or hyphens, at most 100 characters.",
+        )
+    if name in fake.queues:
+        raise ApiError(409, "Requested entity already exists")
+    queue = {**cloud.writable("cloudtasks.v2", "Queue", body), "name": name, "state": "RUNNING"}
+    cloud.check_queue(queue)
+    fake.queues[name] = queue
+    return queue
+
+
+def _queues_get(fake: FakeGoogle, call: Call) -> Any:
+    return _queue(fake, _name(call, "projects", "locations", "queues"))
+
+
+def _queues_patch(fake: FakeGoogle, call: Call) -> Any:
+    """queues.patch: "This method creates the queue if it does not exist and updates the
+    queue if it does exist"; updateMask as cloud.apply_mask."""
+    name = _name(call, "projects", "locations", "queues")
+    if cloud.QUEUE.match(name) is None:
+        raise ApiError(400, f'Queue name "{name}" is invalid.')
+    queue = copy.deepcopy(fake.queues.get(name) or {"name": name, "state": "RUNNING"})
+    mask = call.query.get("updateMask", [""])[0]
+    cloud.apply_mask("cloudtasks.v2", "Queue", queue, call.body or {}, mask)
+    cloud.check_queue(queue)
+    fake.queues[name] = queue
+    return queue
+
+
+def _task_view(task: dict[str, Any], view: str) -> dict[str, Any]:
+    return {**task, "view": "FULL" if view == "FULL" else "BASIC"}
+
+
+def _tasks_create(fake: FakeGoogle, call: Call) -> Any:
+    """tasks.create (CreateTaskRequest.task): the queue must exist; a caller-given name must
+    be "<queue>/tasks/TASK_ID" and never used before in that queue ("If a task's ID is
+    identical to that of an existing task or a task that was deleted or executed recently
+    then the call will fail with ALREADY_EXISTS" - the fake never forgets); without one,
+    "the system will generate a random unique task id". "If schedule_time is not set or is
+    in the past then Cloud Tasks will set it to the current time." Fields left at their
+    default value (dispatchCount 0, responseCount 0) are absent, as in any proto3 JSON
+    answer."""
+    parent = _name(call, "projects", "locations", "queues")
+    _queue(fake, parent)
+    body = call.body or {}
+    given = body.get("task")
+    if not isinstance(given, dict):
+        raise ApiError(400, "CreateTaskRequest.task is required.")
+    cloud.check_task(given, parent)
+    now = fake.clock()
+    name = given.get("name")
+    if name is None:
+        name = f"{parent}/tasks/{fake.new_id('task')}"
+    elif any(t["name"] == name for t in fake.tasks):
+        raise ApiError(409, "Requested entity already exists")
+    when = now
+    if given.get("scheduleTime"):
+        when = max(now, cloud.parse_time(str(given["scheduleTime"]), "task.schedule_time"))
+    task = {
+        **cloud.writable("cloudtasks.v2", "Task", given),
+        "name": name,
+        "scheduleTime": cloud.rfc3339(when),
+        "createTime": cloud.rfc3339(now.replace(microsecond=0)),
+    }
+    fake.tasks.append(task)
+    return _task_view(task, str(body.get("responseView", "BASIC")))
+
+
+def _tasks_list(fake: FakeGoogle, call: Call) -> Any:
+    parent = _name(call, "projects", "locations", "queues")
+    _queue(fake, parent)
+    view = call.query.get("responseView", ["BASIC"])[0]
+    size = min(int(call.query.get("pageSize", ["1000"])[0] or 1000), 1000)
+    start = int(call.query.get("pageToken", ["0"])[0] or 0)
+    hits = fake.tasks_in(parent)
+    answer: dict[str, Any] = {}
+    if hits[start : start + size]:  # an empty list is left out, as proto3 JSON does
+        answer["tasks"] = [_task_view(t, view) for t in hits[start : start + size]]
+    if start + size < len(hits):
+        answer["nextPageToken"] = str(start + size)
+    return answer
+
+
+def _job(fake: FakeGoogle, call: Call) -> dict[str, Any]:
+    found = fake.jobs.get(_name(call, "projects", "locations", "jobs"))
+    if found is None:
+        raise ApiError(404, "Requested entity was not found.")
+    return found
+
+
+def _jobs_create(fake: FakeGoogle, call: Call) -> Any:
+    """jobs.create: Job.name is "Optionally caller-specified in CreateJob"; schedule is
+    "Required, except when used with UpdateJob"; an HTTP target's attemptDeadline defaults
+    to 3 minutes. A job of that name already there answers 409 ALREADY_EXISTS."""
+    parent = _name(call, "projects", "locations")
+    body = call.body or {}
+    name = str(body.get("name") or f"{parent}/jobs/{fake.new_id('job')}")
+    location, sep, job_id = name.rpartition("/jobs/")
+    if not sep or location != parent or cloud.JOB_ID.match(job_id) is None:
+        raise ApiError(
+            400,
+            f'Job name "{name}" is invalid: it must be "{parent}/jobs/JOB_ID", JOB_ID made of '
+            "letters, numbers, hyphens or underscores, at most 500 characters.",
+        )
+    if name in fake.jobs:
+        raise ApiError(409, "Requested entity already exists")
+    if not body.get("schedule"):
+        raise ApiError(400, "Job.schedule is required.")
+    job = {
+        **cloud.writable("cloudscheduler.v1", "Job", body),
+        "name": name,
+        "state": "ENABLED",
+        "userUpdateTime": cloud.rfc3339(fake.clock()),
+    }
+    if job.get("httpTarget") is not None:
+        job.setdefault("attemptDeadline", "180s")
+    cloud.check_job(job)
+    fake.jobs[name] = job
+    return job
+
+
+def _jobs_get(fake: FakeGoogle, call: Call) -> Any:
+    return _job(fake, call)
+
+
+def _jobs_patch(fake: FakeGoogle, call: Call) -> Any:
+    """jobs.patch: "If the job does not exist, NOT_FOUND is returned"; updateMask as
+    cloud.apply_mask."""
+    job = copy.deepcopy(_job(fake, call))
+    mask = call.query.get("updateMask", [""])[0]
+    cloud.apply_mask("cloudscheduler.v1", "Job", job, call.body or {}, mask)
+    if not job.get("schedule"):
+        raise ApiError(400, "Job.schedule is required.")
+    if job.get("httpTarget") is not None:
+        job.setdefault("attemptDeadline", "180s")
+    cloud.check_job(job)
+    job["userUpdateTime"] = cloud.rfc3339(fake.clock())
+    fake.jobs[job["name"]] = job
+    return job
+
+
 HANDLERS: dict[str, Handler] = {
+    "gmail.users.messages.get": _messages_get,
+    "cloudtasks.projects.locations.queues.create": _queues_create,
+    "cloudtasks.projects.locations.queues.get": _queues_get,
+    "cloudtasks.projects.locations.queues.patch": _queues_patch,
+    "cloudtasks.projects.locations.queues.tasks.create": _tasks_create,
+    "cloudtasks.projects.locations.queues.tasks.list": _tasks_list,
+    "cloudscheduler.projects.locations.jobs.create": _jobs_create,
+    "cloudscheduler.projects.locations.jobs.get": _jobs_get,
+    "cloudscheduler.projects.locations.jobs.patch": _jobs_patch,
     "drive.permissions.create": _permissions_create,
     "drive.files.create": _files_create,
     "drive.files.get": _files_get,

@@ -1,0 +1,73 @@
+"""What every entry point needs, built once from the settings: the workspace, the registry,
+the templates, and "today" for a MAP. The CLI (addon/cli.py) and the web service
+(addon/web) both stand on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from addon.config import Settings
+from addon.errors import NotFound
+from addon.maps import Created, create_map, validate_create
+from addon.registry.models import MapRow
+from addon.registry.store import Registry
+from addon.workspace.base import Workspace
+from addon.workspace.local import LocalWorkspace
+from addon.workspace.open import open_workspace
+from sheets_schema.template import load_templates
+
+
+class App:
+    """What every command needs, built once from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.workspace.mkdir(parents=True, exist_ok=True)  # the registry's default home
+        self.workspace: Workspace = open_workspace(settings)
+        self.registry = Registry(settings.registry())
+        extra = [settings.template_dir] if settings.template_dir else []
+        self.templates = load_templates(extra)
+
+    def create(
+        self,
+        data: dict[str, Any],
+        today: date,
+        now: datetime,
+        *,
+        workspace: Workspace | None = None,
+    ) -> Created:
+        """Validate a rep's input and create the MAP (files, registry, first sync), in the
+        app's workspace or in `workspace` (the same place, reached as the rep)."""
+        form = validate_create(data, self.templates, today)
+        return create_map(
+            form,
+            templates=self.templates,
+            workspace=workspace or self.workspace,
+            registry=self.registry,
+            today=today,
+            seller_company=self.settings.seller_company,
+            now=now,
+            workspace_kind=self.settings.backend,
+        )
+
+    @property
+    def local(self) -> LocalWorkspace:
+        if not isinstance(self.workspace, LocalWorkspace):
+            raise NotFound("this works on the local workspace only (MAP_BACKEND=local)")
+        return self.workspace
+
+    def where(self, ref: str) -> str:
+        """Where a file is, for a person: its path on disk, or its Google link."""
+        if isinstance(self.workspace, LocalWorkspace):
+            return str(self.settings.workspace / ref)
+        return self.workspace.link(ref)
+
+    def today_of(self, row: MapRow | None = None) -> date:
+        """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
+        if self.settings.today:
+            return self.settings.today
+        zone = ZoneInfo(row.time_zone) if row else None
+        return datetime.now(zone).date()

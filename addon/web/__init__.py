@@ -1,0 +1,253 @@
+"""The add-on's web service: Flask app factory, verified add-on endpoints, background sync.
+
+    create_app()            settings from MAP_* environment variables (Cloud Run), or given
+    GET  /healthz           liveness: the registry answers
+    POST /addon/home        homepage (Gmail and Drive): the rep's MAPs
+    POST /addon/gmail       Gmail contextual trigger: the thread's MAP, or Create MAP
+    POST /addon/drive/selected   Drive items selected: a MAP Sheet's status
+    POST /addon/actions/<name>   card clicks: open, home, new, create, sync, share
+    POST /tasks/sync        Cloud Scheduler: find MAPs to sync; inline or one task each
+    POST /tasks/sync-map    Cloud Tasks: sync one MAP
+    POST /tasks/rollup      Cloud Tasks: write the roll-up after a fan-out
+
+Every /addon and /tasks request is verified before any work (addon/web/verify.py); anything
+unverified is a 401 with no work done. Gunicorn serves it on $PORT (cloudrun/).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from googleapiclient.errors import HttpError
+from pydantic import ValidationError
+
+from addon.app import App
+from addon.config import Settings
+from addon.errors import MapError, NotFound
+from addon.google.auth import service_identity
+from addon.google.transport import authorized_http
+from addon.sync import sync_map
+from addon.web import cards
+from addon.web.background import TaskQueue, scheduled_sync, write_rollup
+from addon.web.events import Event
+from addon.web.gmail import GmailReader, MessageReader
+from addon.web.logs import configure_logging
+from addon.web.sidebar import Sidebar, failure_text
+from addon.web.verify import Rep, Unverified, Verifier, bearer
+
+log = logging.getLogger("addon.web")
+
+Handler = Callable[[Sidebar, Event, Rep], dict[str, Any]]
+TRIGGERS: dict[str, tuple[str, Handler]] = {
+    "/addon/home": ("home", Sidebar.home),
+    "/addon/gmail": ("gmail", Sidebar.gmail),
+    "/addon/drive/selected": ("drive", Sidebar.drive),
+}
+ACTIONS: dict[str, Handler] = {
+    "open": Sidebar.open,
+    "home": Sidebar.home_action,
+    "new": Sidebar.new,
+    "create": Sidebar.create,
+    "sync": Sidebar.sync,
+    "share": Sidebar.share,
+}
+
+
+def _task_queue(settings: Settings) -> TaskQueue | None:
+    if not settings.tasks_queue:
+        return None
+    identity = service_identity(settings.google_service_account)
+    return TaskQueue(
+        settings.tasks_queue,
+        settings.public_url,
+        settings.invoker_service_account,
+        authorized_http(identity.credentials, settings.google_timeout),
+        root_url=settings.google_root_url,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    app: App | None = None,
+    verifier: Verifier | None = None,
+    reader: MessageReader | None = None,
+    queue: TaskQueue | None = None,
+    now: Callable[[], datetime] = datetime.now,
+    preview: dict[str, Any] | None = None,
+) -> Flask:
+    """The WSGI app. Everything it talks to can be handed in (tests, the local preview);
+    by default it is built from the settings."""
+    settings = settings or Settings()
+    configure_logging(settings.log_format)
+    core = app or App(settings)
+    verifier = verifier or Verifier(settings.certs_url)
+    queue = queue if queue is not None else _task_queue(settings)
+    sidebar = Sidebar(
+        core,
+        reader or GmailReader(settings.google_root_url),
+        settings.public_url,
+        seller_domains=tuple(d for d in settings.seller_domains.split(",") if d.strip()),
+        now=now,
+    )
+    web = Flask(__name__)
+    web.config["MAP_SETTINGS"] = settings
+    web.extensions["map"] = {"app": core, "sidebar": sidebar, "queue": queue}
+
+    @web.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @web.after_request
+    def _finish(response: Response) -> Response:
+        if request.path != "/healthz":
+            log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "httpRequest": {
+                        "requestMethod": request.method,
+                        "requestUrl": request.path,
+                        "status": response.status_code,
+                        "latency": f"{time.perf_counter() - g.get('started', 0.0):.3f}s",
+                    },
+                    "outcome": g.get("outcome", ""),
+                },
+            )
+        return response
+
+    def refuse(reason: str) -> tuple[Response, int]:
+        g.outcome = "unverified"
+        log.warning("refused: %s", reason)
+        return jsonify(error="unauthorized"), 401
+
+    def audience() -> str:
+        return settings.public_url.rstrip("/") + request.path
+
+    def addon_call(endpoint: str, handler: Handler) -> Any:
+        try:
+            verifier.system(
+                bearer(request.headers.get("Authorization", "")),
+                audience(),
+                settings.addon_service_account,
+            )
+        except Unverified as exc:
+            return refuse(str(exc))
+        try:
+            event = Event.model_validate(request.get_json(force=True, silent=True) or {})
+        except ValidationError as exc:
+            g.outcome = "bad event"
+            return jsonify(error=f"not an add-on event: {exc.errors()[0]['msg']}"), 400
+        try:
+            rep = verifier.user(event.auth.user_id_token, settings.addon_client_id)
+        except Unverified as exc:
+            return refuse(str(exc))
+        if missing := sidebar.missing_scopes(endpoint, event):
+            g.outcome = "consent asked"
+            return jsonify(cards.request_scopes(missing))
+        try:
+            return jsonify(handler(sidebar, event, rep))
+        except (MapError, HttpError) as exc:
+            g.outcome = type(exc).__name__
+            log.warning("%s failed for %s: %s", endpoint, rep.email, exc)
+            return jsonify(cards.notify(failure_text(exc)))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            g.outcome = f"error {ref}"
+            log.exception("%s failed for %s (ref %s)", endpoint, rep.email, ref)
+            return jsonify(
+                cards.notify(
+                    f"Something went wrong on our side (ref {ref}); nothing was lost. Try again."
+                )
+            )
+
+    for path, (endpoint, handler) in TRIGGERS.items():
+        web.add_url_rule(
+            path,
+            endpoint=endpoint,
+            view_func=lambda endpoint=endpoint, handler=handler: addon_call(endpoint, handler),
+            methods=["POST"],
+        )
+
+    @web.post("/addon/actions/<name>")
+    def action(name: str) -> Any:
+        handler = ACTIONS.get(name)
+        if handler is None:
+            return jsonify(error=f"no action {name!r}"), 404
+        return addon_call(name, handler)
+
+    # --- background ---------------------------------------------------------------------
+
+    def invoked() -> str | None:
+        try:
+            verifier.invoker(
+                bearer(request.headers.get("Authorization", "")),
+                audience(),
+                settings.invoker_service_account,
+            )
+        except Unverified as exc:
+            return str(exc)
+        return None
+
+    @web.post("/tasks/sync")
+    def scheduled() -> Any:
+        if reason := invoked():
+            return refuse(reason)
+        plan = scheduled_sync(
+            workspace=core.workspace,
+            registry=core.registry,
+            today_of=core.today_of,
+            now=now(),
+            queue=queue,
+            inline_limit=settings.inline_sync_limit,
+            interval_minutes=settings.sync_interval_minutes,
+        )
+        g.outcome = plan.mode
+        return jsonify(plan.json())
+
+    @web.post("/tasks/sync-map")
+    def sync_one() -> Any:
+        if reason := invoked():
+            return refuse(reason)
+        map_id = str((request.get_json(force=True, silent=True) or {}).get("map_id", ""))
+        try:
+            row = core.registry.get(map_id)
+        except NotFound as exc:  # gone since it was queued: nothing to retry
+            return jsonify(outcome="skipped", message=str(exc))
+        try:
+            result = sync_map(
+                row, workspace=core.workspace, registry=core.registry, today=core.today_of(row)
+            )
+        except HttpError as exc:  # Google still busy after our retries: let Cloud Tasks retry
+            log.warning(
+                "sync of %s: Google answered %s; Cloud Tasks retries", map_id, exc.resp.status
+            )
+            return jsonify(outcome="retry", status=exc.resp.status), 503
+        g.outcome = result.outcome
+        return jsonify(outcome=result.outcome, message=result.message, health=result.health)
+
+    @web.post("/tasks/rollup")
+    def rollup() -> Any:
+        if reason := invoked():
+            return refuse(reason)
+        today = max((core.today_of(m) for m in core.registry.maps()), default=now().date())
+        return jsonify(rollup=write_rollup(core.workspace, core.registry, today))
+
+    @web.get("/healthz")
+    def healthz() -> Any:
+        core.registry.maps_of_rep("", ())  # the registry answers a query
+        return jsonify(status="ok", backend=settings.backend)
+
+    if preview is not None:
+        from addon.web.preview import register
+
+        register(web, sidebar, **preview)
+    return web

@@ -1,0 +1,463 @@
+"""The add-on's cards, built as typed Card v1 messages (google-apps-card) and turned into
+the camelCase JSON the add-on host reads. Response wrappers (action, renderActions) are
+plain JSON: the package has no types for them.
+
+Every function here is pure: values in, a card out. URLs of actions are absolute (the add-on
+host calls them), made from the configured public URL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.apps import card_v1 as c
+
+from addon.plan.dates import fmt
+from addon.plan.rollup import RollupRow
+from sheets_schema.template import Template
+
+Json = dict[str, Any]
+
+HEALTH = {
+    "on_track": "🟢 On track",
+    "at_risk": "🟠 At risk",
+    "off_track": "🔴 Off track",
+    "unknown": "⚪ Not synced yet",
+}
+LIFECYCLE = {
+    "draft": "Draft: not shared with the buyer yet",
+    "shared": "Shared with the buyer",
+    "won": "Won",
+    "lost": "Lost",
+    "archived": "Archived",
+}
+AUTO_TEMPLATE = "auto"
+# Deal size bands the built-in templates are written for (their descriptions say so).
+SIZE_BANDS = ((25_000.0, "smb"), (100_000.0, "mid_market"))
+
+
+def template_for_value(value: float | None, names: Sequence[str]) -> str:
+    """The built-in template a deal of this yearly value is sized for."""
+    if value is None:
+        return "mid_market" if "mid_market" in names else sorted(names)[0]
+    for limit, name in SIZE_BANDS:
+        if value < limit and name in names:
+            return name
+    return "enterprise" if "enterprise" in names else sorted(names)[-1]
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+def card_json(card: c.Card) -> Json:
+    text = c.Card.to_json(
+        card, use_integers_for_enums=False, always_print_fields_with_no_presence=False
+    )
+    data: Json = json.loads(text)
+    return data
+
+
+def push(card: c.Card) -> Json:
+    """A trigger's answer: show this card."""
+    return {"action": {"navigations": [{"pushCard": card_json(card)}]}}
+
+
+def update(card: c.Card, note: str = "") -> Json:
+    """A widget callback's answer: replace the card on screen (and say `note` in a toast)."""
+    action: Json = {"navigations": [{"updateCard": card_json(card)}]}
+    if note:
+        action["notification"] = {"text": note}
+    return {"renderActions": {"action": action}}
+
+
+def notify(text: str) -> Json:
+    return {"renderActions": {"action": {"notification": {"text": text}}}}
+
+
+def request_scopes(scopes: Sequence[str]) -> Json:
+    """Ask the host to get the rep's consent for these scopes (granular consent)."""
+    return {"requesting_google_scopes": {"scopes": list(scopes)}}
+
+
+# --- building blocks --------------------------------------------------------------------
+
+
+def _action(url: str, **params: str) -> c.OnClick:
+    return c.OnClick(
+        action=c.Action(
+            function=url,
+            parameters=[c.Action.ActionParameter(key=k, value=v) for k, v in params.items()],
+        )
+    )
+
+
+def _link(url: str) -> c.OnClick:
+    return c.OnClick(open_link=c.OpenLink(url=url, open_as=c.OpenLink.OpenAs.FULL_SIZE))
+
+
+def _button(text: str, on_click: c.OnClick, filled: bool = False) -> c.Button:
+    kind = c.Button.Type.FILLED if filled else c.Button.Type.OUTLINED
+    return c.Button(text=text, on_click=on_click, type_=kind)
+
+
+def _buttons(*buttons: c.Button) -> c.Widget:
+    return c.Widget(button_list=c.ButtonList(buttons=list(buttons)))
+
+
+def _fact(label: str, text: str, bottom: str = "", on_click: c.OnClick | None = None) -> c.Widget:
+    return c.Widget(
+        decorated_text=c.DecoratedText(
+            top_label=label,
+            text=text or "—",
+            bottom_label=bottom,
+            wrap_text=True,
+            on_click=on_click,
+        )
+    )
+
+
+def _para(text: str) -> c.Widget:
+    return c.Widget(text_paragraph=c.TextParagraph(text=text))
+
+
+def _esc(text: str) -> str:
+    """Card text is a small HTML subset: escape what a buyer or rep typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _day(value: date | None) -> str:
+    return fmt(value) if value else "not known yet"
+
+
+def _card(title: str, subtitle: str, *sections: c.Card.Section, name: str = "") -> c.Card:
+    return c.Card(
+        name=name,
+        header=c.Card.CardHeader(title=title, subtitle=subtitle),
+        sections=[s for s in sections if s.widgets],
+    )
+
+
+# --- the cards --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Links:
+    sheet: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Actions:
+    """The URLs the add-on host posts card clicks to."""
+
+    base: str
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/addon/actions/{name}"
+
+
+def status_card(
+    row: RollupRow,
+    links: Links,
+    actions: Actions,
+    *,
+    lifecycle: str,
+    last_synced: date | None,
+    shared_with: int = 0,
+) -> c.Card:
+    """One MAP at a glance, from the registry (no call to Google)."""
+    slip = ""
+    if row.close_slip_days and row.close_slip_days > 0:
+        slip = f"{row.close_slip_days} days after the target"
+    elif row.projected_close:
+        slip = "on or before the target"
+    facts = [
+        _fact(
+            "Health",
+            HEALTH.get(row.health, row.health),
+            "stale: no recent buyer progress" if row.stale else "",
+        ),
+        _fact(
+            "Projected close",
+            _day(row.projected_close),
+            f"target {fmt(row.target_close)}" + (f" · {slip}" if slip else ""),
+        ),
+        _fact(
+            "Current blocker",
+            _esc(row.current_blocker) or "nothing is blocked",
+            _esc(row.blocker_owner),
+        ),
+        _fact(
+            "Next step",
+            _esc(row.next_step) or "no open step",
+            " · ".join(
+                x
+                for x in (
+                    _esc(row.next_step_owner),
+                    f"due {fmt(row.next_step_due)}" if row.next_step_due else "",
+                )
+                if x
+            ),
+        ),
+        _fact("Buyer steps done", f"{row.buyer_steps_done} of {row.buyer_steps_total}"),
+    ]
+    state = [
+        _fact(
+            "Plan",
+            LIFECYCLE.get(lifecycle, lifecycle),
+            f"shared with {shared_with} people" if lifecycle == "shared" and shared_with else "",
+        ),
+        _fact(
+            "Last sync",
+            fmt(last_synced) if last_synced else "not synced yet",
+            "" if row.sync_state == "ok" else _esc(row.sync_state),
+        ),
+    ]
+    if row.problems:
+        state.append(_fact("Cells to fix", f"{row.problems}", "each has a sync note in the Sheet"))
+    buttons = [
+        _button("Open Sheet", _link(links.sheet), filled=True),
+        _button("Open Doc", _link(links.doc)),
+        _button("Sync now", _action(actions.url("sync"), map_id=row.map_id)),
+    ]
+    if lifecycle == "draft":
+        buttons.append(
+            _button("Share with buyer", _action(actions.url("share"), map_id=row.map_id))
+        )
+    return _card(
+        row.deal,
+        row.buyer_company,
+        c.Card.Section(widgets=facts),
+        c.Card.Section(header="This plan", widgets=state),
+        c.Card.Section(widgets=[_buttons(*buttons)]),
+        name=f"status-{row.map_id}",
+    )
+
+
+@dataclass(frozen=True)
+class Form:
+    """What the create form shows: a guess from the thread, or what the rep typed."""
+
+    deal: str = ""
+    buyer_company: str = ""
+    buyer_contacts: Sequence[str] = ()
+    template: str = AUTO_TEMPLATE
+    target_close: date | None = None
+    close_reason: str = ""
+    desired_outcome: str = ""
+    deal_value: str = ""
+    request_id: str = ""
+
+
+def _text_input(
+    name: str, label: str, value: str, hint: str = "", multiline: bool = False
+) -> c.Widget:
+    kind = c.TextInput.Type.MULTIPLE_LINE if multiline else c.TextInput.Type.SINGLE_LINE
+    return c.Widget(
+        text_input=c.TextInput(name=name, label=label, value=value, hint_text=hint, type_=kind)
+    )
+
+
+def _ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def create_form(
+    form: Form,
+    templates: Sequence[Template],
+    actions: Actions,
+    *,
+    error: tuple[str, str] | None = None,
+    note: str = "",
+) -> c.Card:
+    """Create MAP, prefilled; with `error` (field label, what to fix) shown at the top."""
+    top: list[c.Widget] = []
+    if error:
+        top.append(_para(f'<font color="#b3261e"><b>{_esc(error[0])}</b>: {_esc(error[1])}</font>'))
+    if note:
+        top.append(_para(_esc(note)))
+    items = [
+        c.SelectionInput.SelectionItem(
+            text="Pick by deal value (SMB, mid-market or enterprise)",
+            value=AUTO_TEMPLATE,
+            selected=form.template == AUTO_TEMPLATE,
+        )
+    ] + [
+        c.SelectionInput.SelectionItem(
+            text=f"{t.label}: {len(t.steps)} steps", value=t.name, selected=form.template == t.name
+        )
+        for t in templates
+    ]
+    picker = c.DateTimePicker(
+        name="target_close",
+        label="Target close (the buyer's date)",
+        type_=c.DateTimePicker.DateTimePickerType.DATE_ONLY,
+    )
+    if form.target_close:
+        picker.value_ms_epoch = _ms(form.target_close)
+    widgets = [
+        _text_input(
+            "deal", "Deal name", form.deal, "from the subject; make it the buyer's project"
+        ),
+        _text_input("buyer_company", "Buyer company", form.buyer_company),
+        _text_input(
+            "buyer_contacts",
+            "Buyer contacts",
+            "\n".join(form.buyer_contacts),
+            "one a line: Name <email>",
+            multiline=True,
+        ),
+        _text_input("deal_value", "Deal value per year (USD)", form.deal_value, "e.g. 48000"),
+        c.Widget(
+            selection_input=c.SelectionInput(
+                name="template",
+                label="Template",
+                type_=c.SelectionInput.SelectionType.DROPDOWN,
+                items=items,
+            )
+        ),
+        c.Widget(date_time_picker=picker),
+        _text_input(
+            "close_reason",
+            "Why that date (their compelling event)",
+            form.close_reason,
+            "e.g. new fiscal year starts 1 Jul",
+        ),
+        _text_input(
+            "desired_outcome",
+            "Desired outcome, in the buyer's words",
+            form.desired_outcome,
+            multiline=True,
+        ),
+    ]
+    create = _button(
+        "Create MAP",
+        _action(actions.url("create"), request_id=form.request_id),
+        filled=True,
+    )
+    return _card(
+        "Create a Mutual Action Plan",
+        "A draft Sheet and Doc; you share it when it is ready",
+        c.Card.Section(widgets=top),
+        c.Card.Section(widgets=widgets),
+        c.Card.Section(widgets=[_buttons(create)]),
+        name="create",
+    )
+
+
+def created_card(
+    map_id: str,
+    deal: str,
+    company: str,
+    links: Links,
+    actions: Actions,
+    *,
+    existing: bool,
+    note: str = "",
+) -> c.Card:
+    lead = "This MAP was already created from this form." if existing else "Created as a draft."
+    widgets = [
+        _para(
+            f"<b>{lead}</b> The buyer cannot see it yet. Next: open the Sheet, check the steps "
+            "and dates (ideally with your champion on a call), then share it with the buyer."
+        ),
+        _fact("Sheet", "The plan: steps, owners, dates", on_click=_link(links.sheet)),
+        _fact("Doc", "The story: outcome, why now, who decides", on_click=_link(links.doc)),
+    ]
+    if note:
+        widgets.append(_para(_esc(note)))
+    return _card(
+        deal,
+        f"{company} · draft",
+        c.Card.Section(widgets=widgets),
+        c.Card.Section(
+            widgets=[
+                _buttons(
+                    _button("Open Sheet", _link(links.sheet), filled=True),
+                    _button("Open Doc", _link(links.doc)),
+                    _button("Share with buyer", _action(actions.url("share"), map_id=map_id)),
+                    _button("Status", _action(actions.url("open"), map_id=map_id)),
+                )
+            ]
+        ),
+        name=f"created-{map_id}",
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    row: RollupRow
+    sheet_link: str
+
+
+def map_list_card(maps: Sequence[Listed], actions: Actions, *, title: str, empty: str) -> c.Card:
+    """The rep's MAPs, riskiest first, each opening its status card."""
+    widgets: list[c.Widget] = []
+    for item in maps:
+        r = item.row
+        widgets.append(
+            c.Widget(
+                decorated_text=c.DecoratedText(
+                    top_label=HEALTH.get(r.health, r.health),
+                    text=f"<b>{_esc(r.deal)}</b> · {_esc(r.buyer_company)}",
+                    bottom_label=f"projected close {_day(r.projected_close)}"
+                    f" · target {fmt(r.target_close)}",
+                    wrap_text=True,
+                    on_click=_action(actions.url("open"), map_id=r.map_id),
+                    button=c.Button(text="Open", on_click=_link(item.sheet_link)),
+                )
+            )
+        )
+    if not widgets:
+        widgets.append(_para(_esc(empty)))
+    new = _button("Create a MAP", _action(actions.url("new")))
+    return _card(
+        title,
+        f"{len(maps)} active" if maps else "",
+        c.Card.Section(widgets=widgets),
+        c.Card.Section(widgets=[_buttons(new)]),
+        name="home",
+    )
+
+
+def share_card(
+    deal: str,
+    shared: Sequence[tuple[str, str]],
+    refused: Sequence[tuple[str, str]],
+    map_id: str,
+    actions: Actions,
+) -> c.Card:
+    """Who was given access, and who could not be, with Google's reason for each."""
+    widgets = [_fact("Added", f"{_esc(email)}", role) for email, role in shared]
+    if refused:
+        widgets.append(
+            _para(
+                "<b>Could not be added</b>: ask them for an address with a Google account, or "
+                "check both companies' sharing policies; nothing was shared by link."
+            )
+        )
+        widgets += [_fact("Not added", _esc(email), _esc(reason)) for email, reason in refused]
+    return _card(
+        deal,
+        "Shared with the buyer" if shared else "Not shared",
+        c.Card.Section(widgets=widgets),
+        c.Card.Section(
+            widgets=[_buttons(_button("Status", _action(actions.url("open"), map_id=map_id)))]
+        ),
+        name=f"shared-{map_id}",
+    )
+
+
+def message_card(title: str, text: str, actions: Actions | None = None) -> c.Card:
+    """A plain explanation (not a MAP file, nothing selected...)."""
+    buttons = [_button("Your MAPs", _action(actions.url("home")))] if actions else []
+    return _card(
+        title,
+        "",
+        c.Card.Section(widgets=[_para(_esc(text))]),
+        c.Card.Section(widgets=[_buttons(*buttons)] if buttons else []),
+    )

@@ -1,0 +1,51 @@
+"""Logs Cloud Logging understands: one JSON object a line on stdout, with `severity` (Python's
+level names are Cloud Logging's), `message`, the request's trace when Cloud Run passes one
+(`X-Cloud-Trace-Context`), and `httpRequest` on the per-request line. Formatting is
+python-json-logger's; this module only names the fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from flask import has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+TRACE = "logging.googleapis.com/trace"
+
+
+class _Trace(logging.Filter):
+    """Ties a log line to the request's trace, so Cloud Logging groups them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT", "")
+        if project and has_request_context():
+            header = request.headers.get("X-Cloud-Trace-Context", "")
+            if header:
+                setattr(record, TRACE, f"projects/{project}/traces/{header.split('/')[0]}")
+        return True
+
+
+def configure_logging(fmt: str, level: int = logging.INFO) -> None:
+    """Once per process: the add-on's loggers write to stdout as JSON (or plain text)."""
+    logger = logging.getLogger("addon")
+    if any(getattr(h, "_map", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler._map = True  # type: ignore[attr-defined]
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{levelname}{message}{name}",
+                style="{",
+                rename_fields={"levelname": "severity", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_Trace())
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
