@@ -30,7 +30,8 @@ from addon.maps import create_map, validate_create
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
 from addon.sync import sync_all
-from addon.workspace.google import GoogleWorkspace, Invite
+from addon.workspace.base import Invite
+from addon.workspace.google import GoogleWorkspace
 from sheets_schema.template import load_templates
 from tests.googlefake.server import FakeGoogle, serve
 

@@ -13,7 +13,12 @@ LINE = re.compile(r"^[a-z0-9_]+: \S+( [A-Za-z]+)?$")
 
 def test_bench_prints_figures_in_the_documented_shape() -> None:
     out = subprocess.run(
-        [sys.executable, str(BENCH), "--maps", "20", "--runs", "1", "--google-maps", "40"],
+        [
+            sys.executable,
+            str(BENCH),
+            *("--maps", "20", "--runs", "1", "--google-maps", "40"),
+            *("--addon-creates", "2", "--addon-clients", "4", "--addon-requests", "3"),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -27,3 +32,5 @@ def test_bench_prints_figures_in_the_documented_shape() -> None:
     assert "google_create_round_trips: 4 count" in lines  # the call budget: create <= 4
     assert "google_share_round_trips: 1 count" in lines
     assert "google_sync_unchanged_round_trips: 2 count" in lines  # listing + roll-up
+    assert "addon_create_errors: 0 count" in lines and "addon_cards_errors: 0 count" in lines
+    assert "addon_create_google_calls: 4.0 count" in lines  # a click costs 4 round trips

@@ -59,9 +59,9 @@ def served(tmp_path: Path) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                if requests.get(url + "/healthz", timeout=1).ok:
+                if requests.get(url + "/healthz", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or still starting
                 time.sleep(0.1)
         else:
             raise AssertionError("mapctl serve did not start")

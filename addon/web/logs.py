@@ -47,5 +47,6 @@ def configure_logging(fmt: str, level: int = logging.INFO) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_Trace())
     logger.addHandler(handler)
-    logger.setLevel(level)
+    if logger.level == logging.NOTSET:  # a level set before (a benchmark's) stands
+        logger.setLevel(level)
     logger.propagate = False

@@ -94,6 +94,8 @@ class FakeGoogle:
     # email -> (status, reason, message) that permissions.create answers for that person:
     # the refusals Drive gives per invitation (no Google account, a domain policy, ...).
     refusals: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    latency: float = 0.0  # seconds added to every answer (real time)
+    slow: dict[str, float] = field(default_factory=dict)  # method prefix -> extra seconds
     _ids: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -188,6 +190,7 @@ class FakeGoogle:
             call = match(api_for(path), method, path, query, body)
             method_id = call.method.id
             self._inject(method_id)
+            self._wait(method_id)
             with self._lock:
                 self.user = self.users.get(
                     auth.removeprefix("Bearer "), "service@project.iam.gserviceaccount.com"
@@ -228,6 +231,12 @@ class FakeGoogle:
             parts.append((part.content_id, status, payload))
         body, boundary = batch.join(parts, REASONS)
         return 200, body, f"multipart/mixed; boundary={boundary}"
+
+    def _wait(self, method_id: str) -> None:
+        """Real time spent answering, as Google's round trips take (the benchmark)."""
+        extra = next((s for p, s in self.slow.items() if method_id.startswith(p)), 0.0)
+        if self.latency or extra:
+            time.sleep(self.latency + extra)
 
     def _inject(self, method_id: str) -> None:
         for fault in self.faults:

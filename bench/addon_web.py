@@ -1,0 +1,279 @@
+"""The add-on as Google's host calls it, timed in real time over loopback HTTP.
+
+1. create: the "Create MAP" click end to end (verify both tokens, validate, template,
+   Sheets create, Doc upload, Drive update, registry, first sync's write) through the
+   Google fake answering each call after 150 ms and the Doc upload (Drive's HTML-to-Doc
+   conversion) after 3 s more; several reps at once. Target: p95 under 10 s.
+2. cards: 50 concurrent clients, each posting signed requests (homepage, Drive selection,
+   status card, Gmail thread) to the app under gunicorn with cloudrun/gunicorn.conf.py on
+   the local workspace. Prints p50/p95 and the error count (target: zero errors).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+from werkzeug.serving import make_server
+
+from addon.app import App
+from addon.web import create_app
+from tests.googlefake.server import serve
+from tests.web_env import (
+    ADDON_SA,
+    CLIENT_ID,
+    INVOKER,
+    PUBLIC,
+    REP,
+    CertServer,
+    Web,
+    day,
+    make_key,
+    settings_for,
+    text,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+LATENCY, CONVERSION = 0.150, 3.0
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _certs() -> tuple[CertServer, ThreadingHTTPServer]:
+    certs = CertServer([make_key("key-1")])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), certs.handler())
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    certs.url = f"http://127.0.0.1:{server.server_port}/oauth2/v1/certs"
+    return certs, server
+
+
+def _form(n: int) -> dict[str, Any]:
+    return {
+        "deal": text(f"Analytics rollout {n}"),
+        "buyer_company": text("Northwind"),
+        "buyer_contacts": text("Dana Whitfield <dana@northwind.example.com>"),
+        "deal_value": text("48k"),
+        "template": text("auto"),
+        "target_close": day(date(2026, 5, 29)),
+    }
+
+
+def bench_create(creates: int, concurrency: int) -> list[tuple[str, str, str]]:
+    certs, cert_server = _certs()
+    with serve() as fake, tempfile.TemporaryDirectory() as tmp:
+        fake.users = {"rep-token": REP, "service-token": INVOKER}
+        fake.latency = LATENCY
+        fake.slow = {"drive.files.create": CONVERSION}
+        settings = settings_for(
+            Path(tmp) / "ws",
+            certs.url,
+            fake.url,
+            backend="google",
+            google_folder="drive-1",
+            # the service's own workspace (Sync now, background) as a token the fake knows;
+            # the create itself acts as the rep, with the event's OAuth token
+            google_auth="user",
+            google_user_token="service-token",
+            google_user_email=INVOKER,
+        )
+        app = App(settings)
+        flask_app = create_app(settings, app=app)
+        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        web = Web(
+            f"http://127.0.0.1:{server.server_port}",
+            make_key("key-1"),
+            make_key("key-1", 1),
+            certs,
+            fake,
+            app,
+            settings,
+        )
+
+        def one(n: int) -> tuple[float, bool, int]:
+            event = web.event(form=_form(n), params={"request_id": f"bench-{n}"})
+            start = time.perf_counter()
+            answer = web.post("/addon/actions/create", event)
+            took = time.perf_counter() - start
+            ok = answer.ok and "Created as a draft" in answer.text
+            return took, ok, len(fake.log)
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            results = list(pool.map(one, range(creates)))
+        server.shutdown()
+        app.registry.close()
+    cert_server.shutdown()
+    times = [t for t, _, _ in results]
+    errors = sum(1 for _, ok, _ in results if not ok)
+    calls = len(fake.calls("")) / max(1, creates)
+    p95 = pct(times, 95)
+    return [
+        ("addon_create_runs", f"{creates}", "count"),
+        ("addon_create_concurrent_reps", f"{concurrency}", "count"),
+        ("addon_create_fake_latency", f"{LATENCY * 1000:.0f}", "ms"),
+        ("addon_create_doc_conversion", f"{CONVERSION:.1f}", "s"),
+        ("addon_create_p50", f"{statistics.median(times):.2f}", "s"),
+        ("addon_create_p95", f"{p95:.2f}", "s"),
+        ("addon_create_max", f"{max(times):.2f}", "s"),
+        ("addon_create_errors", f"{errors}", "count"),
+        ("addon_create_google_calls", f"{calls:.1f}", "count"),
+        ("addon_create_meets_goal_p95_10s", "yes" if p95 < 10 and not errors else "no", ""),
+    ]
+
+
+def bench_cards(clients: int, requests_each: int, maps: int) -> list[tuple[str, str, str]]:
+    certs, cert_server = _certs()
+    with serve() as fake, tempfile.TemporaryDirectory() as tmp:
+        fake.users = {"rep-token": REP}
+        settings = settings_for(Path(tmp) / "ws", certs.url, fake.url)
+        app = App(settings)
+        helper = Web("", make_key("key-1"), make_key("key-1", 1), certs, fake, app, settings)
+        for n in range(maps):  # the MAPs the cards show, made through the same create path
+            app.create(
+                {
+                    "deal": f"Rollout {n}",
+                    "buyer_company": f"Buyer {n}",
+                    "buyer_contacts": [f"buyer{n}@buyer{n % 7}.example.com"],
+                    "target_close": date(2026, 5, 29),
+                    "template": "smb",
+                    "rep_name": "Sam Rivera",
+                    "rep_email": REP,
+                },
+                settings.today or date(2026, 3, 2),
+                datetime(2026, 3, 2, 9),
+            )
+        rows = app.registry.maps()
+        app.registry.close()
+        port = _free_port()
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "MAP_WORKSPACE": str(settings.workspace),
+            "MAP_TODAY": "2026-03-02",
+            "MAP_PUBLIC_URL": PUBLIC,
+            "MAP_ADDON_SERVICE_ACCOUNT": ADDON_SA,
+            "MAP_ADDON_CLIENT_ID": CLIENT_ID,
+            "MAP_INVOKER_SERVICE_ACCOUNT": INVOKER,
+            "MAP_CERTS_URL": certs.url,
+            "MAP_GOOGLE_ROOT_URL": fake.url,
+        }
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        proc = subprocess.Popen(
+            [
+                str(gunicorn),
+                "--config",
+                str(ROOT / "cloudrun" / "gunicorn.conf.py"),
+                "addon.web:create_app()",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait(base)
+            message = fake.add_message(
+                [("From", "buyer3@buyer3.example.com"), ("To", REP), ("Subject", "Re: rollout")]
+            )
+            kinds = [
+                ("/addon/home", helper.event("DRIVE")),
+                ("/addon/drive/selected", helper.event("DRIVE", drive=[{"id": rows[5].sheet_ref}])),
+                ("/addon/actions/open", helper.event("DRIVE", params={"map_id": rows[9].id})),
+                ("/addon/gmail", helper.event(gmail=message)),
+            ]
+            tokens = {path: helper.system_token(path) for path, _ in kinds}
+            times: dict[str, list[float]] = {path: [] for path, _ in kinds}
+            errors = 0
+            lock = threading.Lock()
+
+            def client(c: int) -> None:
+                nonlocal errors
+                session = requests.Session()
+                for i in range(requests_each):
+                    path, event = kinds[(c + i) % len(kinds)]
+                    start = time.perf_counter()
+                    try:
+                        answer = session.post(
+                            base + path,
+                            json=event,
+                            timeout=30,
+                            headers={"Authorization": f"Bearer {tokens[path]}"},
+                        )
+                        ok = answer.status_code == 200 and "notification" not in answer.text
+                    except requests.RequestException:
+                        ok = False
+                    took = time.perf_counter() - start
+                    with lock:
+                        times[path].append(took)
+                        errors += 0 if ok else 1
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(client, range(clients)))
+            wall = time.perf_counter() - start
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    cert_server.shutdown()
+    every = [t for ts in times.values() for t in ts]
+    lines = [
+        ("addon_cards_clients", f"{clients}", "count"),
+        ("addon_cards_requests", f"{len(every)}", "count"),
+        ("addon_cards_p50", f"{statistics.median(every) * 1000:.0f}", "ms"),
+        ("addon_cards_p95", f"{pct(every, 95) * 1000:.0f}", "ms"),
+        ("addon_cards_errors", f"{errors}", "count"),
+        ("addon_cards_throughput", f"{len(every) / wall:.0f}", "rps"),
+    ]
+    for path, ts in times.items():
+        name = path.rpartition("/")[2]
+        lines.append((f"addon_cards_{name}_p95", f"{pct(ts, 95) * 1000:.0f}", "ms"))
+    return lines
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(base: str) -> None:
+    for _ in range(200):
+        try:
+            if requests.get(base + "/healthz", timeout=5).ok:
+                return
+        except requests.RequestException:  # not listening, or still starting
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not start")
+
+
+Figure = tuple[str, str, str]
+
+
+def run(creates: int = 20, concurrency: int = 5, clients: int = 50, each: int = 20) -> list[Figure]:
+    logging.getLogger("addon").setLevel(logging.WARNING)  # figures only on stdout
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return bench_create(creates, concurrency) + bench_cards(clients, each, maps=40)
+
+
+if __name__ == "__main__":
+    for name, value, unit in run():
+        print(f"{name}: {value} {unit}".rstrip())
