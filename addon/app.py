@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.config import Settings
 from addon.errors import NotFound
@@ -67,7 +67,15 @@ class App:
 
     def today_of(self, row: MapRow | None = None) -> date:
         """`--today`/MAP_TODAY when given, else today in the MAP's own time zone."""
+        return self.today_in(row.time_zone if row else None)
+
+    def today_in(self, zone: str | None) -> date:
+        """`--today`/MAP_TODAY when given, else today in `zone` (the server's own when
+        none is given or the name is not a time zone)."""
         if self.settings.today:
             return self.settings.today
-        zone = ZoneInfo(row.time_zone) if row else None
-        return datetime.now(zone).date()
+        try:
+            tz = ZoneInfo(zone) if zone else None
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return datetime.now(tz).date()

@@ -380,7 +380,10 @@ def demo(ctx: click.Context, today: str | None, days: int) -> None:
         ctx.obj["workspace"] = Path("map-demo")
     check_folder(ctx.obj["workspace"])
     app = _app(ctx, today)
-    run_demo(app, days=days, echo=click.echo)
+    try:
+        run_demo(app, days=days, echo=click.echo)
+    except MapError as exc:  # e.g. not the local workspace: one clear line
+        _fail(exc)
 
 
 @main.command()

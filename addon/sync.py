@@ -412,9 +412,13 @@ def sync_all(
         report.results.append(result)
         if progress:
             progress(result)
-    rows = rollup_rows(registry.maps(ACTIVE), registry)
-    report.rollup_ref = workspace.write_rollup(rows, report.today)
+    report.rollup_ref = write_rollup(workspace, registry, report.today)
     return report
+
+
+def write_rollup(workspace: Workspace, registry: Registry, today: date) -> str:
+    """The roll-up from every active MAP's last sync."""
+    return workspace.write_rollup(rollup_rows(registry.maps(ACTIVE), registry), today)
 
 
 def status_report(

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, or_, select
+from sqlalchemy import create_engine, delete, event, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +66,11 @@ class Registry:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raises when the database does not answer (the health check)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # --- MAPs ---------------------------------------------------------------------------
 
@@ -124,12 +129,12 @@ class Registry:
 
     def maps_for_buyers(
         self, emails: Iterable[str], domains: Iterable[str], lifecycles: Iterable[str]
-    ) -> list[MapRow]:
-        """MAPs with one of these buyer addresses, or anyone from these domains: the ones
-        naming an address first, then newest first."""
+    ) -> tuple[list[MapRow], list[MapRow]]:
+        """MAPs naming one of these buyer addresses, and MAPs that only have someone from
+        these domains; each newest first."""
         emails, domains = [e.lower() for e in emails], [d.lower() for d in domains]
         if not emails and not domains:
-            return []
+            return [], []
         with self.session() as s:
             hits = s.execute(
                 select(ContactRow.map_id, ContactRow.email).where(
@@ -137,16 +142,13 @@ class Registry:
                 )
             ).all()
             by_email = {m for m, e in hits if e in emails}
-            ids = {m for m, _ in hits}
-            rows = list(
-                s.scalars(
-                    select(MapRow)
-                    .where(MapRow.id.in_(ids))
-                    .where(MapRow.lifecycle.in_(list(lifecycles)))
-                    .order_by(MapRow.created_at.desc(), MapRow.id)
-                )
-            )
-        return sorted(rows, key=lambda r: r.id not in by_email)
+            rows = s.scalars(
+                select(MapRow)
+                .where(MapRow.id.in_({m for m, _ in hits}))
+                .where(MapRow.lifecycle.in_(list(lifecycles)))
+                .order_by(MapRow.created_at.desc(), MapRow.id)
+            ).all()
+        return [r for r in rows if r.id in by_email], [r for r in rows if r.id not in by_email]
 
     def update(self, map_id: str, **fields: Any) -> None:
         with self.session() as s:

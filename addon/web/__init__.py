@@ -32,9 +32,9 @@ from addon.config import Settings
 from addon.errors import MapError, NotFound
 from addon.google.auth import service_identity
 from addon.google.transport import authorized_http
-from addon.sync import sync_map
+from addon.sync import ACTIVE, sync_map, write_rollup
 from addon.web import cards
-from addon.web.background import TaskQueue, scheduled_sync, write_rollup
+from addon.web.background import TaskQueue, scheduled_sync
 from addon.web.events import Event
 from addon.web.gmail import GmailReader, MessageReader
 from addon.web.logs import configure_logging
@@ -238,12 +238,13 @@ def create_app(
     def rollup() -> Any:
         if reason := invoked():
             return refuse(reason)
-        today = max((core.today_of(m) for m in core.registry.maps()), default=now().date())
+        active = core.registry.maps(ACTIVE)
+        today = max((core.today_of(m) for m in active), default=now().date())
         return jsonify(rollup=write_rollup(core.workspace, core.registry, today))
 
     @web.get("/healthz")
     def healthz() -> Any:
-        core.registry.maps_of_rep("", ())  # the registry answers a query
+        core.registry.ping()
         return jsonify(status="ok", backend=settings.backend)
 
     if preview is not None:

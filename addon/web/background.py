@@ -29,7 +29,7 @@ from googleapiclient.errors import HttpError
 from addon.google.clients import service
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
-from addon.sync import ACTIVE, MapResult, needs_sync, rollup_rows, sync_all
+from addon.sync import ACTIVE, MapResult, needs_sync, sync_all
 from addon.workspace.base import Workspace
 
 TASKS_PER_SECOND = 0.4
@@ -176,10 +176,6 @@ def scheduled_sync(
     drained = now + timedelta(seconds=len(due) / TASKS_PER_SECOND + 60)
     queue.enqueue(ROLLUP_PATH, {}, task_id("rollup", window), at=drained)
     return plan
-
-
-def write_rollup(workspace: Workspace, registry: Registry, today: date) -> str:
-    return workspace.write_rollup(rollup_rows(registry.maps(ACTIVE), registry), today)
 
 
 @dataclass(frozen=True)

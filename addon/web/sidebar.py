@@ -8,19 +8,17 @@ company); anyone else is told there is no such MAP.
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from googleapiclient.errors import HttpError
 
 from addon.app import App
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
+from addon.maps import parse_contact
 from addon.registry.models import MapRow
 from addon.sync import ACTIVE, rollup_rows, sync_map
 from addon.web import cards
@@ -31,8 +29,6 @@ from addon.web.prefill import prefill
 from addon.web.verify import Rep
 from addon.workspace.base import Invite, Workspace
 from addon.workspace.open import open_workspace
-
-log = logging.getLogger("addon.web")
 
 SCOPE = "https://www.googleapis.com/auth/"
 EXECUTE = SCOPE + "gmail.addons.execute"
@@ -78,14 +74,6 @@ def parse_money(text: str) -> float | None:
     return value * {"": 1, "k": 1e3, "m": 1e6}[m[2].lower()]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A handler's JSON answer, and how it went (for the log line)."""
-
-    body: Json
-    outcome: str = "ok"
-
-
 class Sidebar:
     def __init__(
         self,
@@ -122,14 +110,6 @@ class Sidebar:
         return [s for s in self.needed(endpoint) if s not in granted]
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _today(self, zone: str) -> date:
-        if self.app.settings.today:
-            return self.app.settings.today
-        try:
-            return self.now().astimezone(ZoneInfo(zone)).date()
-        except (KeyError, ValueError):
-            return self.now().date()
 
     def _visible(self, row: MapRow, rep: Rep) -> bool:
         return row.rep_email.rpartition("@")[2] == rep.email.rpartition("@")[2]
@@ -188,12 +168,13 @@ class Sidebar:
     def gmail(self, event: Event, rep: Rep) -> Json:
         headers = self.reader.headers(event)
         guess = prefill(headers, rep.email, self.seller_domains)
-        emails = [_address(c) for c in guess.contacts]
-        found = self.app.registry.maps_for_buyers(emails, guess.domains, ACTIVE)
-        found = [r for r in found if self._visible(r, rep)]
-        naming = [r for r in found if _names_any(r, emails)]
-        if len(naming) == 1 or (not naming and len(found) == 1):
-            return cards.push(self._status((naming or found)[0]))
+        emails = [parse_contact(c).email for c in guess.contacts]
+        naming, same_domain = self.app.registry.maps_for_buyers(emails, guess.domains, ACTIVE)
+        naming = [r for r in naming if self._visible(r, rep)]
+        same_domain = [r for r in same_domain if self._visible(r, rep)]
+        if len(naming) == 1 or (not naming and len(same_domain) == 1):
+            return cards.push(self._status((naming or same_domain)[0]))
+        found = naming + same_domain
         if found:
             company = guess.company or found[0].buyer_company
             return cards.push(self._listing(found, f"MAPs with {company}", ""))
@@ -250,7 +231,7 @@ class Sidebar:
             deal_value=event.text("deal_value"),
             request_id=event.param("request_id"),
         )
-        today = self._today(event.zone)
+        today = self.app.today_in(event.zone)
         try:
             value = parse_money(typed.deal_value)
             if typed.target_close is None:
@@ -350,14 +331,6 @@ class Sidebar:
             self.app.registry.update(row.id, lifecycle="shared")
         card = cards.share_card(row.deal, shared, sorted(refused.items()), row.id, self.actions)
         return cards.update(card)
-
-
-def _address(contact: str) -> str:
-    return contact.rpartition("<")[2].rstrip(">").strip().lower()
-
-
-def _names_any(row: MapRow, emails: list[str]) -> bool:
-    return any(c["email"] in emails for c in row.buyer_contacts)
 
 
 def _contacts(values: list[str]) -> list[str]:
