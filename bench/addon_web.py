@@ -21,7 +21,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,14 @@ from tests.web_env import (
     INVOKER,
     PUBLIC,
     REP,
-    CertServer,
     Web,
     day,
+    free_port,
     make_key,
+    serve_certs,
     settings_for,
     text,
+    wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,14 +53,6 @@ LATENCY, CONVERSION = 0.150, 3.0
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def _certs() -> tuple[CertServer, ThreadingHTTPServer]:
-    certs = CertServer([make_key("key-1")])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), certs.handler())
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    certs.url = f"http://127.0.0.1:{server.server_port}/oauth2/v1/certs"
-    return certs, server
 
 
 def _form(n: int) -> dict[str, Any]:
@@ -74,7 +67,7 @@ def _form(n: int) -> dict[str, Any]:
 
 
 def bench_create(creates: int, concurrency: int) -> list[tuple[str, str, str]]:
-    certs, cert_server = _certs()
+    certs, cert_server = serve_certs(make_key("key-1"))
     with serve() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.users = {"rep-token": REP, "service-token": INVOKER}
         fake.latency = LATENCY
@@ -137,7 +130,7 @@ def bench_create(creates: int, concurrency: int) -> list[tuple[str, str, str]]:
 
 
 def bench_cards(clients: int, requests_each: int, maps: int) -> list[tuple[str, str, str]]:
-    certs, cert_server = _certs()
+    certs, cert_server = serve_certs(make_key("key-1"))
     with serve() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.users = {"rep-token": REP}
         settings = settings_for(Path(tmp) / "ws", certs.url, fake.url)
@@ -159,7 +152,7 @@ def bench_cards(clients: int, requests_each: int, maps: int) -> list[tuple[str, 
             )
         rows = app.registry.maps()
         app.registry.close()
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "PORT": str(port),
@@ -187,7 +180,7 @@ def bench_cards(clients: int, requests_each: int, maps: int) -> list[tuple[str, 
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait(base)
+            wait_ready(base)
             message = fake.add_message(
                 [("From", "buyer3@buyer3.example.com"), ("To", REP), ("Subject", "Re: rollout")]
             )
@@ -244,25 +237,6 @@ def bench_cards(clients: int, requests_each: int, maps: int) -> list[tuple[str, 
         name = path.rpartition("/")[2]
         lines.append((f"addon_cards_{name}_p95", f"{pct(ts, 95) * 1000:.0f}", "ms"))
     return lines
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(base: str) -> None:
-    for _ in range(200):
-        try:
-            if requests.get(base + "/healthz", timeout=5).ok:
-                return
-        except requests.RequestException:  # not listening, or still starting
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 Figure = tuple[str, str, str]

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
+
+from tests.web_env import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,12 +29,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -52,19 +46,12 @@ def served(tmp_path: Path) -> Iterator[str]:
             "--today",
             "2026-03-02",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,  # a pipe nobody reads would fill and stall the server
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(url + "/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening, or still starting
-                time.sleep(0.1)
-        else:
-            raise AssertionError("mapctl serve did not start")
+        wait_ready(url)
         yield url
     finally:
         proc.terminate()

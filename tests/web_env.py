@@ -7,6 +7,7 @@ the Google fake for Gmail and Cloud Tasks.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -190,6 +191,32 @@ def day(value: date) -> dict[str, Any]:
     return {"dateInput": {"msSinceEpoch": ms}}
 
 
+def serve_certs(key: Key) -> tuple[CertServer, ThreadingHTTPServer]:
+    """The certificate document for `key`, served on loopback (shut the server down after)."""
+    certs = CertServer([key])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), certs.handler())
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    certs.url = f"http://127.0.0.1:{server.server_port}/oauth2/v1/certs"
+    return certs, server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(base: str) -> None:
+    """Until a server started in another process answers /healthz (20 s at most)."""
+    for _ in range(200):
+        try:
+            if requests.get(base + "/healthz", timeout=5).ok:
+                return
+        except requests.RequestException:  # not listening, or still starting
+            time.sleep(0.1)
+    raise RuntimeError(f"{base} did not answer /healthz")
+
+
 def settings_for(root: Path, certs_url: str, fake_url: str, **extra: Any) -> Settings:
     return Settings(
         workspace=root,
@@ -208,10 +235,7 @@ def settings_for(root: Path, certs_url: str, fake_url: str, **extra: Any) -> Set
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[Web]:
     key, other = make_key("key-1"), make_key("key-1", 1)  # same kid: only the signature differs
-    certs = CertServer([key])
-    cert_http = ThreadingHTTPServer(("127.0.0.1", 0), certs.handler())
-    threading.Thread(target=cert_http.serve_forever, args=(0.05,), daemon=True).start()
-    certs.url = f"http://127.0.0.1:{cert_http.server_port}/oauth2/v1/certs"
+    certs, cert_http = serve_certs(key)
     with serve() as fake:
         fake.users = {"rep-token": REP, "service-token": INVOKER}
         settings = settings_for(
