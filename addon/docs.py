@@ -7,6 +7,7 @@ from itertools import groupby
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from addon.plan.dates import fmt
+from addon.plan.handoff import Handoff
 from addon.plan.models import MapInfo
 from addon.plan.schedule import InitialPlan
 from doc_templates import TEMPLATE_DIR
@@ -36,3 +37,8 @@ def render_map_doc(
         seller_company=seller_company,
         fmt=fmt,
     )
+
+
+def render_handoff_doc(handoff: Handoff, *, sheet_link: str) -> str:
+    template = _env.get_template("handoff_doc.html.j2")
+    return template.render(h=handoff, sheet_link=sheet_link, fmt=fmt)

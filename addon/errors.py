@@ -4,6 +4,7 @@
     ├── InputError                what a rep typed is wrong (field, what, the fix)
     ├── TemplateError             (sheets_schema.template) a template file is wrong
     ├── NotFound                  no MAP with that id or path
+    ├── WrongState                not in this state of the deal (sharing a lost MAP)
     └── WorkspaceError            a MAP's files could not be used
         ├── MapMissing            the file is gone (deleted, moved)
         ├── MapLocked             someone has it open (a lock file is present)
@@ -28,6 +29,10 @@ class InputError(MapError):
 
 
 class NotFound(MapError):
+    pass
+
+
+class WrongState(MapError):
     pass
 
 

@@ -17,6 +17,7 @@ from addon.plan.cells import cell_text
 from addon.plan.dates import fmt
 from addon.plan.grid import col_letter, find_header, find_tab, settle
 from addon.plan.memory import advance
+from addon.plan.merge import CONFLICT, UNPLACED
 from addon.plan.models import (
     AnchorKey,
     Cell,
@@ -29,6 +30,7 @@ from addon.plan.models import (
     StepMemory,
 )
 from addon.plan.parse import parse_map
+from addon.plan.people import stakeholder_offers
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
 from addon.plan.status import PlanStatus, Pointer, compute
@@ -105,10 +107,23 @@ def _note_lines(
         value = f' "{p.value}"' if p.value else ""
         lines.setdefault(p.step_id, []).append(f"{column}{value}: {p.message}")
     for text, kept_on in kept:
-        lines.setdefault(text.step_id, []).append(
-            f'Kept from {text.column} ({fmt(kept_on)}): "{text.text}"'
-        )
+        lines.setdefault(text.step_id, []).append(kept_line(text, kept_on))
     return lines
+
+
+def kept_line(text: KeptText, kept_on: date) -> str:
+    """One kept value as the sync note says it: nothing a buyer wrote disappears."""
+    column = f"{text.column}: " if text.column else ""
+    if text.source == CONFLICT:
+        return (
+            f'Returned .xlsx merged {fmt(kept_on)}, {column}the copy says "{text.text}", '
+            f'the Sheet says "{text.beside}" (kept in the cell; change it if the copy is right)'
+        )
+    if text.source == UNPLACED:
+        return (
+            f'Returned .xlsx merged {fmt(kept_on)}, {column}"{text.text}" not placed: {text.beside}'
+        )
+    return f'Kept from {text.column} ({fmt(kept_on)}): "{text.text}"'
 
 
 def _waiting_text(parsed: ParsedMap, waiting: tuple[str, ...]) -> str | None:
@@ -179,10 +194,12 @@ def compute_map(
     plan_grid = find_tab(snapshot.grids, PLAN)
     headers = _header_names(plan_grid[1]) if plan_grid else {}
     notes = _note_lines((*parsed.problems, *status.problems), headers, kept_all)
+    step_ids = {s.id for s in parsed.steps}
+    elsewhere = [line for key, ls in notes.items() if key not in step_ids for line in ls]
     write = ComputedWrite(
         rows=computed_cells(parsed, status, notes),
         ids=parsed.id_assignments,
-        summary=_summary(info, status, today, doc_link),
+        summary=_summary(info, status, today, doc_link, elsewhere),
         today=today,
     )
     learned = Learned(
@@ -218,7 +235,7 @@ def _pointer(p: Pointer | None) -> str:
 
 
 def _summary(
-    info: MapInfo, status: PlanStatus, today: date, doc_link: str
+    info: MapInfo, status: PlanStatus, today: date, doc_link: str, notes: list[str]
 ) -> list[tuple[str, Cell]]:
     values: dict[str, Cell] = {
         "deal": f"{info.deal} ({info.buyer_company})",
@@ -233,6 +250,8 @@ def _summary(
         "last_buyer_update": status.last_buyer_update or "no buyer edit yet",
         "stale": "Yes: no recent buyer progress" if status.stale else "No",
         "doc_link": doc_link,
+        # Notes that belong to no Plan row (a returned copy's Stakeholders conflict...).
+        "sync_notes": "\n".join(notes) or "none",
         "last_sync": today,
     }
     return [(f.label, values[f.key]) for f in SUMMARY_FIELDS]
@@ -329,6 +348,8 @@ def sync_map(
                 target_close_moves=registry.target_close_moves(row.id),
             )
         )
+        # Buyer-side people added on the Stakeholders tab: offered to the rep, not shared.
+        registry.offer(row.id, stakeholder_offers(computed.parsed, row.rep_email), today)
         registry.record_sync(
             row.id,
             memory=learned.memory,
@@ -417,8 +438,8 @@ def sync_all(
 
 
 def write_rollup(workspace: Workspace, registry: Registry, today: date) -> str:
-    """The roll-up from every active MAP's last sync."""
-    return workspace.write_rollup(rollup_rows(registry.maps(ACTIVE), registry), today)
+    """The roll-up from every MAP's last sync: open deals ranked by risk, closed below."""
+    return workspace.write_rollup(rollup_rows(registry.maps(), registry), today)
 
 
 def status_report(

@@ -1,4 +1,4 @@
-"""Jinja2 HTML templates: the MAP doc (and, later, the handoff doc and digests)."""
+"""Jinja2 HTML templates: the MAP doc and the customer-success handoff doc."""
 
 from pathlib import Path
 

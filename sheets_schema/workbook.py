@@ -411,6 +411,7 @@ SUMMARY_FIELDS: tuple[SummaryField, ...] = (
     SummaryField("last_buyer_update", "Last buyer update"),
     SummaryField("stale", "Stale"),
     SummaryField("doc_link", "MAP document"),
+    SummaryField("sync_notes", "Sync notes"),
     SummaryField("last_sync", "Last synced"),
 )
 SUMMARY = Tab(

@@ -133,6 +133,8 @@ class KeptText:
     step_id: str
     column: str  # the column's header
     text: str
+    source: str = ""  # "xlsx": a returned copy's value the merge could not apply
+    beside: str = ""  # what the Sheet held instead (a conflict), or why it was not placed
 
 
 @dataclass(frozen=True)

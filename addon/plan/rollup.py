@@ -10,6 +10,7 @@ from addon.plan.models import MapInfo
 from addon.plan.status import PlanStatus
 from sheets_schema.vocab import MapHealth
 
+CLOSED = ("lost", "archived")  # deals no longer synced; shown below the open ones
 _SEVERITY = {MapHealth.OFF_TRACK: 0, MapHealth.AT_RISK: 1, MapHealth.ON_TRACK: 2}
 
 
@@ -104,10 +105,12 @@ def build_row(item: RollupInput) -> RollupRow:
 
 
 def rank(rows: Iterable[RollupRow]) -> list[RollupRow]:
-    """Riskiest first: unreadable MAPs, then by score, health, stale, value at stake."""
+    """Open deals riskiest first (unreadable MAPs, then by score, health, stale, value at
+    stake); closed ones (lost, archived) after them, kept for the record."""
     rows = list(rows)
     rows.sort(
         key=lambda r: (
+            r.lifecycle in CLOSED,
             r.sync_state == "ok",
             r.score if r.score is not None else -1,
             _SEVERITY.get(MapHealth(r.health), 0) if r.health != "unknown" else -1,

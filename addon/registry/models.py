@@ -54,6 +54,10 @@ class MapRow(Base):
     settled_grids: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The seller's internal mirror: never written into a file the buyer can open.
     seller_mirror: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Lifecycle: the customer-success handoff Doc (made when won), when and why it closed.
+    handoff_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class StepRow(Base):
@@ -117,6 +121,10 @@ class KeptTextRow(Base):
     column: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     kept_on: Mapped[date] = mapped_column(Date)
+    # "" for a computed cell's text; "xlsx" for a returned workbook's value that conflicted
+    # with the Sheet, which held `beside` (shown side by side in the sync note).
+    source: Mapped[str] = mapped_column(String(40), default="")
+    beside: Mapped[str] = mapped_column(Text, default="")
 
 
 class ContactRow(Base):
@@ -127,6 +135,40 @@ class ContactRow(Base):
     map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), primary_key=True, index=True)
     domain: Mapped[str] = mapped_column(String(255), index=True)
+
+
+class PersonRow(Base):
+    """Someone on the buyer's side and their access to the MAP's Sheet and Doc.
+
+    state: contact (named, not shared yet: a draft), shared, refused (Google said no:
+    `reason`), offered (found on the Stakeholders tab; the rep has not confirmed),
+    declined (the rep said no to the offer), revoked (access removed).
+    source: contact (given by the rep) or stakeholder (the buyer added them)."""
+
+    __tablename__ = "map_people"
+
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16), default="contact")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_on: Mapped[date] = mapped_column(Date)
+
+
+class ExportRow(Base):
+    """A copy of the MAP sent as .xlsx: the grids as sent (the base a returned copy is
+    merged against) and what each merge of it did."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(Text)
+    made_on: Mapped[date] = mapped_column(Date)
+    made_for: Mapped[str] = mapped_column(Text, default="")
+    grids: Mapped[dict[str, Any]] = mapped_column(JSON)
+    merged: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class IdempotencyRow(Base):

@@ -24,9 +24,11 @@ from addon.registry.models import (
     AnchorRow,
     ContactRow,
     DueChangeRow,
+    ExportRow,
     IdempotencyRow,
     KeptTextRow,
     MapRow,
+    PersonRow,
     StepRow,
     TargetCloseRow,
 )
@@ -90,6 +92,18 @@ class Registry:
             )
             s.add_all(_step_rows(row.id, memory.values()))
             s.add_all(_contact_rows(row.id, (c["email"] for c in row.buyer_contacts)))
+            s.add_all(
+                PersonRow(
+                    map_id=row.id,
+                    email=e,
+                    name=next(c.get("name", "") for c in row.buyer_contacts if c["email"] == e),
+                    state="contact",
+                    source="contact",
+                    reason="",
+                    changed_on=row.created_on,
+                )
+                for e in dict.fromkeys(c["email"] for c in row.buyer_contacts)
+            )
             if idempotency_key:
                 s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
 
@@ -158,6 +172,106 @@ class Registry:
             for key, value in fields.items():
                 setattr(row, key, value)
 
+    # --- people and their access ------------------------------------------------------
+
+    def people(self, map_id: str) -> list[PersonRow]:
+        with self.session() as s:
+            query = select(PersonRow).where(PersonRow.map_id == map_id).order_by(PersonRow.email)
+            return list(s.scalars(query))
+
+    def set_person(
+        self,
+        map_id: str,
+        email: str,
+        *,
+        state: str,
+        today: date,
+        name: str | None = None,
+        source: str | None = None,
+        reason: str = "",
+    ) -> None:
+        email = email.strip().lower()
+        with self.session() as s:
+            row = s.get(PersonRow, (map_id, email))
+            if row is None:
+                row = PersonRow(map_id=map_id, email=email, name="", source="contact")
+                s.add(row)
+            row.state, row.reason, row.changed_on = state, reason, today
+            if name is not None and (name or not row.name):
+                row.name = name
+            if source is not None:
+                row.source = source
+
+    def offer(self, map_id: str, found: Iterable[tuple[str, str]], today: date) -> list[str]:
+        """People found on the Stakeholders tab who are not known yet become offers for
+        the rep to confirm; returns the emails newly offered."""
+        offered = []
+        with self.session() as s:
+            for email, name in found:
+                email = email.strip().lower()
+                if email in offered or s.get(PersonRow, (map_id, email)) is not None:
+                    continue
+                s.add(
+                    PersonRow(
+                        map_id=map_id,
+                        email=email,
+                        name=name,
+                        state="offered",
+                        source="stakeholder",
+                        reason="",
+                        changed_on=today,
+                    )
+                )
+                offered.append(email)
+        return offered
+
+    def set_contacts(self, map_id: str, contacts: list[dict[str, str]]) -> None:
+        """The MAP's buyer contacts (and the index a Gmail thread finds it by)."""
+        with self.session() as s:
+            row = s.get(MapRow, map_id)
+            if row is None:
+                raise NotFound(f"no MAP with id {map_id}; `mapctl list` shows them")
+            row.buyer_contacts = contacts
+            s.execute(delete(ContactRow).where(ContactRow.map_id == map_id))
+            s.flush()
+            s.add_all(_contact_rows(map_id, (c["email"] for c in contacts)))
+
+    # --- .xlsx copies -------------------------------------------------------------------
+
+    def add_export(self, export: ExportRow) -> None:
+        with self.session() as s:
+            s.add(export)
+
+    def export(self, export_id: str) -> ExportRow | None:
+        with self.session() as s:
+            return s.get(ExportRow, export_id)
+
+    def exports(self, map_id: str) -> list[ExportRow]:
+        with self.session() as s:
+            query = select(ExportRow).where(ExportRow.map_id == map_id)
+            return list(s.scalars(query.order_by(ExportRow.made_on, ExportRow.id)))
+
+    def record_merge(
+        self, export_id: str, merged: dict[str, Any], kept: Iterable[KeptText], today: date
+    ) -> None:
+        """What one merge of a returned copy did, and the values it kept for the notes."""
+        with self.session() as s:
+            row = s.get(ExportRow, export_id)
+            assert row is not None
+            row.merged = [*row.merged, merged]
+            s.add_all(
+                KeptTextRow(
+                    map_id=row.map_id,
+                    step_id=k.step_id,
+                    column=k.column,
+                    text=k.text,
+                    kept_on=today,
+                    source=k.source,
+                    beside=k.beside,
+                )
+                for k in kept
+            )
+
     def target_close_moves(self, map_id: str) -> int:
         with self.session() as s:
             return max(
@@ -209,7 +323,9 @@ class Registry:
             rows = s.scalars(
                 select(KeptTextRow).where(KeptTextRow.map_id == map_id).order_by(KeptTextRow.id)
             )
-            return [(KeptText(r.step_id, r.column, r.text), r.kept_on) for r in rows]
+            return [
+                (KeptText(r.step_id, r.column, r.text, r.source, r.beside), r.kept_on) for r in rows
+            ]
 
     def record_sync(
         self,
@@ -249,7 +365,13 @@ class Registry:
                     )
             s.add_all(
                 KeptTextRow(
-                    map_id=map_id, step_id=k.step_id, column=k.column, text=k.text, kept_on=today
+                    map_id=map_id,
+                    step_id=k.step_id,
+                    column=k.column,
+                    text=k.text,
+                    kept_on=today,
+                    source=k.source,
+                    beside=k.beside,
                 )
                 for k in kept
             )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from addon.plan.merge import CellEdit
 from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
 from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
@@ -53,8 +54,9 @@ class ComputedWrite:
 @dataclass(frozen=True)
 class Invite:
     email: str
-    role: str  # writer on the Sheet, commenter on the Doc
+    role: str  # writer on the Sheet, commenter on the Doc; owner/organizer as listed
     file: str
+    permission: str = ""  # the workspace's id of a granted permission (to revoke it)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,21 @@ class Workspace(Protocol):
     def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
         """Give each person access to one file, each answered on its own (never a link
         share); sharing someone who already has access again is not an error."""
+
+    def people(self, files: Sequence[str]) -> list[Invite]:
+        """Everyone who can open these files now, each as a granted Invite (with its
+        permission id), whoever shared it with them."""
+
+    def revoke(self, grants: Sequence[Invite]) -> list[InviteResult]:
+        """Remove each granted access on its own; one already gone is not an error."""
+
+    def save_file(self, map_id: str, sheet: str, name: str, data: bytes, kind: str) -> str:
+        """Keep a file beside the MAP's Sheet: kind "doc" (HTML, becomes a Google Doc) or
+        "xlsx" (a workbook, kept as it is). Returns its ref."""
+
+    def write_cells(self, sheet: str, expected_version: str, edits: Sequence[CellEdit]) -> str:
+        """Write buyer-editable cells on the buyer's behalf (a merged .xlsx copy); raise
+        VersionConflict if the file changed since it was read. Returns the new version."""
 
     def version(self, sheet: str) -> str | None:
         """The sheet's current version, cheaply; None when the file is gone."""

@@ -5,7 +5,9 @@ Round trips (DESIGN.md, call budget):
   parents and appProperties) + files.update (the Sheet's parents and appProperties, which
   spreadsheets.create cannot set; it answers the version) = 3; the create's first sync
   then needs no read (the grids are what was sent) and writes once: 4 in all.
-- share: one Drive batch of permissions.create, each invitation answered on its own.
+- share: one Drive batch of permissions.create, each invitation answered on its own;
+  revoking is one batch of permissions.list and one of permissions.delete.
+- a file kept beside the MAP (handoff Doc, .xlsx copies): one upload.
 - sync: one files.list for every MAP's version; a changed MAP costs one values.batchGet
   and at most one values.batchUpdate; an unchanged MAP costs no call.
 Every call is paced under the per-user quota (transport.Pacer) and retries 429 and 5xx
@@ -30,7 +32,8 @@ from googleapiclient.http import MediaIoBaseUpload
 
 from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
-from addon.plan.grid import find_header, find_tab
+from addon.plan.grid import a1, find_header, find_tab
+from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
     SYNC_IDENTITY,
@@ -48,6 +51,8 @@ from addon.workspace.google_sheet import (
     create_body,
     grids_of,
     grids_of_create,
+    quote,
+    raw,
     read_params,
     rollup_create_body,
     rollup_write_body,
@@ -58,6 +63,7 @@ from sheets_schema.workbook import PLAN
 
 APP_KEY = "mapApp"  # appProperties key marking our files: sheet, doc or rollup
 DOC_MIME = "application/vnd.google-apps.document"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 META_FIELDS = "id,version,modifiedTime,lastModifyingUser(emailAddress),trashed"
 LOST = (403, 404)
 RETRIED = (429, 500, 502, 503, 504)
@@ -164,39 +170,23 @@ class GoogleWorkspace:
 
     # --- share --------------------------------------------------------------------------
 
-    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
-        """Every invitation in one Drive batch (one round trip for up to 100); each
-        failure is reported on its own with the reason Google gave. Never a link share:
-        each permission names one person. Calls answered 429 or 5xx are sent again in a
-        later batch after a randomised exponential backoff, as single calls are."""
-        results: dict[int, InviteResult] = {}
-        answers: dict[int, HttpError | None] = {}
+    def _batch(self, requests: Sequence[Any]) -> list[tuple[Any, HttpError | None]]:
+        """Send requests in Drive batches (one round trip for up to 100), each answered on
+        its own: (response, None) or (None, error). Parts answered 429 or 5xx are sent
+        again in a later batch after a randomised exponential backoff, as single calls are."""
+        answers: dict[int, tuple[Any, HttpError | None]] = {}
+        done: dict[int, tuple[Any, HttpError | None]] = {}
 
-        def answered(request_id: str, _response: Any, error: HttpError | None) -> None:
-            answers[int(request_id)] = error
+        def answered(request_id: str, response: Any, error: HttpError | None) -> None:
+            answers[int(request_id)] = (response, error)
 
-        pending = list(range(len(invites)))
+        pending = list(range(len(requests)))
         for attempt in range(self.retries + 1):
             answers.clear()
             for start in range(0, len(pending), 100):
                 batch = self.drive.new_batch_http_request(callback=answered)
                 for i in pending[start : start + 100]:
-                    invite = invites[i]
-                    batch.add(
-                        self.drive.permissions().create(
-                            fileId=invite.file,
-                            body={
-                                "type": "user",
-                                "role": invite.role,
-                                "emailAddress": invite.email,
-                            },
-                            sendNotificationEmail=True,
-                            emailMessage=message,
-                            supportsAllDrives=True,
-                            fields="id",
-                        ),
-                        request_id=str(i),
-                    )
+                    batch.add(requests[i](), request_id=str(i))
                 try:
                     batch.execute()
                 except HttpError as err:  # the batch itself was refused
@@ -207,17 +197,101 @@ class GoogleWorkspace:
                 i
                 for i in pending
                 if i not in answers
-                or (not last and (e := answers[i]) is not None and e.resp.status in RETRIED)
+                or (not last and (e := answers[i][1]) is not None and e.resp.status in RETRIED)
             ]
-            for i, error in answers.items():
-                if i not in retry:
-                    reason = _reason(error) if error is not None else ""
-                    results[i] = InviteResult(invites[i], error is None, reason)
+            done.update((i, a) for i, a in answers.items() if i not in retry)
             if not retry:
                 break
             pending = retry
             self.sleep(random.random() * 2 ** (attempt + 1))
-        return [results[i] for i in range(len(invites))]
+        return [done[i] for i in range(len(requests))]
+
+    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+        """Every invitation in one Drive batch; each failure is reported on its own with
+        the reason Google gave. Never a link share: each permission names one person."""
+
+        def create(invite: Invite) -> Callable[[], Any]:
+            return lambda: self.drive.permissions().create(
+                fileId=invite.file,
+                body={"type": "user", "role": invite.role, "emailAddress": invite.email},
+                sendNotificationEmail=True,
+                emailMessage=message,
+                supportsAllDrives=True,
+                fields="id",
+            )
+
+        answers = self._batch([create(i) for i in invites])
+        return [
+            InviteResult(invite, error is None, _reason(error) if error is not None else "")
+            for invite, (_response, error) in zip(invites, answers, strict=True)
+        ]
+
+    def people(self, files: Sequence[str]) -> list[Invite]:
+        """Every file's permissions in one batch of permissions.list (owners and Shared
+        Drive members included, so the caller can tell whom not to touch)."""
+
+        def listing(file_id: str) -> Callable[[], Any]:
+            return lambda: self.drive.permissions().list(
+                fileId=file_id,
+                supportsAllDrives=True,
+                pageSize=100,
+                fields="permissions(id,type,role,emailAddress)",
+            )
+
+        out = []
+        for file_id, (response, error) in zip(
+            files, self._batch([listing(f) for f in files]), strict=True
+        ):
+            if error is not None:
+                if error.resp.status in LOST:
+                    continue  # the file is gone or closed to us: nobody to list
+                raise error
+            for p in response.get("permissions", []):
+                if p.get("type") in ("user", "group") and p.get("emailAddress"):
+                    out.append(
+                        Invite(str(p["emailAddress"]).lower(), str(p["role"]), file_id, p["id"])
+                    )
+        return out
+
+    def revoke(self, grants: Sequence[Invite]) -> list[InviteResult]:
+        """One batch of permissions.delete; a permission already gone (404) is revoked."""
+
+        def delete(grant: Invite) -> Callable[[], Any]:
+            return lambda: self.drive.permissions().delete(
+                fileId=grant.file, permissionId=grant.permission, supportsAllDrives=True
+            )
+
+        answers = self._batch([delete(g) for g in grants])
+        return [
+            InviteResult(
+                grant,
+                error is None or error.resp.status == 404,
+                _reason(error) if error is not None and error.resp.status != 404 else "",
+            )
+            for grant, (_response, error) in zip(grants, answers, strict=True)
+        ]
+
+    def save_file(self, map_id: str, sheet: str, name: str, data: bytes, kind: str) -> str:
+        """One upload into the MAP's folder (the Shared Drive when configured): a Doc
+        converted from HTML, or an .xlsx kept as a file."""
+        mime = DOC_MIME if kind == "doc" else XLSX_MIME
+        media = MediaIoBaseUpload(
+            io.BytesIO(data), mimetype="text/html" if kind == "doc" else XLSX_MIME
+        )
+        made = self._run(
+            self.drive.files().create(
+                body={
+                    "name": name,
+                    "mimeType": mime,
+                    "parents": [self.folder_id] if self.folder_id else [],
+                    "appProperties": {APP_KEY: "file", "mapId": map_id, "sheetId": sheet},
+                },
+                media_body=media,
+                supportsAllDrives=True,
+                fields="id",
+            )
+        )
+        return str(made["id"])
 
     # --- versions and reads -------------------------------------------------------------
 
@@ -320,6 +394,24 @@ class GoogleWorkspace:
         # too, or Google counts more per change) is read again: never a missed edit, an
         # extra read at worst.
         return str(int(expected_version) + 1)
+
+    def write_cells(self, sheet: str, expected_version: str, edits: Sequence[CellEdit]) -> str:
+        """One RAW values.batchUpdate: a buyer's text stays text, dates as serial numbers."""
+        data = [
+            {"range": f"{quote(e.tab)}!{a1(e.row, e.col)}", "values": [[raw(e.value)]]}
+            for e in edits
+        ]
+        try:
+            self._run(
+                self.sheets.spreadsheets()
+                .values()
+                .batchUpdate(spreadsheetId=sheet, body={"valueInputOption": "RAW", "data": data})
+            )
+        except HttpError as err:
+            if err.resp.status in LOST:
+                raise MapMissing(sheet, SYNC_LOST) from None
+            raise
+        return str(int(expected_version) + 1)  # as write_computed: one change, one version
 
     def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
         """One write a sync; the Sheet is found by its appProperties, or made once."""

@@ -311,7 +311,8 @@ def grids_of(batch_get: Mapping[str, Any]) -> dict[str, Grid]:
     return grids
 
 
-def _raw(value: Cell) -> Any:
+def raw(value: Cell) -> Any:
+    """A value as a RAW values write sends it: dates as serial numbers."""
     if isinstance(value, date):
         return to_serial(value)
     return "" if value is None else value
@@ -330,7 +331,7 @@ def write_body(
     left over from a longer earlier write are cleared. A new row's id is written at the
     row the read saw it on (the one position-bound write; see the issue notes)."""
     table = [
-        [sid, *(_raw(write.rows[sid].get(k)) for k in SYNC_KEYS[1:])] for sid in sorted(write.rows)
+        [sid, *(raw(write.rows[sid].get(k)) for k in SYNC_KEYS[1:])] for sid in sorted(write.rows)
     ]
     table += [[""] * len(SYNC_KEYS)] * max(0, previous_rows - len(table))
     data: list[dict[str, Any]] = []
@@ -342,7 +343,7 @@ def write_body(
         data.append(
             {
                 "range": f"{SUMMARY.name}!A{first}:B{first + len(write.summary) - 1}",
-                "values": [[label, _raw(value)] for label, value in write.summary],
+                "values": [[label, raw(value)] for label, value in write.summary],
             }
         )
     for cell in clear:  # typed text blocking a computed column, kept by the parser

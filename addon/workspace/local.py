@@ -4,6 +4,8 @@ Layout under the root:
     maps/<slug>/<slug>.xlsx      the buyer-facing workbook
     maps/<slug>/<slug>.html      the MAP doc
     maps/<slug>/access.json      who the MAP is shared with (the local Drive permissions)
+    maps/<slug>/*.xlsx, *.html   files kept beside it: .xlsx copies sent and returned,
+                                 the customer-success handoff doc
     rollup.xlsx                  the managers' roll-up
 A file's version is the SHA-256 of its bytes: a save by anyone changes it, and our own
 write's version is what the registry stores, so our write never looks like a buyer edit.
@@ -15,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -27,6 +30,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
 from addon.plan.cells import EMAIL
+from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
     SYNC_IDENTITY,
@@ -37,9 +41,20 @@ from addon.workspace.base import (
     MapFiles,
     Snapshot,
 )
-from addon.workspace.xlsx import apply_computed, build_rollup, build_workbook, grid_of, save
+from addon.workspace.xlsx import (
+    apply_computed,
+    build_rollup,
+    build_workbook,
+    grid_of,
+    save,
+    set_value,
+)
 
 ROLLUP_NAME = "rollup.xlsx"
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w .,()+-]+", "-", name).strip(" .-")[:120] or "file"
 
 
 def _digest(data: bytes) -> str:
@@ -78,7 +93,7 @@ class LocalWorkspace:
 
     def access(self, ref: str) -> list[dict[str, str]]:
         """Who a MAP's files are shared with: [{email, role, file, message}]."""
-        path = self.path(ref).parent / "access.json"
+        path = self._access_path(ref)
         return list(json.loads(path.read_text())) if path.exists() else []
 
     def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
@@ -105,10 +120,46 @@ class LocalWorkspace:
                     "message": message,
                 }
             )
-            path = self.path(invite.file).parent / "access.json"
+            path = self._access_path(invite.file)
             path.write_text(json.dumps(entries, indent=2), encoding="utf-8")
             results.append(InviteResult(invite, True))
         return results
+
+    def _access_path(self, ref: str) -> Path:
+        return self.path(ref).parent / "access.json"
+
+    def people(self, files: Sequence[str]) -> list[Invite]:
+        wanted = set(files)
+        out = []
+        for ref in {self._access_path(f): f for f in files}.values():  # one read a folder
+            for e in self.access(ref):
+                if e["file"] in wanted:
+                    out.append(Invite(e["email"], e["role"], e["file"], e["email"]))
+        return out
+
+    def revoke(self, grants: Sequence[Invite]) -> list[InviteResult]:
+        """Remove each person's entry for the file; one that is not there is already gone."""
+        results = []
+        for grant in grants:
+            path = self._access_path(grant.file)
+            entries = self.access(grant.file)
+            kept = [e for e in entries if (e["email"], e["file"]) != (grant.email, grant.file)]
+            if len(kept) != len(entries):
+                path.write_text(json.dumps(kept, indent=2), encoding="utf-8")
+            results.append(InviteResult(grant, True))
+        return results
+
+    def save_file(self, map_id: str, sheet: str, name: str, data: bytes, kind: str) -> str:
+        """Beside the workbook, under a name not taken yet (a doc is saved as .html)."""
+        folder = self.path(sheet).parent
+        suffix = ".html" if kind == "doc" else ".xlsx"
+        stem = _safe_name(name.removesuffix(suffix))
+        target, n = folder / f"{stem}{suffix}", 1
+        while target.exists():
+            n += 1
+            target = folder / f"{stem} ({n}){suffix}"
+        target.write_bytes(data)
+        return str(target.relative_to(self.root))
 
     # --- read -------------------------------------------------------------------------
 
@@ -175,6 +226,22 @@ class LocalWorkspace:
         wb.properties.lastModifiedBy = SYNC_IDENTITY
         if write.today:
             wb.properties.modified = datetime.combine(write.today, time(6))
+        return self._save_atomic(wb, path, expected_version)
+
+    def write_cells(self, sheet: str, expected_version: str, edits: Sequence[CellEdit]) -> str:
+        path = self.path(sheet)
+        holder = self.lock_holder(sheet)
+        if holder:
+            raise MapLocked(
+                sheet, f"open in a spreadsheet program by {holder}; close it and merge again"
+            )
+        data = path.read_bytes()
+        if _digest(data) != expected_version:
+            raise VersionConflict(sheet, "changed since it was read")
+        wb = load_workbook(io.BytesIO(data))
+        for edit in edits:
+            set_value(wb[edit.tab].cell(edit.row + 1, edit.col + 1), edit.value)
+        wb.properties.lastModifiedBy = SYNC_IDENTITY
         return self._save_atomic(wb, path, expected_version)
 
     def _save_atomic(self, wb: Workbook, path: Path, expected: str | None = None) -> str:

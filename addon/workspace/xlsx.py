@@ -8,33 +8,41 @@ inserting rows on a sheet with locked cells, which buyers need.
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from addon.plan.cells import normalise_id
-from addon.plan.dates import fmt
-from addon.plan.grid import find_header
+from addon.plan.dates import fmt, from_serial
+from addon.plan.grid import find_header, find_tab
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import HEALTH_COLOURS, ROLLUP_COLUMNS, initial_tabs, rollup_cells
 from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
+    DECISION_CRITERIA,
     PLAN,
+    RISKS,
+    STAKEHOLDERS,
     SUMMARY,
     Tab,
 )
@@ -238,7 +246,6 @@ def build_workbook(draft: MapDraft) -> Workbook:
 
 
 def find_sheet(wb: Workbook, tab: Tab) -> Worksheet | None:
-    from addon.plan.grid import find_tab
 
     grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
     found = find_tab(grids, tab)
@@ -382,3 +389,104 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
         ws.add_chart(chart, f"B{header_row + len(rows) + 3}")
     wb.properties.creator = "MAP"
     return wb
+
+
+# --- .xlsx copies for buyers who cannot use the live Sheet --------------------------------
+
+EXPORT_PROPERTY = "MAP export"  # custom document property: the copy's id (Excel keeps it)
+EXPORT_LABEL = "This copy"  # the Summary line that says the same, visibly
+
+
+def export_workbook(grids: dict[str, Grid], *, title: str, export_id: str, sent_line: str) -> bytes:
+    """The MAP as it is now, cell for cell at the same positions (so a returned copy lines
+    up with what was sent), styled to read like the live plan: headers, widths, dates,
+    grey computed columns. The copy's id is a document property and a Summary line."""
+    from addon.plan.grid import find_tab
+
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    tabs: dict[str, Tab] = {}
+    for known in (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA, SUMMARY):
+        found = find_tab(grids, known)
+        if found:
+            tabs[found[0]] = known
+    for name, grid in grids.items():
+        if name.startswith("_"):
+            continue  # the Google calc tab: not part of what a person reads
+        ws = wb.create_sheet(name.strip()[:31] or "Sheet")
+        tab = tabs.get(name)
+        header = find_header(grid, tab) if tab else None
+        kinds = {i: tab.column(k) for k, i in header.columns.items()} if tab and header else {}
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                col = kinds.get(c)
+                if (
+                    col is not None
+                    and header is not None
+                    and r > header.row
+                    and col.type is ColumnType.DATE
+                    and isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                ):
+                    value = from_serial(value)
+                if value is None or value == "":
+                    continue
+                cell = ws.cell(row=r + 1, column=c + 1)
+                set_value(cell, value)
+                if col is not None and header is not None and r > header.row:
+                    cell.alignment = Alignment(wrap_text=col.key in WRAP, vertical="top")
+                    if col.computed and tab is not SUMMARY:
+                        cell.fill = COMPUTED_FILL
+        if tab is not None and header is not None:
+            for c, col in kinds.items():
+                cell = ws.cell(row=header.row + 1, column=c + 1)
+                cell.font = Font(bold=True, color="FFFFFF")
+                grey = col.computed and tab is not SUMMARY
+                cell.fill = COMPUTED_HEADER_FILL if grey else HEADER_FILL
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+                ws.column_dimensions[get_column_letter(c + 1)].width = col.width
+            ws.freeze_panes = ws.cell(row=header.row + 2, column=1)
+            _print_setup(ws)
+        if tab is SUMMARY:
+            ws.column_dimensions["A"].width = 22
+            ws.column_dimensions["B"].width = 70
+            at = len(grid) + 2
+            ws.cell(row=at, column=1, value=EXPORT_LABEL).font = Font(bold=True)
+            set_value(ws.cell(row=at, column=2), f"{export_id}: {sent_line}")
+            ws.cell(row=at, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+    wb.custom_doc_props.append(StringProperty(name=EXPORT_PROPERTY, value=export_id))
+    wb.properties.creator = "MAP"
+    wb.properties.lastModifiedBy = "MAP"
+    wb.properties.title = title
+    out = io.BytesIO()
+    with ZipFile(out, "w", ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+    return out.getvalue()
+
+
+def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str]:
+    """A workbook's grids as the sync reads them, the copy id it carries (property, else
+    the Summary line), and who saved it last. Raises ValueError for a file that is not an
+    .xlsx workbook."""
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ValueError(
+            f"not an .xlsx workbook ({type(exc).__name__}); ask for the file saved as "
+            '"Excel Workbook (.xlsx)"'
+        ) from None
+    grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
+    found = ""
+    for prop in wb.custom_doc_props.props:
+        if prop.name == EXPORT_PROPERTY and isinstance(prop.value, str):
+            found = prop.value
+    if not found:
+        for grid in grids.values():
+            for row in grid:
+                if row and row[0] == EXPORT_LABEL and len(row) > 1:
+                    m = re.match(r"\s*(X-[0-9A-F]{10})\b", str(row[1]))
+                    found = m[1] if m else ""
+    props = wb.properties
+    return grids, found, props.lastModifiedBy or props.creator or ""

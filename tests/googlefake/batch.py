@@ -56,15 +56,18 @@ def split(content_type: str, raw: bytes) -> list[Part]:
 def join(
     answers: Sequence[tuple[str, int, bytes]], reasons: Mapping[int, str]
 ) -> tuple[bytes, str]:
-    """(content id, status, JSON payload) per call -> the multipart body and its boundary."""
+    """(content id, status, JSON payload) per call -> the multipart body and its boundary.
+    An empty payload (a 204 No Content, e.g. permissions.delete) has no Content-Type, only
+    `Content-Length: 0`, as a single 204 answer has none."""
     boundary = "batch_fake_boundary"
     out = []
     for content_id, status, payload in answers:
+        kind = "Content-Type: application/json; charset=UTF-8\r\n" if payload else ""
         out.append(
             f"--{boundary}\r\nContent-Type: application/http\r\n"
             f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
             f"HTTP/1.1 {status} {reasons.get(status, 'Error')}\r\n"
-            f"Content-Type: application/json; charset=UTF-8\r\n"
+            f"{kind}"
             f"Content-Length: {len(payload)}\r\n\r\n".encode()
             + payload
             + b"\r\n"

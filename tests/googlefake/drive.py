@@ -11,6 +11,11 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
 - `version` grows with every change to a file, including any write through the Sheets API
   to a spreadsheet; `modifiedTime` and `lastModifyingUser` say when and who (the fake maps
   each bearer token to a user with `FakeGoogle.users`).
+- Permissions: whoever creates a file in My Drive owns it, an `owner` permission of type
+  `user` (`DriveFile.owner`, kept apart from the ones permissions.create adds); a file in a
+  shared drive has none: File.owners "isn't populated for items in shared drives", the
+  drive owns them (v3 File resource). A file moved into a shared drive loses its owner.
+  permissions.list answers both, the owner's first; permissions.delete refuses the owner.
 """
 
 from __future__ import annotations
@@ -41,7 +46,12 @@ class DriveFile:
     version: int = 1
     content: bytes = b""
     trashed: bool = False
-    permissions: list[dict[str, Any]] = field(default_factory=list)
+    permissions: list[dict[str, Any]] = field(default_factory=list)  # permissions.create's
+    owner: dict[str, Any] | None = None  # the owner's Permission; None in a shared drive
+
+    def every_permission(self) -> list[dict[str, Any]]:
+        """The file's Permission resources as permissions.list answers them."""
+        return ([self.owner] if self.owner else []) + self.permissions
 
     def touch(self, when: datetime, who: str) -> None:
         self.version += 1
@@ -78,6 +88,7 @@ def split_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], byte
         raise ApiError(400, "Multipart upload needs a metadata part and a media part.")
     metadata = json.loads(parts[0].get_content() or "{}")
     media = parts[1].get_payload(decode=True) or b""
+    assert isinstance(media, bytes)
     return metadata, media, parts[1].get_content_type()
 
 
