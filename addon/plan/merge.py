@@ -219,7 +219,7 @@ def _signature(tab: Tab, table: _Table, r: int) -> tuple[object, ...]:
     return tuple(
         _canon(_value(table, r, c.key), c.type)
         for c in tab.columns
-        if c.editable and c.key in table.header.columns
+        if c.editable and c.key != "id" and c.key in table.header.columns
     )
 
 
@@ -262,6 +262,11 @@ def _merge_tab(
     key_of = _key_of(tab)
     computed = [c for c in tab.columns if c.computed]
     base_sigs = {_signature(tab, base, r) for r in base.keyless} if base else set()
+    # Every live row's content: a row added in the copy that is already live (the same copy
+    # merged twice, or typed on both sides) is not added again.
+    live_sigs = (
+        {_signature(tab, cur, r) for r in (*cur.rows.values(), *cur.keyless)} if cur else set()
+    )
     next_row = (cur.last + 1) if cur else 0
     filled = set(ret.rows.values()) | set(ret.keyless)
     for r in range(ret.header.row + 1, len(ret.grid)):
@@ -289,7 +294,8 @@ def _merge_tab(
                 )
             continue
         if b is None and c is None:
-            next_row = _append(tab, ret, r, cur, next_row, label, key, out)
+            if _signature(tab, ret, r) not in live_sigs:
+                next_row = _append(tab, ret, r, cur, next_row, label, key, out)
             continue
         if b is None:  # the same row added on both sides since the export: fill the gaps
             assert c is not None

@@ -259,6 +259,10 @@ class Registry:
             row = s.get(ExportRow, export_id)
             assert row is not None
             row.merged = [*row.merged, merged]
+            known = {
+                (k.step_id, k.column, k.text, k.source, k.beside)
+                for k in s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == row.map_id))
+            }
             s.add_all(
                 KeptTextRow(
                     map_id=row.map_id,
@@ -270,6 +274,7 @@ class Registry:
                     beside=k.beside,
                 )
                 for k in kept
+                if (k.step_id, k.column, k.text, k.source, k.beside) not in known  # merged twice
             )
 
     def target_close_moves(self, map_id: str) -> int:

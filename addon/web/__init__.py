@@ -56,6 +56,12 @@ ACTIONS: dict[str, Handler] = {
     "create": Sidebar.create,
     "sync": Sidebar.sync,
     "share": Sidebar.share,
+    "export": Sidebar.export,
+    "offer": Sidebar.offer,
+    "close": Sidebar.close,
+    "close_confirm": Sidebar.close_confirm,
+    "reopen": Sidebar.reopen,
+    "merge": Sidebar.merge,
 }
 
 

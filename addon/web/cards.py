@@ -168,8 +168,14 @@ def status_card(
     lifecycle: str,
     last_synced: date | None,
     shared_with: int = 0,
+    offers: Sequence[tuple[str, str]] = (),
+    handoff: str = "",
+    in_gmail: bool = False,
 ) -> c.Card:
-    """One MAP at a glance, from the registry (no call to Google)."""
+    """One MAP at a glance, from the registry (no call to Google). `offers`: people the
+    buyer added on the Stakeholders tab, (email, name), waiting for the rep's yes or no;
+    `handoff`: the link of the customer-success handoff Doc once won; `in_gmail`: the rep
+    has a message open, which may carry a returned .xlsx copy."""
     slip = ""
     if row.close_slip_days and row.close_slip_days > 0:
         slip = f"{row.close_slip_days} days after the target"
@@ -224,17 +230,143 @@ def status_card(
         _button("Open Doc", _link(links.doc)),
         _button("Sync now", _action(actions.url("sync"), map_id=row.map_id)),
     ]
+    if handoff:
+        state.append(
+            _fact("Handoff", "Customer-success handoff Doc", "open it", on_click=_link(handoff))
+        )
+    closed = lifecycle in ("lost", "archived")
     if lifecycle == "draft":
         buttons.append(
             _button("Share with buyer", _action(actions.url("share"), map_id=row.map_id))
         )
+    if in_gmail and not closed:
+        buttons.append(
+            _button("Merge .xlsx from this email", _action(actions.url("merge"), map_id=row.map_id))
+        )
+    people: list[c.Widget] = []
+    for email, name in offers:
+        people.append(
+            _fact(
+                "Added by the buyer on the Stakeholders tab",
+                _esc(f"{name} <{email}>" if name else email),
+                "share the plan with them?",
+            )
+        )
+        people.append(
+            _buttons(
+                _button(
+                    "Share",
+                    _action(actions.url("offer"), map_id=row.map_id, email=email, answer="yes"),
+                ),
+                _button(
+                    "Not now",
+                    _action(actions.url("offer"), map_id=row.map_id, email=email, answer="no"),
+                ),
+            )
+        )
+    if closed:
+        deal = [_button("Reopen", _action(actions.url("reopen"), map_id=row.map_id))]
+    else:
+        deal = [
+            _button(label, _action(actions.url("close"), map_id=row.map_id, outcome=outcome))
+            for label, outcome in (("Won", "won"), ("Lost", "lost"), ("Archive", "archived"))
+            if outcome != lifecycle
+        ]
     return _card(
         row.deal,
         row.buyer_company,
         c.Card.Section(widgets=facts),
         c.Card.Section(header="This plan", widgets=state),
+        c.Card.Section(header="Waiting for you", widgets=people),
         c.Card.Section(widgets=[_buttons(*buttons)]),
+        c.Card.Section(header="The deal", widgets=[_buttons(*deal)], collapsible=True),
         name=f"status-{row.map_id}",
+    )
+
+
+CLOSE_TEXT = {
+    "won": (
+        "Mark won",
+        "A customer-success handoff Doc is written from the plan as it ran (goals, success "
+        "criteria, who is who, open commitments and risks, planned vs actual dates). The "
+        "plan keeps syncing as the onboarding plan.",
+    ),
+    "lost": (
+        "Mark lost",
+        "Every buyer-side person loses access to the Sheet and the Doc, the plan stops "
+        "syncing, and the record stays (in the roll-up too). You can reopen it later.",
+    ),
+    "archived": (
+        "Archive",
+        "Every buyer-side person loses access to the Sheet and the Doc, the plan stops "
+        "syncing, and the record stays (in the roll-up too). You can reopen it later.",
+    ),
+}
+
+
+def close_card(map_id: str, deal: str, outcome: str, actions: Actions) -> c.Card:
+    """Confirm won / lost / archived, with a note (why), before anything changes."""
+    title, text = CLOSE_TEXT[outcome]
+    note = _text_input("note", "Why (optional, kept with the record)", "", multiline=True)
+    return _card(
+        deal,
+        title,
+        c.Card.Section(widgets=[_para(_esc(text)), note]),
+        c.Card.Section(
+            widgets=[
+                _buttons(
+                    _button(
+                        title,
+                        _action(actions.url("close_confirm"), map_id=map_id, outcome=outcome),
+                        filled=True,
+                    ),
+                    _button("Cancel", _action(actions.url("open"), map_id=map_id)),
+                )
+            ]
+        ),
+        name=f"close-{map_id}",
+    )
+
+
+def copy_card(
+    map_id: str, deal: str, copy_name: str, copy_link: str, made_for: str, actions: Actions
+) -> c.Card:
+    """An .xlsx copy made for people who cannot open the live Sheet."""
+    text = (
+        "Download the copy and attach it to your email"
+        + (f" to {_esc(made_for)}" if made_for else "")
+        + ". When they reply with it edited, open their reply here and click "
+        "<b>Merge .xlsx from this email</b>: their edits go into the live plan, and anything "
+        "that conflicts with later edits is kept beside it in the sync note."
+    )
+    return _card(
+        deal,
+        "An .xlsx copy to send",
+        c.Card.Section(
+            widgets=[
+                _para(text),
+                _fact(".xlsx copy", _esc(copy_name), "open to download", on_click=_link(copy_link)),
+            ]
+        ),
+        c.Card.Section(
+            widgets=[_buttons(_button("Status", _action(actions.url("open"), map_id=map_id)))]
+        ),
+        name=f"copy-{map_id}",
+    )
+
+
+def merged_card(
+    map_id: str, deal: str, lines: Sequence[tuple[str, str]], actions: Actions
+) -> c.Card:
+    """What merging a returned copy did: (label, text) per file and per finding."""
+    return _card(
+        deal,
+        "Returned .xlsx merged",
+        c.Card.Section(widgets=[_fact(label, _esc(text)) for label, text in lines]),
+        c.Card.Section(
+            widgets=[_buttons(_button("Status", _action(actions.url("open"), map_id=map_id)))]
+        ),
+        name=f"merged-{map_id}",
     )
 
 
@@ -431,23 +563,35 @@ def share_card(
     map_id: str,
     actions: Actions,
 ) -> c.Card:
-    """Who was given access, and who could not be, with Google's reason for each."""
+    """Who was given access, and who could not be, with Google's reason for each; for
+    those, the way round: an .xlsx copy to send and merge back."""
     widgets = [_fact("Added", f"{_esc(email)}", role) for email, role in shared]
+    buttons = [_button("Status", _action(actions.url("open"), map_id=map_id))]
     if refused:
         widgets.append(
             _para(
                 "<b>Could not be added</b>: ask them for an address with a Google account, or "
-                "check both companies' sharing policies; nothing was shared by link."
+                "check both companies' sharing policies; nothing was shared by link. Or send "
+                "them the plan as an .xlsx copy: their edits merge back when they reply."
             )
         )
         widgets += [_fact("Not added", _esc(email), _esc(reason)) for email, reason in refused]
+        made_for = ", ".join(email for email, _ in refused)
+        buttons.insert(
+            0,
+            _button(
+                "Send an .xlsx copy instead",
+                _action(actions.url("export"), map_id=map_id, made_for=made_for),
+                filled=True,
+            ),
+        )
+    if not shared and not refused:
+        widgets.append(_para("Every buyer contact already has access."))
     return _card(
         deal,
         "Shared with the buyer" if shared else "Not shared",
         c.Card.Section(widgets=widgets),
-        c.Card.Section(
-            widgets=[_buttons(_button("Status", _action(actions.url("open"), map_id=map_id)))]
-        ),
+        c.Card.Section(widgets=[_buttons(*buttons)]),
         name=f"shared-{map_id}",
     )
 

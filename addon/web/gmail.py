@@ -1,4 +1,5 @@
-"""The open Gmail message's headers: all the Create MAP form needs from a thread.
+"""The open Gmail message: its headers (all the Create MAP form needs from a thread) and,
+when the rep asks to merge a returned copy, its .xlsx attachments.
 
 An HTTP add-on reads the message with the Gmail API as the rep: the event's user OAuth
 token as Bearer, plus the per-message `X-Goog-Gmail-Access-Token` from the event (granted
@@ -7,6 +8,7 @@ by the `gmail.addons.current.message.metadata` scope, which exposes headers, not
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Protocol
@@ -21,9 +23,26 @@ from addon.web.events import Event
 WANTED = ("From", "To", "Cc", "Subject")
 
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class MessageReader(Protocol):
     def headers(self, event: Event) -> dict[str, str]:
         """From, To, Cc and Subject of the message the rep has open."""
+
+    def workbooks(self, event: Event) -> list[tuple[str, bytes]]:
+        """The .xlsx attachments of the open message, as (file name, bytes)."""
+
+
+def _xlsx_parts(part: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Attachment parts that are .xlsx workbooks, however deep the MIME tree nests them."""
+    found = []
+    name = str(part.get("filename", ""))
+    if name.lower().endswith(".xlsx") or (name and part.get("mimeType") == XLSX_MIME):
+        found.append(part)
+    for child in part.get("parts", []) or []:
+        found += _xlsx_parts(child)
+    return found
 
 
 def _merge(pairs: list[dict[str, str]]) -> dict[str, str]:
@@ -61,12 +80,49 @@ class GmailReader:
         message = request.execute(http=authorized_http(credentials, self.timeout), num_retries=2)
         return _merge(message.get("payload", {}).get("headers", []))
 
+    def workbooks(self, event: Event) -> list[tuple[str, bytes]]:
+        """messages.get (full) for the parts, then attachments.get for each workbook: with
+        the `gmail.addons.current.message.readonly` scope, asked for only when the rep
+        clicks Merge, and the same per-message access token."""
+        if event.gmail is None or not event.gmail.message_id:
+            return []
+        credentials = Credentials(token=event.auth.user_oauth_token)  # type: ignore[no-untyped-call]
+        http = authorized_http(credentials, self.timeout)
+        messages = self._gmail.users().messages()
+        request = messages.get(userId="me", id=event.gmail.message_id, format="full")
+        request.headers["X-Goog-Gmail-Access-Token"] = event.gmail.access_token
+        message = request.execute(http=http, num_retries=2)
+        out = []
+        for part in _xlsx_parts(message.get("payload", {})):
+            body = part.get("body", {})
+            data = body.get("data")
+            if data is None and body.get("attachmentId"):
+                got = messages.attachments().get(
+                    userId="me", messageId=event.gmail.message_id, id=body["attachmentId"]
+                )
+                got.headers["X-Goog-Gmail-Access-Token"] = event.gmail.access_token
+                data = got.execute(http=http, num_retries=2).get("data", "")
+            text = str(data or "")
+            padded = text + "=" * (-len(text) % 4)  # base64url, padding not guaranteed
+            out.append((str(part["filename"]), base64.urlsafe_b64decode(padded)))
+        return out
+
 
 class SampleReader:
     """Messages given up front, by id: the local card preview's stand-in for Gmail."""
 
-    def __init__(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        messages: Mapping[str, Mapping[str, str]],
+        workbooks: Mapping[str, list[tuple[str, bytes]]] | None = None,
+    ) -> None:
         self.messages = messages
+        self._workbooks = workbooks or {}
+
+    def workbooks(self, event: Event) -> list[tuple[str, bytes]]:
+        if event.gmail is None:
+            return []
+        return list(self._workbooks.get(event.gmail.message_id, []))
 
     def headers(self, event: Event) -> dict[str, str]:
         if event.gmail is None:

@@ -18,8 +18,11 @@ from googleapiclient.errors import HttpError
 
 from addon.app import App
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
+from addon.lifecycle import close_map
+from addon.lifecycle import reopen as reopen_map
 from addon.maps import parse_contact
 from addon.registry.models import MapRow
+from addon.sharing import add_contact, decline, export_copy, merge_copy, share_map
 from addon.sync import ACTIVE, rollup_rows, sync_map
 from addon.web import cards
 from addon.web.cards import Actions, Form, Json, Links, Listed
@@ -27,7 +30,7 @@ from addon.web.events import Event
 from addon.web.gmail import MessageReader
 from addon.web.prefill import prefill
 from addon.web.verify import Rep
-from addon.workspace.base import Invite, Workspace
+from addon.workspace.base import Workspace
 from addon.workspace.open import open_workspace
 
 SCOPE = "https://www.googleapis.com/auth/"
@@ -35,9 +38,10 @@ EXECUTE = SCOPE + "gmail.addons.execute"
 MESSAGE_METADATA = SCOPE + "gmail.addons.current.message.metadata"
 DRIVE_METADATA = SCOPE + "drive.addons.metadata.readonly"
 DRIVE_FILE = SCOPE + "drive.file"
+MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
 EMAIL = SCOPE + "userinfo.email"
 # Every scope the add-on asks for (the deployment descriptor must list exactly these).
-ADDON_SCOPES = (EXECUTE, MESSAGE_METADATA, DRIVE_METADATA, DRIVE_FILE, EMAIL)
+ADDON_SCOPES = (EXECUTE, MESSAGE_METADATA, MESSAGE_READONLY, DRIVE_METADATA, DRIVE_FILE, EMAIL)
 
 FIELD_LABELS = {
     "deal": "Deal name",
@@ -55,6 +59,10 @@ FIELD_LABELS = {
 }
 _MONEY = re.compile(r"^\s*[$€£]?\s*([0-9][0-9,.\s]*)\s*([kKmM]?)\s*(?:[A-Za-z]{3})?\s*$")
 MAX_LISTED = 50
+# Actions that act on Drive as the rep (their OAuth token): they need drive.file.
+ACTS_ON_DRIVE = frozenset(
+    {"create", "share", "export", "offer", "close_confirm", "reopen", "merge"}
+)
 
 
 def parse_money(text: str) -> float | None:
@@ -95,13 +103,12 @@ class Sidebar:
 
     def needed(self, endpoint: str) -> tuple[str, ...]:
         """The scopes an endpoint uses; creating and sharing act on Drive as the rep."""
-        acts_on_drive = self.app.settings.backend == "google"
+        drive = (DRIVE_FILE,) if self.app.settings.backend == "google" else ()
         return {
             "gmail": (EXECUTE, MESSAGE_METADATA, EMAIL),
             "drive": (DRIVE_METADATA, EMAIL),
-            "create": (DRIVE_FILE, EMAIL) if acts_on_drive else (EMAIL,),
-            "share": (DRIVE_FILE, EMAIL) if acts_on_drive else (EMAIL,),
-        }.get(endpoint, (EMAIL,))
+            "merge": (MESSAGE_READONLY, *drive, EMAIL),
+        }.get(endpoint, (*drive, EMAIL) if endpoint in ACTS_ON_DRIVE else (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
         granted = event.auth.authorized_scopes
@@ -123,14 +130,19 @@ class Sidebar:
     def _links(self, row: MapRow) -> Links:
         return Links(self.link(row.sheet_ref), self.link(row.doc_ref))
 
-    def _status(self, row: MapRow) -> Any:
+    def _status(self, row: MapRow, event: Event | None = None) -> Any:
         view = rollup_rows([row], self.app.registry)[0]
+        people = self.app.registry.people(row.id)
         return cards.status_card(
             view,
             self._links(row),
             self.actions,
             lifecycle=row.lifecycle,
             last_synced=row.last_synced_on,
+            shared_with=sum(1 for p in people if p.state == "shared"),
+            offers=[(p.email, p.name) for p in people if p.state == "offered"],
+            handoff=self.link(row.handoff_ref) if row.handoff_ref else "",
+            in_gmail=bool(event and event.gmail and event.gmail.message_id),
         )
 
     def _listing(self, rows: list[MapRow], title: str, empty: str) -> Any:
@@ -173,7 +185,7 @@ class Sidebar:
         naming = [r for r in naming if self._visible(r, rep)]
         same_domain = [r for r in same_domain if self._visible(r, rep)]
         if len(naming) == 1 or (not naming and len(same_domain) == 1):
-            return cards.push(self._status((naming or same_domain)[0]))
+            return cards.push(self._status((naming or same_domain)[0], event))
         found = naming + same_domain
         if found:
             company = guess.company or found[0].buyer_company
@@ -205,7 +217,7 @@ class Sidebar:
     # --- actions ------------------------------------------------------------------------
 
     def open(self, event: Event, rep: Rep) -> Json:
-        return cards.update(self._status(self._map(event.param("map_id"), rep)))
+        return cards.update(self._status(self._map(event.param("map_id"), rep), event))
 
     def home_action(self, event: Event, rep: Rep) -> Json:
         """Back to the rep's MAPs from a card."""
@@ -302,35 +314,135 @@ class Sidebar:
         }[result.outcome]
         if result.problems:
             text += f"; {result.problems} cell(s) need a fix (see the sync notes)"
-        return cards.update(self._status(self.app.registry.get(row.id)), note=text)
+        return cards.update(self._status(self.app.registry.get(row.id), event), note=text)
 
     def share(self, event: Event, rep: Rep) -> Json:
         """Invite the buyer contacts: editors on the Sheet, commenters on the Doc."""
         row = self._map(event.param("map_id"), rep)
-        people = [c["email"] for c in row.buyer_contacts]
-        invites = [Invite(e, "writer", row.sheet_ref) for e in people] + [
-            Invite(e, "commenter", row.doc_ref) for e in people
-        ]
-        message = (
-            f"{row.rep_name} shared the Mutual Action Plan for {row.deal}: the steps from here "
-            "to a decision, who owns each, and by when. Edit the Sheet directly: status, dates, "
-            "owners, notes and new steps."
+        shared = share_map(
+            row,
+            workspace=self._workspace_for(event, rep),
+            registry=self.app.registry,
+            today=self.app.today_of(row),
         )
-        results = self._workspace_for(event, rep).share(invites, message)
-        ok = {r.invite.email for r in results if r.ok and r.invite.file == row.sheet_ref}
-        refused: dict[str, str] = {}
-        for r in results:
-            if not r.ok:
-                refused.setdefault(r.invite.email, r.reason or "refused")
-        shared = [
-            (e, "can edit the Sheet, comment on the Doc")
-            for e in people
-            if e in ok and e not in refused
-        ]
-        if ok:
-            self.app.registry.update(row.id, lifecycle="shared")
-        card = cards.share_card(row.deal, shared, sorted(refused.items()), row.id, self.actions)
+        role = "can edit the Sheet, comment on the Doc"
+        card = cards.share_card(
+            row.deal, [(e, role) for e in shared.added], shared.refused, row.id, self.actions
+        )
         return cards.update(card)
+
+    def export(self, event: Event, rep: Rep) -> Json:
+        """An .xlsx copy for people who cannot open the live Sheet, kept beside the MAP."""
+        row = self._map(event.param("map_id"), rep)
+        made_for = event.param("made_for")
+        copy = export_copy(
+            row,
+            workspace=self._workspace_for(event, rep),
+            registry=self.app.registry,
+            today=self.app.today_of(row),
+            made_for=made_for,
+        )
+        card = cards.copy_card(
+            row.id, row.deal, copy.name, self.link(copy.ref), made_for, self.actions
+        )
+        return cards.update(card)
+
+    def offer(self, event: Event, rep: Rep) -> Json:
+        """The rep's answer to a stakeholder the buyer added: share with them, or not."""
+        row = self._map(event.param("map_id"), rep)
+        email, today = event.param("email"), self.app.today_of(row)
+        if event.param("answer") == "yes":
+            shared = add_contact(
+                row,
+                email,
+                workspace=self._workspace_for(event, rep),
+                registry=self.app.registry,
+                today=today,
+            )
+            if shared.refused:
+                note = f"{email} could not be added: {shared.refused[0][1]}"
+            elif shared.added:
+                note = f"Shared with {email}"
+            else:
+                note = f"{email} is a contact now; they are invited when you share the plan"
+        else:
+            decline(row, email, registry=self.app.registry, today=today)
+            note = f"Not shared with {email}; they will not be offered again"
+        return cards.update(self._status(self.app.registry.get(row.id), event), note=note)
+
+    def close(self, event: Event, rep: Rep) -> Json:
+        row = self._map(event.param("map_id"), rep)
+        outcome = event.param("outcome")
+        if outcome not in cards.CLOSE_TEXT:
+            raise InputError("outcome", f'"{outcome}" is not won, lost or archived')
+        return cards.update(cards.close_card(row.id, row.deal, outcome, self.actions))
+
+    def close_confirm(self, event: Event, rep: Rep) -> Json:
+        """Won: the handoff Doc; lost or archived: buyer access revoked, syncing stops."""
+        row = self._map(event.param("map_id"), rep)
+        outcome, today = event.param("outcome"), self.app.today_of(row)
+        closed = close_map(
+            row,
+            outcome,
+            workspace=self._workspace_for(event, rep),
+            registry=self.app.registry,
+            today=today,
+            note=event.text("note"),
+            seller_domains=self.seller_domains,
+        )
+        if outcome == "won":
+            note = "Marked won: the handoff Doc is ready; the plan goes on as the onboarding plan"
+        else:
+            note = f"Marked {outcome}: access removed for {len(closed.access.revoked)} people"
+        return cards.update(self._status(self.app.registry.get(row.id), event), note=note)
+
+    def reopen(self, event: Event, rep: Rep) -> Json:
+        row = self._map(event.param("map_id"), rep)
+        reopen_map(row, registry=self.app.registry, today=self.app.today_of(row))
+        note = "Reopened as a draft: share it again when the buyer should see it"
+        return cards.update(self._status(self.app.registry.get(row.id), event), note=note)
+
+    def merge(self, event: Event, rep: Rep) -> Json:
+        """Merge the .xlsx copies attached to the open message into their MAP."""
+        row = self._map(event.param("map_id"), rep)
+        books = self.reader.workbooks(event)
+        if not books:
+            return cards.notify("No .xlsx attachment on this message: open the buyer's reply")
+        sender = self.reader.headers(event).get("From", "")
+        who = parse_contact(sender).email if "@" in sender else ""
+        lines: list[tuple[str, str]] = []
+        for name, data in books:
+            try:
+                merged = merge_copy(
+                    data,
+                    name,
+                    workspace=self._workspace_for(event, rep),
+                    registry=self.app.registry,
+                    today=self.app.today_of(row),
+                    map_id=row.id,
+                    returned_by=who,
+                )
+            except MapError as exc:
+                lines.append((name, f"not merged: {exc}"))
+                continue
+            m = merged.merge
+            lines.append(
+                (
+                    name,
+                    f"{len(m.applied)} edits applied, {len(m.added)} rows added, "
+                    f"{len(m.conflicts)} conflicts, {len(m.unplaced)} values not placed",
+                )
+            )
+            lines += [
+                (
+                    f"Conflict · {k.tab} {k.row}",
+                    f'{k.column}: copy "{k.returned}", '
+                    f'Sheet "{k.sheet}" (kept; both in the sync note)',
+                )
+                for k in m.conflicts
+            ]
+            lines += [(f"Not placed · {u.tab} {u.row}", f'"{u.text}": {u.why}') for u in m.unplaced]
+        return cards.update(cards.merged_card(row.id, row.deal, lines, self.actions))
 
 
 def _contacts(values: list[str]) -> list[str]:
