@@ -185,7 +185,8 @@ def revoke_access(
             out.failed.append((email, failed[email]))
         else:
             out.revoked.append(email)
-            registry.set_person(row.id, email, state=state, today=today)
+            if email.partition("@")[0]:  # a person, not a domain or link share
+                registry.set_person(row.id, email, state=state, today=today)
     return out
 
 
@@ -225,7 +226,7 @@ def export_copy(
         export_id=export_id,
         sent_line=sent,
     )
-    base, _found, _who = workbook_grids(data)
+    base, _found, _who, _when = workbook_grids(data)
     name = f"MAP - {row.buyer_company} - {row.deal} - copy {today.isoformat()}.xlsx"
     ref = workspace.save_file(row.id, row.sheet_ref, name, data, "xlsx")
     registry.add_export(
@@ -286,7 +287,7 @@ def merge_copy(
     conflicts with later edits kept beside the live value in the sync note, the returned
     file kept too. Then the MAP is synced so the computed columns show the result."""
     try:
-        returned, copy_id, saved_by = workbook_grids(data)
+        returned, copy_id, saved_by, saved_at = workbook_grids(data)
     except ValueError as exc:
         raise InputError("file", f"{filename} is {exc}") from None
     export = find_export(registry, copy_id, map_id)
@@ -333,8 +334,11 @@ def merge_copy(
     )
     result = None
     if not plan.empty:
-        # The buyer's edits, made offline, count as their update of the plan.
-        registry.update(row.id, last_buyer_update=today, last_buyer_editor=who)
+        # The buyer's edits, made offline, count as their update of the plan, on the day
+        # they saved the copy (when the file says so and it is plausible).
+        saved = saved_at.date() if saved_at else today
+        day = saved if export.made_on <= saved <= today else today
+        registry.update(row.id, last_buyer_update=day, last_buyer_editor=who)
         grids = _applied(current.grids, plan)
         made = Snapshot(grids, version, SYNC_IDENTITY, None) if plan.edits else None
         result = sync_map(

@@ -85,6 +85,9 @@ class Unplaced:
     column: str
     text: str
     why: str
+    # A tab the buyer added to their copy (their own notes): reported to the rep and kept
+    # in the returned file, never written into the shared workbook's notes.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class Merge:
         out += [
             KeptText(u.step_id or f"{u.tab}: {u.row}", u.column, u.text, UNPLACED, u.why)
             for u in self.unplaced
+            if not u.private
         ]
         return out
 
@@ -121,6 +125,7 @@ class _Table:
     rows: dict[str, int]  # key -> row index (first occurrence)
     keyless: list[int]  # rows with content but no key
     last: int  # the last row with any content (the header row when none)
+    repeats: dict[str, list[int]]  # key -> every row carrying it, when more than one
 
 
 def _canon(value: Cell, kind: ColumnType) -> object:
@@ -187,6 +192,7 @@ def _table(grids: Mapping[str, Grid], tab: Tab) -> _Table | None:
     editable = [i for k, i in header.columns.items() if tab.column(k).editable]
     rows: dict[str, int] = {}
     keyless: list[int] = []
+    seen: dict[str, list[int]] = {}
     last = header.row
     for r in range(header.row + 1, len(grid)):
         row = grid[r]
@@ -198,7 +204,9 @@ def _table(grids: Mapping[str, Grid], tab: Tab) -> _Table | None:
             keyless.append(r)
         else:
             rows.setdefault(key, r)
-    return _Table(name, grid, header, rows, keyless, last)
+            seen.setdefault(key, []).append(r)
+    repeats = {k: rs for k, rs in seen.items() if len(rs) > 1}
+    return _Table(name, grid, header, rows, keyless, last, repeats)
 
 
 def _value(table: _Table, r: int, key: str) -> Cell:
@@ -261,6 +269,13 @@ def _merge_tab(
         return
     key_of = _key_of(tab)
     computed = [c for c in tab.columns if c.computed]
+    # Every computed value as sent: one found on another row was moved, not typed.
+    sent = {
+        c.key: {_canon(_value(base, r, c.key), c.type) for r in base.rows.values()}
+        if base
+        else set()
+        for c in computed
+    }
     base_sigs = {_signature(tab, base, r) for r in base.keyless} if base else set()
     # Every live row's content: a row added in the copy that is already live (the same copy
     # merged twice, or typed on both sides) is not added again.
@@ -268,12 +283,21 @@ def _merge_tab(
         {_signature(tab, cur, r) for r in (*cur.rows.values(), *cur.keyless)} if cur else set()
     )
     next_row = (cur.last + 1) if cur else 0
-    filled = set(ret.rows.values()) | set(ret.keyless)
+    # A pasted row carries the id of the row it was copied from: of the rows sharing an id,
+    # the one closest to the row as sent keeps it; the others are new rows.
+    primary = dict(ret.rows)
+    for repeated, rows in ret.repeats.items():
+        sent_row = base.rows.get(repeated) if base else None
+        if sent_row is not None and base is not None:
+            distances = {r: _distance(tab, base, sent_row, ret, r) for r in rows}
+            primary[repeated] = min(rows, key=distances.__getitem__)
+    filled = {r for rs in ret.repeats.values() for r in rs} | set(ret.rows.values())
+    filled |= set(ret.keyless)
     for r in range(ret.header.row + 1, len(ret.grid)):
         if r not in filled:
             continue  # blank
         key = key_of(ret.grid[r], ret.header)
-        if key is not None and ret.rows.get(key) != r:
+        if key is not None and primary.get(key) != r:
             key = None  # a pasted duplicate id: a new row
         label = _label(tab, ret, r, key)
         b = base.rows.get(key) if base and key else None
@@ -314,27 +338,44 @@ def _merge_tab(
         _cells(tab, base, b, ret, r, cur, c, label, key, out)
         for col in computed:  # text typed into a computed column of the copy
             rv = _value(ret, r, col.key)
-            if not is_blank(rv) and _canon(rv, col.type) != _canon(
-                _value(base, b, col.key), col.type
-            ):
-                out.unplaced.append(
-                    Unplaced(
-                        tab.name,
-                        label,
-                        key if tab is PLAN else None,
-                        col.header,
-                        _text(rv, col.type),
-                        f"typed into the computed column {col.header} in the returned copy",
-                    )
+            canon = _canon(rv, col.type)
+            if is_blank(rv) or canon == _canon(_value(base, b, col.key), col.type):
+                continue
+            if canon in sent[col.key]:
+                continue  # a value we wrote, moved by a sort of some columns only
+            out.unplaced.append(
+                Unplaced(
+                    tab.name,
+                    label,
+                    key if tab is PLAN else None,
+                    col.header,
+                    _text(rv, col.type),
+                    f"typed into the computed column {col.header} in the returned copy",
                 )
+            )
     if base is not None:
         for key, b in base.rows.items():
             if key not in ret.rows and cur is not None and key in cur.rows:
-                out.notes.append(
-                    f"{tab.name} {_label(tab, base, b, key)}: deleted in the returned copy; "
-                    "kept in the live MAP (delete it there if it is no longer needed)."
+                out.unplaced.append(
+                    Unplaced(
+                        tab.name,
+                        _label(tab, base, b, key),
+                        key if tab is PLAN else None,
+                        "",
+                        "(the whole row)",
+                        "deleted in the returned copy; kept in the live MAP: delete it there "
+                        "if it is no longer needed",
+                    )
                 )
     _foreign_columns(tab, base, ret, out)
+
+
+def _distance(tab: Tab, base: _Table, b: int, ret: _Table, r: int) -> int:
+    return sum(
+        _canon(_value(ret, r, c.key), c.type) != _canon(_value(base, b, c.key), c.type)
+        for c in tab.columns
+        if c.editable and c.key != "id"
+    )
 
 
 def _differs(tab: Tab, base: _Table | None, b: int, ret: _Table, r: int) -> bool:
@@ -498,6 +539,7 @@ def _foreign_tabs(base: Mapping[str, Grid], returned: Mapping[str, Grid], out: _
                             "",
                             cell_text(value),
                             f"the tab {name.strip()} was added in the returned copy and is "
-                            "not part of the MAP",
+                            "not part of the MAP (kept in the returned file only)",
+                            private=True,
                         )
                     )

@@ -61,6 +61,7 @@ from addon.workspace.google_sheet import (
 )
 from sheets_schema.workbook import PLAN
 
+ANYONE = "anyone with the link"  # how people() names a link share
 APP_KEY = "mapApp"  # appProperties key marking our files: sheet, doc or rollup
 DOC_MIME = "application/vnd.google-apps.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -235,7 +236,7 @@ class GoogleWorkspace:
                 fileId=file_id,
                 supportsAllDrives=True,
                 pageSize=100,
-                fields="permissions(id,type,role,emailAddress)",
+                fields="permissions(id,type,role,emailAddress,domain)",
             )
 
         out = []
@@ -247,10 +248,16 @@ class GoogleWorkspace:
                     continue  # the file is gone or closed to us: nobody to list
                 raise error
             for p in response.get("permissions", []):
-                if p.get("type") in ("user", "group") and p.get("emailAddress"):
-                    out.append(
-                        Invite(str(p["emailAddress"]).lower(), str(p["role"]), file_id, p["id"])
-                    )
+                kind, role = p.get("type"), str(p.get("role", ""))
+                if kind in ("user", "group") and p.get("emailAddress"):
+                    who = str(p["emailAddress"]).lower()
+                elif kind == "domain" and p.get("domain"):
+                    who = "@" + str(p["domain"]).lower()  # everyone at that domain
+                elif kind == "anyone":
+                    who = ANYONE  # a link share, turned on by someone with access
+                else:
+                    continue
+                out.append(Invite(who, role, file_id, p["id"]))
         return out
 
     def revoke(self, grants: Sequence[Invite]) -> list[InviteResult]:

@@ -466,9 +466,9 @@ def export_workbook(grids: dict[str, Grid], *, title: str, export_id: str, sent_
     return out.getvalue()
 
 
-def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str]:
+def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str, datetime | None]:
     """A workbook's grids as the sync reads them, the copy id it carries (property, else
-    the Summary line), and who saved it last. Raises ValueError for a file that is not an
+    the Summary line), who saved it last and when. Raises ValueError for a file that is not an
     .xlsx workbook."""
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
@@ -489,4 +489,4 @@ def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str]:
                     m = re.match(r"\s*(X-[0-9A-F]{10})\b", str(row[1]))
                     found = m[1] if m else ""
     props = wb.properties
-    return grids, found, props.lastModifiedBy or props.creator or ""
+    return grids, found, props.lastModifiedBy or props.creator or "", props.modified

@@ -528,6 +528,13 @@ def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
         "role": body["role"],
         "emailAddress": email,
     }
+    if body["type"] == "domain":  # Permission.domain: "The domain to which this permission refers"
+        if not body.get("domain"):
+            raise ApiError(400, "The permission domain field is required.", reason="required")
+        permission["domain"] = str(body["domain"]).lower()
+        del permission["emailAddress"]
+    if body["type"] == "anyone":
+        del permission["emailAddress"]
     found.permissions.append(permission)
     if email:
         fake.denied.discard((found.id, email))  # shared again: the person can open it

@@ -14,6 +14,11 @@ Modelled behaviours and where they come from (Sheets API v4 reference, developer
   and returns the formula text for FORMULA and an empty cell otherwise (less convenient
   than Google, never more).
 - A null in a written row leaves that cell as it is; "" clears it (values.update reference).
+- A values write changes a cell's value, never its format: a RAW serial number written
+  into a cell formatted as a date shows as that date (CellData.userEnteredFormat is set by
+  spreadsheets.create or batchUpdate, not by values writes; USER_ENTERED text parsed as a
+  date gets a date format, as Sheets does for a typed date). A cell cleared with "" is
+  forgotten with its format (a simplification: a value written there later is unformatted).
 - Writing outside the grid is refused with Google's "exceeds grid limits" message.
 - sortRange moves cell values, not rows: nothing row-bound follows a sort (GOOGLE.md;
   unconfirmed either way, so the less convenient assumption).
@@ -276,6 +281,10 @@ def write(
             if state.value is None and state.formula is None:
                 span.sheet.cells.pop(key, None)
             else:
+                before = span.sheet.cells.get(key)
+                # A values write sets the value, not the cell's number format: a date
+                # column keeps showing dates (USER_ENTERED only adds one, for a typed date).
+                state.date_format = state.date_format or bool(before and before.date_format)
                 span.sheet.cells[key] = state
             cells += 1
     end = Span(
