@@ -185,7 +185,7 @@ def revoke_access(
             out.failed.append((email, failed[email]))
         else:
             out.revoked.append(email)
-            if email.partition("@")[0]:  # a person, not a domain or link share
+            if "@" in email and email.partition("@")[0]:  # a person: not a domain/link share
                 registry.set_person(row.id, email, state=state, today=today)
     return out
 

@@ -507,11 +507,25 @@ def test_a_lost_deal_also_loses_the_link_and_domain_shares_a_buyer_turned_on(env
     for body in (
         {"type": "anyone", "role": "reader"},
         {"type": "domain", "role": "reader", "domain": "northwind.example.com"},
+        {"type": "domain", "role": "reader", "domain": "seller.example.com"},  # the seller's
     ):
         buyer_drive.permissions().create(fileId=sheet, body=body, supportsAllDrives=True).execute()
     _lose(env, created)
-    left = [p["type"] for p in env.fake.files[sheet].every_permission()]
-    assert left == ["user"]  # the service's own (owner) permission, nothing else
+    left = [(p["type"], p.get("domain", "")) for p in env.fake.files[sheet].every_permission()]
+    assert left == [("user", ""), ("domain", "seller.example.com")]  # owner and seller side
+
+
+def test_a_revoked_link_share_is_not_recorded_as_a_person(env: Env) -> None:
+    created = _create(env, f"Dana Whitfield <{BUYER}>")
+    _shared(env, created)
+    buyer_drive = _client(env, "drive", "v3", "buyer-token")
+    buyer_drive.permissions().create(
+        fileId=created.files.sheet,
+        body={"type": "anyone", "role": "reader"},
+        supportsAllDrives=True,
+    ).execute()
+    _lose(env, created)
+    assert _states(env, created.map_id) == {BUYER: "revoked"}
 
 
 @pytest.mark.xfail(
