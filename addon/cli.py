@@ -364,28 +364,16 @@ def people(
     try:
         row = _find(app, target)
         day = app.today_of(row)
-        for text in added:
-            _shared_lines(
-                row.id,
-                add_contact(
-                    app.registry.get(row.id),
-                    text,
+        for change, values in ((add_contact, added), (remove_contact, removed)):
+            for value in values:
+                done = change(
+                    app.registry.get(row.id),  # as the previous change left it
+                    value,
                     workspace=app.workspace,
                     registry=app.registry,
                     today=day,
-                ),
-            )
-        for email in removed:
-            _shared_lines(
-                row.id,
-                remove_contact(
-                    app.registry.get(row.id),
-                    email,
-                    workspace=app.workspace,
-                    registry=app.registry,
-                    today=day,
-                ),
-            )
+                )
+                _shared_lines(row.id, done)
         for email in declined:
             decline(app.registry.get(row.id), email, registry=app.registry, today=day)
             click.echo(f"  · {email}: declined, not offered again")

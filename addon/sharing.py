@@ -60,13 +60,10 @@ def _grant(
 ) -> Shared:
     """Editors on the Sheet, commenters on the Doc; a person is shared when both worked."""
     out = Shared()
-    if not emails:
-        out.offered = offered(registry, row.id)
-        return out
     invites = [Invite(e, "writer", row.sheet_ref) for e in emails] + [
         Invite(e, "commenter", row.doc_ref) for e in emails
     ]
-    results = workspace.share(invites, invitation(row))
+    results = workspace.share(invites, invitation(row)) if invites else []
     refused: dict[str, str] = {}
     for r in results:
         if not r.ok:
@@ -92,13 +89,11 @@ def _open(row: MapRow, what: str) -> None:
         )
 
 
-def share_map(
-    row: MapRow, *, workspace: Workspace, registry: Registry, today: date, retry: bool = True
-) -> Shared:
-    """Share with every buyer contact who has no access yet (and, with `retry`, those
-    refused before). Offers stay offers: the rep confirms each with add_contact."""
+def share_map(row: MapRow, *, workspace: Workspace, registry: Registry, today: date) -> Shared:
+    """Share with every buyer contact who has no access yet, those refused before
+    included. Offers stay offers: the rep confirms each with add_contact."""
     _open(row, "sharing")
-    states = ("contact", "refused") if retry else ("contact",)
+    states = ("contact", "refused")
     wanted = {c["email"] for c in row.buyer_contacts}
     emails = [p.email for p in registry.people(row.id) if p.state in states and p.email in wanted]
     return _grant(row, emails, workspace=workspace, registry=registry, today=today)

@@ -348,10 +348,10 @@ def sync_map(
                 target_close_moves=registry.target_close_moves(row.id),
             )
         )
-        # Buyer-side people added on the Stakeholders tab: offered to the rep, not shared.
-        registry.offer(row.id, stakeholder_offers(computed.parsed, row.rep_email), today)
         registry.record_sync(
             row.id,
+            # Buyer-side people added on the Stakeholders tab: offered to the rep, not shared.
+            offers=stakeholder_offers(computed.parsed, row.rep_email),
             memory=learned.memory,
             changes=learned.changes,
             anchors=learned.anchors,

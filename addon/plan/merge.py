@@ -497,6 +497,7 @@ def _append(
 def _foreign_columns(tab: Tab, base: _Table | None, ret: _Table, out: _Builder) -> None:
     """Columns the buyer added to the copy: not part of the MAP, reported with their values."""
     known = set(ret.header.columns.values())
+    key_of = _key_of(tab)
     base_headers = (
         {normalise_header(cell_text(v)) for v in base.grid[base.header.row]} if base else set()
     )
@@ -507,7 +508,7 @@ def _foreign_columns(tab: Tab, base: _Table | None, ret: _Table, out: _Builder) 
         for r in range(ret.header.row + 1, len(ret.grid)):
             row = ret.grid[r]
             if i < len(row) and not is_blank(row[i]):
-                key = _key_of(tab)(row, ret.header)
+                key = key_of(row, ret.header)
                 out.unplaced.append(
                     Unplaced(
                         tab.name,

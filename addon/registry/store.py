@@ -92,17 +92,20 @@ class Registry:
             )
             s.add_all(_step_rows(row.id, memory.values()))
             s.add_all(_contact_rows(row.id, (c["email"] for c in row.buyer_contacts)))
+            names: dict[str, str] = {}
+            for c in row.buyer_contacts:
+                names.setdefault(c["email"], c.get("name", ""))
             s.add_all(
                 PersonRow(
                     map_id=row.id,
-                    email=e,
-                    name=next(c.get("name", "") for c in row.buyer_contacts if c["email"] == e),
+                    email=email,
+                    name=name,
                     state="contact",
                     source="contact",
                     reason="",
                     changed_on=row.created_on,
                 )
-                for e in dict.fromkeys(c["email"] for c in row.buyer_contacts)
+                for email, name in names.items()
             )
             if idempotency_key:
                 s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
@@ -202,29 +205,6 @@ class Registry:
             if source is not None:
                 row.source = source
 
-    def offer(self, map_id: str, found: Iterable[tuple[str, str]], today: date) -> list[str]:
-        """People found on the Stakeholders tab who are not known yet become offers for
-        the rep to confirm; returns the emails newly offered."""
-        offered = []
-        with self.session() as s:
-            for email, name in found:
-                email = email.strip().lower()
-                if email in offered or s.get(PersonRow, (map_id, email)) is not None:
-                    continue
-                s.add(
-                    PersonRow(
-                        map_id=map_id,
-                        email=email,
-                        name=name,
-                        state="offered",
-                        source="stakeholder",
-                        reason="",
-                        changed_on=today,
-                    )
-                )
-                offered.append(email)
-        return offered
-
     def set_contacts(self, map_id: str, contacts: list[dict[str, str]]) -> None:
         """The MAP's buyer contacts (and the index a Gmail thread finds it by)."""
         with self.session() as s:
@@ -263,19 +243,10 @@ class Registry:
                 (k.step_id, k.column, k.text, k.source, k.beside)
                 for k in s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == row.map_id))
             }
-            s.add_all(
-                KeptTextRow(
-                    map_id=row.map_id,
-                    step_id=k.step_id,
-                    column=k.column,
-                    text=k.text,
-                    kept_on=today,
-                    source=k.source,
-                    beside=k.beside,
-                )
-                for k in kept
-                if (k.step_id, k.column, k.text, k.source, k.beside) not in known  # merged twice
-            )
+            fresh = [  # the same copy merged twice keeps each value once
+                k for k in kept if (k.step_id, k.column, k.text, k.source, k.beside) not in known
+            ]
+            s.add_all(_kept_rows(row.map_id, fresh, today))
 
     def target_close_moves(self, map_id: str) -> int:
         with self.session() as s:
@@ -341,9 +312,11 @@ class Registry:
         anchors: Mapping[AnchorKey, date],
         kept: Iterable[KeptText],
         today: date,
+        offers: Iterable[tuple[str, str]] = (),
         **fields: Any,
     ) -> None:
-        """Everything one sync learned, in one transaction."""
+        """Everything one sync learned, in one transaction; `offers`: (email, name) of
+        buyer-side stakeholders, offered to the rep when not known yet."""
         with self.session() as s:
             s.execute(delete(StepRow).where(StepRow.map_id == map_id))
             s.add_all(_step_rows(map_id, memory.values()))
@@ -368,18 +341,8 @@ class Registry:
                             anchored_on=anchored,
                         )
                     )
-            s.add_all(
-                KeptTextRow(
-                    map_id=map_id,
-                    step_id=k.step_id,
-                    column=k.column,
-                    text=k.text,
-                    kept_on=today,
-                    source=k.source,
-                    beside=k.beside,
-                )
-                for k in kept
-            )
+            s.add_all(_kept_rows(map_id, kept, today))
+            _offer(s, map_id, offers, today)
             row = s.get(MapRow, map_id)
             assert row is not None
             for key, value in fields.items():
@@ -404,6 +367,43 @@ def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
         )
         for m in memory
     ]
+
+
+def _kept_rows(map_id: str, kept: Iterable[KeptText], today: date) -> list[KeptTextRow]:
+    return [
+        KeptTextRow(
+            map_id=map_id,
+            step_id=k.step_id,
+            column=k.column,
+            text=k.text,
+            kept_on=today,
+            source=k.source,
+            beside=k.beside,
+        )
+        for k in kept
+    ]
+
+
+def _offer(s: Session, map_id: str, found: Iterable[tuple[str, str]], today: date) -> None:
+    """People found on the Stakeholders tab who are not known yet become offers for the
+    rep to confirm (never shared here)."""
+    added: set[str] = set()
+    for email, name in found:
+        email = email.strip().lower()
+        if email in added or s.get(PersonRow, (map_id, email)) is not None:
+            continue
+        s.add(
+            PersonRow(
+                map_id=map_id,
+                email=email,
+                name=name,
+                state="offered",
+                source="stakeholder",
+                reason="",
+                changed_on=today,
+            )
+        )
+        added.add(email)
 
 
 def _contact_rows(map_id: str, emails: Iterable[str]) -> list[ContactRow]:

@@ -284,6 +284,10 @@ def status_card(
     )
 
 
+_CLOSES = (
+    "Every buyer-side person loses access to the Sheet and the Doc, the plan stops "
+    "syncing, and the record stays (in the roll-up too). You can reopen it later."
+)
 CLOSE_TEXT = {
     "won": (
         "Mark won",
@@ -291,16 +295,8 @@ CLOSE_TEXT = {
         "criteria, who is who, open commitments and risks, planned vs actual dates). The "
         "plan keeps syncing as the onboarding plan.",
     ),
-    "lost": (
-        "Mark lost",
-        "Every buyer-side person loses access to the Sheet and the Doc, the plan stops "
-        "syncing, and the record stays (in the roll-up too). You can reopen it later.",
-    ),
-    "archived": (
-        "Archive",
-        "Every buyer-side person loses access to the Sheet and the Doc, the plan stops "
-        "syncing, and the record stays (in the roll-up too). You can reopen it later.",
-    ),
+    "lost": ("Mark lost", _CLOSES),
+    "archived": ("Archive", _CLOSES),
 }
 
 

@@ -410,13 +410,14 @@ class Sidebar:
             return cards.notify("No .xlsx attachment on this message: open the buyer's reply")
         sender = self.reader.headers(event).get("From", "")
         who = parse_contact(sender).email if "@" in sender else ""
+        workspace = self._workspace_for(event, rep)
         lines: list[tuple[str, str]] = []
         for name, data in books:
             try:
                 merged = merge_copy(
                     data,
                     name,
-                    workspace=self._workspace_for(event, rep),
+                    workspace=workspace,
                     registry=self.app.registry,
                     today=self.app.today_of(row),
                     map_id=row.id,
