@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from addon.alerts import Channels, channels_from
 from addon.config import Settings
 from addon.errors import NotFound
 from addon.maps import Created, create_map, validate_create
@@ -52,6 +53,10 @@ class App:
             now=now,
             workspace_kind=self.settings.backend,
         )
+
+    def channels(self) -> Channels:
+        """Where alerts go: the SMTP relay (or the local outbox folder) and the webhooks."""
+        return channels_from(self.settings, self.workspace.link)
 
     @property
     def local(self) -> LocalWorkspace:

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -94,6 +94,38 @@ class Settings(BaseSettings):
     )
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object a line, as Cloud Logging reads"
+    )
+
+    # --- alerts (addon/alerts.py) --------------------------------------------------------
+    smtp_host: str = Field(
+        default="",
+        description="SMTP relay for alert emails; empty on the local workspace: .eml files "
+        "in the workspace's outbox/ folder",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = Field(default="", description="SMTP login, if the relay asks for one")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_starttls: bool = Field(default=True, description="STARTTLS after connecting")
+    smtp_implicit_tls: bool = Field(default=False, description="TLS from the start (port 465)")
+    mail_from: str = Field(
+        default="MAP alerts <map-alerts@example.com>",
+        description="the sender of alert emails (buyer reminders show the rep's name; "
+        "replies go to the rep)",
+    )
+    chat_webhook: SecretStr | None = Field(
+        default=None, description="Google Chat incoming webhook URL of the seller team's space"
+    )
+    slack_webhook: SecretStr | None = Field(
+        default=None, description="Slack incoming webhook URL of the seller team's channel"
+    )
+    quiet_start: int = Field(
+        default=20, ge=0, le=23, description="quiet hours start (recipient's local hour)"
+    )
+    quiet_end: int = Field(
+        default=8, ge=0, le=23, description="quiet hours end (recipient's local hour)"
+    )
+    digest_hour: int = Field(
+        default=8, ge=0, le=23, description="digests go out from this local hour"
     )
 
     def registry(self) -> str:

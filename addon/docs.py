@@ -14,7 +14,7 @@ from doc_templates import TEMPLATE_DIR
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
-    autoescape=select_autoescape(["j2"]),
+    autoescape=select_autoescape(["html.j2"]),  # the .txt.j2 messages are plain text
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -42,3 +42,8 @@ def render_map_doc(
 def render_handoff_doc(handoff: Handoff, *, sheet_link: str) -> str:
     template = _env.get_template("handoff_doc.html.j2")
     return template.render(h=handoff, sheet_link=sheet_link, fmt=fmt)
+
+
+def render(name: str, **context: object) -> str:
+    """A template from doc_templates/ (the messages: alerts, digests, team posts)."""
+    return _env.get_template(name).render(fmt=fmt, **context)

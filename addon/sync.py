@@ -9,10 +9,11 @@ A MAP that cannot be read gets a clear line and every other MAP still syncs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from addon.errors import MapLocked, VersionConflict, WorkspaceError
+from addon.plan.alerts import Alert, agenda, evaluate
 from addon.plan.cells import cell_text
 from addon.plan.dates import fmt
 from addon.plan.grid import col_letter, find_header, find_tab, settle
@@ -76,6 +77,7 @@ class MapResult:
     message: str = ""
     problems: int = 0
     health: str = ""
+    alerts: int = 0  # alerts raised (new events) by this sync
 
 
 @dataclass
@@ -348,7 +350,7 @@ def sync_map(
                 target_close_moves=registry.target_close_moves(row.id),
             )
         )
-        registry.record_sync(
+        result.alerts = registry.record_sync(
             row.id,
             # Buyer-side people added on the Stakeholders tab: offered to the rep, not shared.
             offers=stakeholder_offers(computed.parsed, row.rep_email),
@@ -367,6 +369,8 @@ def sync_map(
             problem_count=len(problems),
             rollup=to_json(rollup_row),
             settled_grids=settled,
+            alerts=raised_by(row, computed, registry, today),
+            agenda=agenda_json(computed, today),
         )
         result.problems, result.health = len(problems), computed.status.health.value
         return result
@@ -377,6 +381,26 @@ def sync_map(
         f"{row.sheet_ref}: the file kept changing while we "
         f"synced ({MAX_ATTEMPTS} tries); it will be synced next time",
     )
+
+
+def raised_by(row: MapRow, computed: Computed, registry: Registry, today: date) -> list[Alert]:
+    """The alerts this reading of the MAP calls for (the registry keeps the new ones)."""
+    return evaluate(
+        computed.info,
+        computed.parsed,
+        computed.status,
+        computed.learned.memory,
+        computed.learned.changes,
+        registry.audience(row),
+        today,
+    )
+
+
+def agenda_json(computed: Computed, today: date) -> list[dict[str, object]]:
+    return [
+        {**asdict(item), "due": item.due.isoformat() if item.due else None}
+        for item in agenda(computed.parsed, computed.status, today)
+    ]
 
 
 def _failed(row: MapRow, registry: Registry, result: MapResult, message: str) -> MapResult:

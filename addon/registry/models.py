@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -58,6 +69,10 @@ class MapRow(Base):
     handoff_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     closed_note: Mapped[str] = mapped_column(Text, default="")
+    # Alerts: buyer reminders can be turned off per MAP; the agenda (open steps late or due
+    # within two weeks, as of the last sync) feeds the digests and the follow-up draft.
+    buyer_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    agenda: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class StepRow(Base):
@@ -169,6 +184,69 @@ class ExportRow(Base):
     made_for: Mapped[str] = mapped_column(Text, default="")
     grids: Mapped[dict[str, Any]] = mapped_column(JSON)
     merged: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class AlertRow(Base):
+    """An alert event, raised once: (scope, key) is unique, so a sync that sees the same
+    event again adds nothing. scope: the MAP's id, or "digest:EMAIL" for a digest."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_alerts_scope_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(360))
+    key: Mapped[str] = mapped_column(String(200))
+    map_id: Mapped[str | None] = mapped_column(
+        ForeignKey("maps.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    rule: Mapped[str] = mapped_column(String(32))
+    raised_on: Mapped[date] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # the alert's facts, or a digest
+
+
+class DeliveryRow(Base):
+    """One alert to one recipient on one channel: what went to whom, and when.
+
+    state: pending (to send: next_try, when set, is the earliest), sending (claimed by a
+    sender), sent, off (not to be sent: `error` says why, e.g. buyer reminders are off),
+    failed (gave up after the retries; listed in the rep's digest and `mapctl alerts`).
+    channel: email, or team (each configured Chat/Slack webhook; `done` lists those that
+    took it, so a retry never posts twice to the one that worked)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    map_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(8))
+    why: Mapped[str] = mapped_column(Text, default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # UTC
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # UTC
+    sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # recipient's day
+    error: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(String(200), default="")
+    done: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class RecipientRow(Base):
+    """What alerts need to know about a person, whatever the MAP: their time zone, and for
+    a rep, their manager (the escalation ladder's last rung, the weekly digest)."""
+
+    __tablename__ = "recipients"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="")
+    manager_email: Mapped[str] = mapped_column(String(320), default="", index=True)
+    manager_name: Mapped[str] = mapped_column(String(200), default="")
 
 
 class IdempotencyRow(Base):

@@ -6,7 +6,7 @@ The schema is managed by Alembic: opening a registry upgrades it to the newest r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from addon.errors import NotFound
+from addon.plan.alerts import Alert
 from addon.plan.models import AnchorKey, DueChange, KeptText, MapInfo, StepMemory
 from addon.registry.models import (
     AnchorRow,
@@ -32,6 +33,7 @@ from addon.registry.models import (
     StepRow,
     TargetCloseRow,
 )
+from addon.registry.outbox import OutboxStore, raise_alerts
 from sheets_schema.vocab import Side
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,7 +54,7 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-class Registry:
+class Registry(OutboxStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
@@ -313,10 +315,12 @@ class Registry:
         kept: Iterable[KeptText],
         today: date,
         offers: Iterable[tuple[str, str]] = (),
+        alerts: Sequence[Alert] = (),
         **fields: Any,
-    ) -> None:
+    ) -> int:
         """Everything one sync learned, in one transaction; `offers`: (email, name) of
-        buyer-side stakeholders, offered to the rep when not known yet."""
+        buyer-side stakeholders, offered to the rep when not known yet; `alerts`: raised
+        once each (their key). Returns how many alerts were new."""
         with self.session() as s:
             s.execute(delete(StepRow).where(StepRow.map_id == map_id))
             s.add_all(_step_rows(map_id, memory.values()))
@@ -347,6 +351,7 @@ class Registry:
             assert row is not None
             for key, value in fields.items():
                 setattr(row, key, value)
+            return raise_alerts(s, row, alerts, today)
 
 
 def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
