@@ -597,6 +597,7 @@ def rep_digest(
         views.append(view)
     context = {"maps": views, "attention": attention, "day_text": f"{day:%A} {fmt(day)}"}
     return {
+        "expires": day.isoformat(),  # yesterday's digest is not sent today
         "subject": f"Your MAPs, {day:%a} {fmt(day)}: {attention} need you",
         "text": render("rep_digest.txt.j2", **context),
         "html": render("rep_digest.html.j2", **context),
@@ -641,6 +642,7 @@ def manager_digest(
         "week_text": fmt(day),
     }
     return {
+        "expires": (day + timedelta(days=6)).isoformat(),
         "subject": (
             f"Your team's MAPs, week of {fmt(day)}: {context['off_track']} off track, "
             f"{context['at_risk']} at risk"
@@ -747,7 +749,7 @@ def preview(
                 "failed",
                 delivery.channel,
                 _to(delivery),
-                str(stored.body.get("label") or stored.rule),
+                _what([(delivery, stored)]),
                 f"gave up after {delivery.attempts} tries: {delivery.error} "
                 "(mapctl alerts --retry-failed)",
             )

@@ -101,8 +101,9 @@ def plan(
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
     groups: dict[tuple[str, str, str | None, int], list[Pending]] = {}
     for p in pending:
-        # A team post goes alone; an email groups by person and MAP.
-        key = (p.channel, p.address, p.map_id, p.id if p.channel != "email" else 0)
+        # An email groups by person and MAP; a team post or a digest (no MAP) goes alone.
+        alone = p.channel != "email" or p.map_id is None
+        key = (p.channel, p.address, p.map_id, p.id if alone else 0)
         groups.setdefault(key, []).append(p)
     decisions = []
     for items in groups.values():
