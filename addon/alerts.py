@@ -764,3 +764,43 @@ def _snapshot(row: MapRow, workspace: Workspace) -> Snapshot:
         assert version is not None
         return Snapshot(decode_grids(row.settled_grids), version, SYNC_IDENTITY, None)
     return workspace.read(row.sheet_ref)
+
+
+# --- the rep's follow-up draft (the Gmail add-on's "Draft follow-up") ---------------------
+
+
+def followup(
+    row: MapRow,
+    to: Sequence[tuple[str, str]],
+    subject: str,
+    sheet_link: str,
+    *,
+    in_reply_to: str = "",
+    references: str = "",
+) -> EmailMessage:
+    """A reply the rep edits and sends: the buyer's late and upcoming steps (the agenda of
+    the last sync) and ours, with the plan's link. `to`: (name, email) of the buyer side."""
+    items = [dict(i, due_text=_due_text(i.get("due"))) for i in (row.agenda or [])]
+    theirs = [i for i in items if i["side"] == "buyer"]
+    context = {
+        "first_names": " and ".join(
+            dict.fromkeys((name or email).split()[0].split("@")[0] for name, email in to)
+        )
+        or "there",
+        "deal": row.deal,
+        "target": fmt(row.target_close),
+        "reason": row.close_reason,
+        "late": [i for i in theirs if i["days_late"]],
+        "upcoming": [i for i in theirs if not i["days_late"]],
+        "ours": [i for i in items if i["side"] != "buyer"],
+        "sheet_link": sheet_link,
+        "rep_name": row.rep_name,
+    }
+    message = EmailMessage()
+    message["To"] = ", ".join(formataddr(pair) for pair in to)
+    message["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = f"{references} {in_reply_to}".strip()
+    message.set_content(render("followup_email.txt.j2", **context))
+    return message

@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from addon.web.sidebar import MESSAGE_READONLY
+from addon.web.sidebar import COMPOSE, MESSAGE_READONLY
 from addon.workspace.local import LocalWorkspace
 from tests.test_web_cards import THREAD, buttons, create, facts, only_card, widgets
 from tests.web_env import Web, text
@@ -145,3 +145,84 @@ def test_won_makes_the_handoff_then_archive_revokes_and_reopen(web: Web) -> None
     reopened = _action(web, "reopen", params={"map_id": row.id})
     assert web.app.registry.get(row.id).lifecycle == "draft"
     assert "Share with buyer" in buttons(only_card(reopened))
+
+
+def test_draft_follow_up_creates_a_gmail_reply_to_the_buyer(web: Web) -> None:
+    create(web)
+    [row] = web.app.registry.maps()
+    _action(web, "share", params={"map_id": row.id})
+    # The last sync's agenda: S01 is late (a week past due), the rest come after.
+    web.app.registry.update(
+        row.id,
+        agenda=[
+            {
+                "step_id": "S01",
+                "step": "Champion confirms the business problem",
+                "owner": "Dana Whitfield",
+                "side": "buyer",
+                "due": "2026-03-06",
+                "days_late": 4,
+                "health": "overdue",
+                "consequence": "",
+            },
+            {
+                "step_id": "S02",
+                "step": "Security review scheduled",
+                "owner": "Lee Chen",
+                "side": "buyer",
+                "due": "2026-03-13",
+                "days_late": 0,
+                "health": "due_soon",
+                "consequence": "",
+            },
+            {
+                "step_id": "S05",
+                "step": "Order form sent",
+                "owner": "Sam Rivera",
+                "side": "seller",
+                "due": "2026-03-16",
+                "days_late": 0,
+                "health": "on_track",
+                "consequence": "",
+            },
+        ],
+    )
+    headers = [*THREAD, ("Message-ID", "<CAbuyer-1@mail.northwind.example.com>")]
+    message = web.fake.add_message(headers)
+    status = only_card(web.post("/addon/gmail", web.event(gmail=message)).json())
+    assert "Draft follow-up" in buttons(status)
+    assert facts(status)["Buyer reminders"]["text"] == "On"
+
+    narrow = [
+        s for s in web.event()["authorizationEventObject"]["authorizedScopes"] if s != COMPOSE
+    ]
+    asked = _action(
+        web, "followup", "GMAIL", params={"map_id": row.id}, gmail=message, scopes=narrow
+    )
+    assert asked == {"requesting_google_scopes": {"scopes": [COMPOSE]}}
+    assert web.fake.drafts == []
+
+    answer = _action(web, "followup", "GMAIL", params={"map_id": row.id}, gmail=message)
+    [draft] = web.fake.drafts
+    markup = answer["renderActions"]["hostAppAction"]["gmailAction"]
+    assert markup == {
+        "openCreatedDraftActionMarkup": {"draftId": draft["id"], "draftThreadId": message[0]}
+    }
+    assert draft["threadId"] == message[0]
+    mail = draft["message"]
+    assert "dana@northwind.example.com" in mail["To"]
+    assert mail["Subject"] == "RE: Fwd: [EXTERNAL] Analytics platform rollout"
+    assert mail["In-Reply-To"] == "<CAbuyer-1@mail.northwind.example.com>"
+    body = mail.get_body(("plain",)).get_content()
+    assert body.startswith("Hi Dana")
+    assert "Where we could use your help:\n- Champion confirms the business problem" in body
+    assert (
+        "was due 6 Mar 2026" in body and "Security review scheduled (Lee Chen): due 13 Mar" in body
+    )
+    assert "On our side:\n- Order form sent (Sam Rivera): due 16 Mar 2026" in body
+    assert web.app.workspace.link(row.sheet_ref) in body
+
+    # Buyer reminders are one click off (and on again) from the same card.
+    off = only_card(_action(web, "reminders", params={"map_id": row.id, "on": "no"}))
+    assert facts(off)["Buyer reminders"]["text"] == "Off"
+    assert web.app.registry.get(row.id).buyer_reminders is False

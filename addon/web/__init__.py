@@ -6,7 +6,8 @@
     POST /addon/gmail       Gmail contextual trigger: the thread's MAP, or Create MAP
     POST /addon/drive/selected   Drive items selected: a MAP Sheet's status
     POST /addon/actions/<name>   card clicks: open, home, new, create, sync, share
-    POST /tasks/sync        Cloud Scheduler: find MAPs to sync; inline or one task each
+    POST /tasks/sync        Cloud Scheduler: find MAPs to sync; inline or one task each;
+                            then send the alerts and digests that are due
     POST /tasks/sync-map    Cloud Tasks: sync one MAP
     POST /tasks/rollup      Cloud Tasks: write the roll-up after a fan-out
 
@@ -27,6 +28,7 @@ from flask import Flask, Response, g, jsonify, request
 from googleapiclient.errors import HttpError
 from pydantic import ValidationError
 
+from addon.alerts import DeliveryReport, deliver
 from addon.app import App
 from addon.config import Settings
 from addon.errors import MapError, NotFound
@@ -62,7 +64,14 @@ ACTIONS: dict[str, Handler] = {
     "close_confirm": Sidebar.close_confirm,
     "reopen": Sidebar.reopen,
     "merge": Sidebar.merge,
+    "followup": Sidebar.followup,
+    "reminders": Sidebar.reminders,
 }
+
+
+def _alert_counts(report: DeliveryReport) -> dict[str, int]:
+    states = ("sent", "held", "retry", "failed", "off")
+    return {**{s: report.count(s) for s in states}, "digests": report.digests}
 
 
 def _task_queue(settings: Settings) -> TaskQueue | None:
@@ -217,7 +226,10 @@ def create_app(
             interval_minutes=settings.sync_interval_minutes,
         )
         g.outcome = plan.mode
-        return jsonify(plan.json())
+        # Every scheduled run also sends what is due: alerts this sync raised, held ones
+        # whose quiet hours ended, retries, and the digests whose hour has come.
+        sent = deliver(core.registry, core.channels(), now())
+        return jsonify({**plan.json(), "alerts": _alert_counts(sent)})
 
     @web.post("/tasks/sync-map")
     def sync_one() -> Any:
@@ -246,7 +258,9 @@ def create_app(
             return refuse(reason)
         active = core.registry.maps(ACTIVE)
         today = max((core.today_of(m) for m in active), default=now().date())
-        return jsonify(rollup=write_rollup(core.workspace, core.registry, today))
+        ref = write_rollup(core.workspace, core.registry, today)
+        sent = deliver(core.registry, core.channels(), now())  # what the fan-out raised
+        return jsonify(rollup=ref, alerts=_alert_counts(sent))
 
     @web.get("/healthz")
     def healthz() -> Any:

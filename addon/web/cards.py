@@ -78,6 +78,17 @@ def notify(text: str) -> Json:
     return {"renderActions": {"action": {"notification": {"text": text}}}}
 
 
+def open_draft(draft_id: str, thread_id: str) -> Json:
+    """Open a draft the add-on created in Gmail's compose window (a hostAppAction; the
+    draft itself was made with users.drafts.create)."""
+    markup = {"draftId": draft_id, "draftThreadId": thread_id}
+    return {
+        "renderActions": {
+            "hostAppAction": {"gmailAction": {"openCreatedDraftActionMarkup": markup}}
+        }
+    }
+
+
 def request_scopes(scopes: Sequence[str]) -> Json:
     """Ask the host to get the rep's consent for these scopes (granular consent)."""
     return {"requesting_google_scopes": {"scopes": list(scopes)}}
@@ -171,6 +182,7 @@ def status_card(
     offers: Sequence[tuple[str, str]] = (),
     handoff: str = "",
     in_gmail: bool = False,
+    buyer_reminders: bool = True,
 ) -> c.Card:
     """One MAP at a glance, from the registry (no call to Google). `offers`: people the
     buyer added on the Stakeholders tab, (email, name), waiting for the rep's yes or no;
@@ -241,7 +253,25 @@ def status_card(
         )
     if in_gmail and not closed:
         buttons.append(
+            _button("Draft follow-up", _action(actions.url("followup"), map_id=row.map_id))
+        )
+        buttons.append(
             _button("Merge .xlsx from this email", _action(actions.url("merge"), map_id=row.map_id))
+        )
+    if not closed:
+        state.append(
+            _fact(
+                "Buyer reminders",
+                "On" if buyer_reminders else "Off",
+                "polite emails to step owners, one a day at most"
+                if buyer_reminders
+                else "the buyer gets no reminder emails",
+                on_click=_action(
+                    actions.url("reminders"),
+                    map_id=row.map_id,
+                    on="no" if buyer_reminders else "yes",
+                ),
+            )
         )
     people: list[c.Widget] = []
     for email, name in offers:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from email.message import EmailMessage
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -20,7 +21,7 @@ from addon.google.clients import service
 from addon.google.transport import authorized_http
 from addon.web.events import Event
 
-WANTED = ("From", "To", "Cc", "Subject")
+WANTED = ("From", "To", "Cc", "Subject", "Message-ID", "References")
 
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +33,9 @@ class MessageReader(Protocol):
 
     def workbooks(self, event: Event) -> list[tuple[str, bytes]]:
         """The .xlsx attachments of the open message, as (file name, bytes)."""
+
+    def draft(self, event: Event, message: EmailMessage) -> tuple[str, str]:
+        """A draft in the open message's thread, as the rep: (draft id, thread id)."""
 
 
 def _xlsx_parts(part: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -107,6 +111,23 @@ class GmailReader:
             out.append((str(part["filename"]), base64.urlsafe_b64decode(padded)))
         return out
 
+    def draft(self, event: Event, message: EmailMessage) -> tuple[str, str]:
+        """users.drafts.create in the open thread, with the
+        `gmail.addons.current.action.compose` scope (asked for when the rep clicks Draft
+        follow-up) and the open message's access token."""
+        if event.gmail is None or not event.gmail.thread_id:
+            raise ValueError("no Gmail thread is open")
+        credentials = Credentials(token=event.auth.user_oauth_token)  # type: ignore[no-untyped-call]
+        raw = base64.urlsafe_b64encode(bytes(message)).decode().rstrip("=")
+        request = (
+            self._gmail.users()
+            .drafts()
+            .create(userId="me", body={"message": {"raw": raw, "threadId": event.gmail.thread_id}})
+        )
+        request.headers["X-Goog-Gmail-Access-Token"] = event.gmail.access_token
+        draft = request.execute(http=authorized_http(credentials, self.timeout), num_retries=2)
+        return str(draft["id"]), str(draft.get("message", {}).get("threadId", ""))
+
 
 class SampleReader:
     """Messages given up front, by id: the local card preview's stand-in for Gmail."""
@@ -118,6 +139,7 @@ class SampleReader:
     ) -> None:
         self.messages = messages
         self._workbooks = workbooks or {}
+        self.drafts: list[tuple[str, EmailMessage]] = []  # (thread id, message), as created
 
     def workbooks(self, event: Event) -> list[tuple[str, bytes]]:
         if event.gmail is None:
@@ -128,3 +150,8 @@ class SampleReader:
         if event.gmail is None:
             return {}
         return dict(self.messages.get(event.gmail.message_id, {}))
+
+    def draft(self, event: Event, message: EmailMessage) -> tuple[str, str]:
+        thread = event.gmail.thread_id if event.gmail else ""
+        self.drafts.append((thread, message))
+        return f"r-sample-{len(self.drafts)}", thread

@@ -16,6 +16,7 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
+from addon.alerts import followup
 from addon.app import App
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
 from addon.lifecycle import close_map
@@ -39,9 +40,18 @@ MESSAGE_METADATA = SCOPE + "gmail.addons.current.message.metadata"
 DRIVE_METADATA = SCOPE + "drive.addons.metadata.readonly"
 DRIVE_FILE = SCOPE + "drive.file"
 MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
+COMPOSE = SCOPE + "gmail.addons.current.action.compose"  # the follow-up draft, on click
 EMAIL = SCOPE + "userinfo.email"
 # Every scope the add-on asks for (the deployment descriptor must list exactly these).
-ADDON_SCOPES = (EXECUTE, MESSAGE_METADATA, MESSAGE_READONLY, DRIVE_METADATA, DRIVE_FILE, EMAIL)
+ADDON_SCOPES = (
+    EXECUTE,
+    MESSAGE_METADATA,
+    MESSAGE_READONLY,
+    COMPOSE,
+    DRIVE_METADATA,
+    DRIVE_FILE,
+    EMAIL,
+)
 
 FIELD_LABELS = {
     "deal": "Deal name",
@@ -108,6 +118,7 @@ class Sidebar:
             "gmail": (EXECUTE, MESSAGE_METADATA, EMAIL),
             "drive": (DRIVE_METADATA, EMAIL),
             "merge": (MESSAGE_READONLY, *drive, EMAIL),
+            "followup": (COMPOSE, MESSAGE_METADATA, EMAIL),
         }.get(endpoint, (*drive, EMAIL) if endpoint in ACTS_ON_DRIVE else (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
@@ -143,6 +154,7 @@ class Sidebar:
             offers=[(p.email, p.name) for p in people if p.state == "offered"],
             handoff=self.link(row.handoff_ref) if row.handoff_ref else "",
             in_gmail=bool(event and event.gmail and event.gmail.message_id),
+            buyer_reminders=row.buyer_reminders,
         )
 
     def _listing(self, rows: list[MapRow], title: str, empty: str) -> Any:
@@ -444,6 +456,42 @@ class Sidebar:
             ]
             lines += [(f"Not placed · {u.tab} {u.row}", f'"{u.text}": {u.why}') for u in m.unplaced]
         return cards.update(cards.merged_card(row.id, row.deal, lines, self.actions))
+
+    def followup(self, event: Event, rep: Rep) -> Json:
+        """A reply draft in the open thread to the buyer side: their late and upcoming
+        steps and ours, with the plan's link. Gmail opens it for the rep to edit and send."""
+        row = self._map(event.param("map_id"), rep)
+        if event.gmail is None or not event.gmail.thread_id:
+            return cards.notify("Open the buyer's email thread to draft a follow-up there")
+        headers = self.reader.headers(event)
+        reachable = [
+            (p.name, p.email)
+            for p in self.app.registry.people(row.id)
+            if p.state in ("shared", "contact", "refused")
+        ]
+        if not reachable and "@" in headers.get("From", ""):
+            sender = parse_contact(headers["From"])
+            reachable = [(sender.name, sender.email)]
+        if not reachable:
+            return cards.notify("This MAP has no buyer contact to write to: add one first")
+        message = followup(
+            row,
+            reachable,
+            headers.get("Subject") or row.deal,
+            self.link(row.sheet_ref),
+            in_reply_to=headers.get("Message-ID", ""),
+            references=headers.get("References", ""),
+        )
+        draft_id, thread_id = self.reader.draft(event, message)
+        return cards.open_draft(draft_id, thread_id or event.gmail.thread_id)
+
+    def reminders(self, event: Event, rep: Rep) -> Json:
+        """Turn the MAP's buyer reminders on or off."""
+        row = self._map(event.param("map_id"), rep)
+        on = event.param("on") == "yes"
+        self.app.registry.update(row.id, buyer_reminders=on)
+        note = "Buyer reminders on" if on else "Buyer reminders off: the buyer gets none"
+        return cards.update(self._status(self.app.registry.get(row.id), event), note=note)
 
 
 def _contacts(values: list[str]) -> list[str]:

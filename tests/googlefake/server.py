@@ -11,7 +11,10 @@ stall longer than the client's timeout), then served from in-memory state and lo
 
 from __future__ import annotations
 
+import base64
 import copy
+import email
+import email.policy
 import json
 import threading
 import time
@@ -83,6 +86,7 @@ class FakeGoogle:
     content_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, same request
     messages: dict[str, gmail.Message] = field(default_factory=dict)  # Gmail, by message id
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # Gmail drafts, as created
     queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # Queue resources, by name
     tasks: list[dict[str, Any]] = field(default_factory=list)  # Task resources, in creation order
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Scheduler Job, by name
@@ -642,6 +646,42 @@ def _attachments_get(fake: FakeGoogle, call: Call) -> Any:
     raise ApiError(404, "Requested entity was not found.", reason="notFound")
 
 
+def _drafts_create(fake: FakeGoogle, call: Call) -> Any:
+    """users.drafts.create from an add-on's compose action: a Draft whose message is RFC 2822
+    `raw` (base64url) in a `threadId` of the caller's mailbox. Answers a Draft: its id and
+    the message's id and threadId (Gmail reference, users.drafts).
+
+    UNCONFIRMED: that the `gmail.addons.current.action.compose` scope and the open message's
+    `X-Goog-Gmail-Access-Token` are what Gmail wants for this call from an HTTP add-on (the
+    Apps Script path uses the same token); the fake asks for the token of a message in the
+    thread, as it does for reads."""
+    body = call.body or {}
+    message = body.get("message") or {}
+    thread = str(message.get("threadId", ""))
+    in_thread = [m for m in fake.messages.values() if m.thread_id == thread]
+    if not in_thread:
+        raise ApiError(404, "Requested entity was not found.", reason="notFound")
+    if call.path_params["userId"] not in ("me", fake.user):
+        raise ApiError(403, f"Delegation denied for {call.path_params['userId']}")
+    if fake.headers.get(gmail.ACCESS_HEADER) not in {m.access_token for m in in_thread}:
+        raise ApiError(403, "The caller does not have permission", reason="forbidden")
+    raw = str(message.get("raw", ""))
+    try:
+        data = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except ValueError as exc:
+        raise ApiError(400, f"Invalid raw: {exc}", reason="invalidArgument") from exc
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    if not parsed["To"]:
+        raise ApiError(400, "Invalid To header", reason="invalidArgument")
+    draft_id = f"r{len(fake.drafts) + 1:019d}"
+    message_id = f"19a{len(fake.drafts) + 1:013x}"
+    fake.drafts.append({"id": draft_id, "threadId": thread, "message": parsed})
+    return {
+        "id": draft_id,
+        "message": {"id": message_id, "threadId": thread, "labelIds": ["DRAFT"]},
+    }
+
+
 def _name(call: Call, *collections: str) -> str:
     """A full resource name from a flatPath match: projects/{projectsId}/locations/..."""
     return "/".join(f"{c}/{call.path_params[c + 'Id']}" for c in collections)
@@ -807,6 +847,7 @@ def _jobs_patch(fake: FakeGoogle, call: Call) -> Any:
 HANDLERS: dict[str, Handler] = {
     "gmail.users.messages.get": _messages_get,
     "gmail.users.messages.attachments.get": _attachments_get,
+    "gmail.users.drafts.create": _drafts_create,
     "cloudtasks.projects.locations.queues.create": _queues_create,
     "cloudtasks.projects.locations.queues.get": _queues_get,
     "cloudtasks.projects.locations.queues.patch": _queues_patch,
