@@ -39,11 +39,10 @@ from addon.config import Settings
 from addon.docs import render
 from addon.plan.dates import fmt
 from addon.plan.delivery import Decision, Pending, Quiet, plan, zone
-from addon.registry.grids import decode_grids
 from addon.registry.models import AlertRow, DeliveryRow, MapRow
 from addon.registry.store import Registry
-from addon.sync import ACTIVE, compute_map, raised_by, rollup_rows
-from addon.workspace.base import SYNC_IDENTITY, Snapshot, Workspace
+from addon.sync import ACTIVE, compute_map, raised_by, rollup_rows, settled_snapshot
+from addon.workspace.base import Workspace
 
 log = logging.getLogger("addon.alerts")
 
@@ -235,10 +234,10 @@ def _send_due(
 ) -> None:
     due = []
     for delivery, alert in registry.due_deliveries(now):
-        if stale := _out_of_date(alert, delivery.time_zone, now):
-            registry.mark_off([delivery.id], stale)
+        if why := _not_sent(delivery, alert, channels, now):
+            registry.mark_off([delivery.id], why)
             what = _what([(delivery, alert)])
-            report.outcomes.append(Outcome("off", delivery.channel, _to(delivery), what, stale))
+            report.outcomes.append(Outcome("off", delivery.channel, _to(delivery), what, why))
         else:
             due.append((delivery, alert))
     rows = {d.id: (d, a) for d, a in due}
@@ -273,11 +272,17 @@ def _local(now: datetime, time_zone: str) -> datetime:
     return now.replace(tzinfo=UTC).astimezone(zone(time_zone))
 
 
-def _out_of_date(alert: AlertRow, time_zone: str, now: datetime) -> str:
-    """Why an alert is no longer worth sending ("" while it is)."""
+NO_TEAM_CHANNEL = "no team channel configured (MAP_CHAT_WEBHOOK, MAP_SLACK_WEBHOOK)"
+
+
+def _not_sent(delivery: DeliveryRow, alert: AlertRow, channels: Channels, now: datetime) -> str:
+    """Why a due delivery will not be sent at all ("" while it will): it is out of date,
+    or it is for a team channel and none is configured."""
     expires = alert.body.get("expires")
-    if expires and _local(now, time_zone).date() > date.fromisoformat(str(expires)):
+    if expires and _local(now, delivery.time_zone).date() > date.fromisoformat(str(expires)):
         return f"out of date: worth sending until {_due_text(expires)}, not after"
+    if delivery.channel == "team" and not channels.webhooks:
+        return NO_TEAM_CHANNEL
     return ""
 
 
@@ -336,10 +341,6 @@ def _post(
     now: datetime,
 ) -> Outcome:
     what = _what([(delivery, alert)])
-    if not channels.webhooks:
-        why = "no team channel configured (MAP_CHAT_WEBHOOK, MAP_SLACK_WEBHOOK)"
-        registry.mark_off([delivery.id], why)
-        return Outcome("off", "team", "team channel", what, why)
     assert row is not None
     text = render(
         "team_post.txt.j2",
@@ -564,7 +565,9 @@ def rep_digest(
 ) -> dict[str, str]:
     by_id = {r.id: r for r in rows}
     since = day - timedelta(days=1)
-    recent = registry.deliveries(map_ids=list(by_id), raised_since=since - timedelta(days=6))
+    recent: dict[str | None, list[tuple[DeliveryRow, AlertRow]]] = {}
+    for d, a in registry.deliveries(map_ids=list(by_id), raised_since=since - timedelta(days=6)):
+        recent.setdefault(d.map_id, []).append((d, a))
     views = []
     attention = 0
     for ranked in rollup_rows(rows, registry):
@@ -579,18 +582,13 @@ def rep_digest(
                 "to": d.name or _to(d),
                 "step": a.body.get("step", ""),
             }
-            for d, a in recent
-            if d.map_id == ranked.map_id
-            and d.state == "sent"
-            and d.sent_at
-            and d.sent_at.date() >= since
-            and d.role != "rep"
+            for d, a in recent.get(ranked.map_id, [])
+            if d.state == "sent" and d.sent_at and d.sent_at.date() >= since and d.role != "rep"
         ]
         view["problems"] = [
             {"label": a.body.get("label", a.rule), "to": d.name or _to(d), "error": d.error}
-            for d, a in recent
-            if d.map_id == ranked.map_id
-            and (d.state == "failed" or (d.attempts and d.state == "pending"))
+            for d, a in recent.get(ranked.map_id, [])
+            if d.state == "failed" or (d.attempts and d.state == "pending")
         ]
         if ranked.health != "on_track" or any(i["days_late"] for i in view["agenda"]):
             attention += 1
@@ -670,9 +668,10 @@ def preview(
     about: dict[int, tuple[str, str]] = {}
     for row in registry.maps(ACTIVE):
         today = today_of(row)
-        computed = compute_map(
-            row, _snapshot(row, workspace), registry, today, workspace.link(row.sheet_ref)
+        snapshot = settled_snapshot(row, workspace.version(row.sheet_ref)) or workspace.read(
+            row.sheet_ref
         )
+        computed = compute_map(row, snapshot, registry, today, workspace.link(row.sheet_ref))
         raised = registry.raised_keys(row.id)
         zones = {}
         for alert in raised_by(row, computed, registry, today):
@@ -685,9 +684,7 @@ def preview(
                     lines.append(Outcome("off", "email", r.email, what, r.held))
                     continue
                 if not r.email and not channels.webhooks:
-                    lines.append(
-                        Outcome("off", "team", "team channel", what, "no team channel configured")
-                    )
+                    lines.append(Outcome("off", "team", "team channel", what, NO_TEAM_CHANNEL))
                     continue
                 if r.email and r.email not in zones:
                     person = registry.recipient(r.email)
@@ -706,12 +703,7 @@ def preview(
                 )
     for delivery, stored in registry.due_deliveries(now):
         what = _what([(delivery, stored)])
-        off = _out_of_date(stored, delivery.time_zone, now) or (
-            "no team channel configured"
-            if delivery.channel == "team" and not channels.webhooks
-            else ""
-        )
-        if off:
+        if off := _not_sent(delivery, stored, channels, now):
             lines.append(Outcome("off", delivery.channel, _to(delivery), what, off))
             continue
         about[delivery.id] = (
@@ -755,15 +747,6 @@ def preview(
             )
         )
     return lines
-
-
-def _snapshot(row: MapRow, workspace: Workspace) -> Snapshot:
-    """The sheet as a sync would see it: the last read while nobody saved since."""
-    version = workspace.version(row.sheet_ref)
-    if row.settled_grids and version in (row.last_written_version, row.last_read_version):
-        assert version is not None
-        return Snapshot(decode_grids(row.settled_grids), version, SYNC_IDENTITY, None)
-    return workspace.read(row.sheet_ref)
 
 
 # --- the rep's follow-up draft (the Gmail add-on's "Draft follow-up") ---------------------

@@ -272,6 +272,15 @@ def _unchanged(row: MapRow, version: str | None) -> bool:
     return version is not None and version in (row.last_written_version, row.last_read_version)
 
 
+def settled_snapshot(row: MapRow, version: str | None) -> Snapshot | None:
+    """Nobody saved since our last read: the sheet is that read (settled), no call needed.
+    None when it must be read."""
+    if not _unchanged(row, version) or not row.settled_grids:
+        return None
+    assert version is not None
+    return Snapshot(decode_grids(row.settled_grids), version, SYNC_IDENTITY, None)
+
+
 def needs_sync(row: MapRow, version: str | None, today: date) -> bool:
     """Whether sync_map would do anything: someone saved, or today's values are not written.
     (`version` None: the sheet could not be listed, which sync reports as lost.)"""
@@ -304,10 +313,8 @@ def sync_map(
             row.rollup.get("health", ""),
         )
         return result
-    if not force and unchanged and made is None and row.settled_grids:
-        # Nobody saved since our last read: a new day's values come from that read.
-        assert version is not None
-        made = Snapshot(decode_grids(row.settled_grids), version, SYNC_IDENTITY, None)
+    if not force and made is None:
+        made = settled_snapshot(row, version)
     sheet_link, doc_link = workspace.link(row.sheet_ref), workspace.link(row.doc_ref)
     for _attempt in range(MAX_ATTEMPTS):
         try:

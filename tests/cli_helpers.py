@@ -79,3 +79,12 @@ def editable_cells(path: Path) -> dict[tuple[str, int, int], str]:
                 if i in keep:
                     cells[(tab.name, c.row, c.column)] = cell_text(c.value)
     return cells
+
+
+def set_step_cell(ws: Any, step_id: str, header: str, value: object) -> None:
+    """A buyer's edit of one Plan cell: the row by its id, the column by its header."""
+    cells = list(ws.iter_rows())
+    head = next(r for r in cells if r[0].value == "ID")
+    col = next(c.column for c in head if c.value == header)
+    row = next(r for r in cells if r[0].value == step_id)
+    ws.cell(row[0].row, col).value = value

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from addon.registry.store import Registry
 from tests.alert_servers import Hooks, Mailbox, hooks, smtp
-from tests.cli_helpers import create, run
+from tests.cli_helpers import create, run, set_step_cell
 
 __all__ = ["hooks", "smtp"]  # fixtures
 
@@ -40,12 +40,7 @@ def _sync(root: Path, today: str, at: str) -> str:
 
 def _edit(sheet: Path, step_id: str, header: str, value: object) -> None:
     wb = load_workbook(sheet)
-    ws = wb["Plan"]
-    cells = list(ws.iter_rows())
-    head = next(r for r in cells if r[0].value == "ID")
-    col = next(c.column for c in head if c.value == header)
-    row = next(r for r in cells if r[0].value == step_id)
-    ws.cell(row[0].row, col).value = value
+    set_step_cell(wb["Plan"], step_id, header, value)
     wb.properties.lastModifiedBy = "Dana Whitfield"
     wb.save(sheet)
 

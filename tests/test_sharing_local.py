@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from addon.plan.merge import merge
 from addon.registry.store import Registry
-from tests.cli_helpers import create, run
+from tests.cli_helpers import create, run, set_step_cell
 
 
 def _map_id(root: Path) -> str:
@@ -32,14 +32,6 @@ def _cell(ws: object, step_id: str, header: str) -> object:
     head = next(r for r in rows if r and r[0] == "ID")
     row = next(r for r in rows if r and r[0] == step_id)
     return row[head.index(header)]
-
-
-def _set(ws: object, step_id: str, header: str, value: object) -> None:
-    cells = list(ws.iter_rows())  # type: ignore[attr-defined]
-    head = next(r for r in cells if r[0].value == "ID")
-    col = next(c.column for c in head if c.value == header)
-    row = next(r for r in cells if r[0].value == step_id)
-    ws.cell(row[0].row, col).value = value  # type: ignore[attr-defined]
 
 
 def test_a_draft_is_shared_only_when_the_rep_shares_it(tmp_path: Path) -> None:
@@ -86,10 +78,10 @@ def test_xlsx_round_trip_with_conflicting_edits_loses_nothing(tmp_path: Path) ->
     # The buyer, offline in Excel: S01 done, S02 moved, a note on S03, a new step.
     wb = load_workbook(copy)
     plan = wb["Plan"]
-    _set(plan, "S01", "Status", "Done")
-    _set(plan, "S02", "Due date", datetime(2026, 3, 27))
-    _set(plan, "S03", "Notes", "Legal wants the DPA first")
-    _set(plan, "S05", "Health", "we think this is fine")  # typed into a computed column
+    set_step_cell(plan, "S01", "Status", "Done")
+    set_step_cell(plan, "S02", "Due date", datetime(2026, 3, 27))
+    set_step_cell(plan, "S03", "Notes", "Legal wants the DPA first")
+    set_step_cell(plan, "S05", "Health", "we think this is fine")  # typed into a computed column
     last = max(r for r in range(1, plan.max_row + 1) if plan.cell(r, 3).value)
     plan.cell(last + 1, 3).value = "Procurement portal registration"
     plan.cell(last + 1, 6).value = datetime(2026, 4, 10)
@@ -97,7 +89,7 @@ def test_xlsx_round_trip_with_conflicting_edits_loses_nothing(tmp_path: Path) ->
     wb.save(copy)
     # Meanwhile in the live workbook, Dana wrote a different note on S03.
     live = load_workbook(sheet)
-    _set(live["Plan"], "S03", "Notes", "Security questionnaire sent")
+    set_step_cell(live["Plan"], "S03", "Notes", "Security questionnaire sent")
     live.save(sheet)
 
     merged = run(tmp_path, "merge", str(copy), "--today", "2026-03-05").output
