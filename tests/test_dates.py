@@ -55,7 +55,9 @@ START = date(2026, 3, 2)
         ("+3 days", "en_US", DateKind.RELATIVE, date(2026, 3, 13)),
         ("Week 3", "en_US", DateKind.RELATIVE, date(2026, 3, 16)),
         ("W1", "en_US", DateKind.RELATIVE, START),
-        ("Week 3-4", "en_US", DateKind.RELATIVE, date(2026, 3, 23)),
+        ("Week 3-4", "en_US", DateKind.RELATIVE, date(2026, 3, 29)),  # the end of week 4
+        ("Weeks 5–6", "en_US", DateKind.RELATIVE, date(2026, 4, 12)),
+        ("Week 4-3", "en_US", DateKind.UNREADABLE, None),
         ("[Date +3]", "en_US", DateKind.RELATIVE, date(2026, 3, 5)),
         ("Q2", "en_US", DateKind.RELATIVE, date(2026, 6, 30)),
         ("end of Q1 2027", "en_US", DateKind.RELATIVE, date(2027, 3, 31)),

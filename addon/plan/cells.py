@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from addon.plan.models import Owner, OwnerKind, Stakeholder
-from sheets_schema.vocab import STATUS_LABELS, Side, Status
+from sheets_schema.vocab import ROLE_LABELS, STATUS_LABELS, Role, Side, Status
 
 STATUS_HINT = "type one of: " + ", ".join(STATUS_LABELS.values())
 
@@ -683,6 +683,91 @@ def read_side(value: object) -> Side | None:
         return Side.SELLER
     if text in ("both", "joint", "mutual"):
         return Side.BOTH
+    return None
+
+
+# --- roles ------------------------------------------------------------------------------
+
+_ROLE_WORDS: dict[str, Role] = {label.lower(): role for role, label in ROLE_LABELS.items()}
+_ROLE_WORDS.update(
+    {
+        "eb": Role.ECONOMIC_BUYER,
+        "economic buyer": Role.ECONOMIC_BUYER,
+        "signer": Role.ECONOMIC_BUYER,
+        "cfo": Role.ECONOMIC_BUYER,
+        "budget holder": Role.ECONOMIC_BUYER,
+        "technical": Role.TECHNICAL_EVALUATOR,
+        "it": Role.TECHNICAL_EVALUATOR,
+        "infosec": Role.SECURITY,
+        "ciso": Role.SECURITY,
+        "counsel": Role.LEGAL,
+        "purchasing": Role.PROCUREMENT,
+        "user": Role.END_USER,
+        "account executive": Role.AE,
+        "sales engineer": Role.SE,
+        "solutions engineer": Role.SE,
+        "customer success": Role.CSM,
+        "exec sponsor": Role.EXECUTIVE_SPONSOR,
+        "sponsor": Role.EXECUTIVE_SPONSOR,
+        # what a stakeholder list says a person does, in the languages MAPs are kept in
+        "owns the budget": Role.ECONOMIC_BUYER,
+        "signs off the budget": Role.ECONOMIC_BUYER,
+        "approves the budget": Role.ECONOMIC_BUYER,
+        "budget": Role.ECONOMIC_BUYER,
+        "signs": Role.ECONOMIC_BUYER,
+        "budget frei": Role.ECONOMIC_BUYER,
+        "presupuesto": Role.ECONOMIC_BUYER,
+        "firma el contrato": Role.ECONOMIC_BUYER,
+        "director financiero": Role.ECONOMIC_BUYER,
+        "directeur financier": Role.ECONOMIC_BUYER,
+        "finanzvorstand": Role.ECONOMIC_BUYER,
+        "technische bewertung": Role.TECHNICAL_EVALUATOR,
+        "it-leiter": Role.TECHNICAL_EVALUATOR,
+        "evaluación técnica": Role.TECHNICAL_EVALUATOR,
+        "responsable de sistemas": Role.TECHNICAL_EVALUATOR,
+        "évaluation technique": Role.TECHNICAL_EVALUATOR,
+        "einkauf": Role.PROCUREMENT,
+        "compras": Role.PROCUREMENT,
+        "achats": Role.PROCUREMENT,
+        "seguridad": Role.SECURITY,
+        "sicherheit": Role.SECURITY,
+        "sécurité": Role.SECURITY,
+        "jurídic": Role.LEGAL,
+        "juridique": Role.LEGAL,
+        "rechtsabteilung": Role.LEGAL,
+        "solution engineer": Role.SE,
+        "presales": Role.SE,
+        "pre-sales": Role.SE,
+        "ingeniera de soluciones": Role.SE,
+        "ingeniero de soluciones": Role.SE,
+        "vertriebsingenieur": Role.SE,
+        "ejecutivo de cuentas": Role.AE,
+        "responsable comercial": Role.AE,
+        "vertrieb": Role.AE,
+        "kundenbetreuer": Role.AE,
+        "daily user": Role.END_USER,
+        "usuario": Role.END_USER,
+        "anwender": Role.END_USER,
+    }
+)
+
+
+_ROLE_WORDS_LONGEST_FIRST = sorted(
+    ((w, r) for w, r in _ROLE_WORDS.items() if len(w) > 3), key=lambda kv: -len(kv[0])
+)
+
+
+def read_role(text: str) -> Role | None:
+    """A role in the decision from a role or job title: "Head of Legal" -> legal."""
+    lowered = text.strip().lower()
+    if lowered in _ROLE_WORDS:
+        return _ROLE_WORDS[lowered]
+    for word, role in _ROLE_WORDS_LONGEST_FIRST:  # "Head of Legal" -> legal
+        if word in lowered:
+            return role
+    for word in re.findall(r"[\w&]+", lowered):  # "CFO, owns ..." -> the short words whole
+        if len(word) <= 3 and word in _ROLE_WORDS:
+            return _ROLE_WORDS[word]
     return None
 
 

@@ -163,8 +163,8 @@ _WORD_DMY = re.compile(rf"^{_ORDINAL}[\s\-/]*(?:of\s+)?([^\W\d_]+)\.?{_YEAR}$")
 _WORD_MDY = re.compile(rf"^([^\W\d_]+)\.?[\s\-/]*(\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}$")
 _WORD_MY = re.compile(r"^([^\W\d_]+)\.?[\s\-/]*(\d{4})$")
 _WEEK = re.compile(
-    r"^(?:week|wk|w|kw|semaine|semana|settimana)\.?\s*(\d{1,2})"
-    r"(?:\s*(?:-|–|to|/|&)\s*(?:week|wk|w)?\.?\s*(\d{1,2}))?$"
+    r"^(?:weeks?|wks?|w|kw|semaines?|semanas?|settimane?)\.?\s*(\d{1,2})"
+    r"(?:\s*(?:-|–|—|to|/|&|and|bis|à|a)\s*(?:weeks?|wks?|w|kw)?\.?\s*(\d{1,2}))?$"
 )
 _OFFSET = re.compile(
     r"^\[?\s*(?:date|start|d|t|day)\s*\+\s*(\d{1,3})\s*(d|days?|w|wks?|weeks?)?\s*\]?$"
@@ -341,15 +341,19 @@ def _relative(raw: str, text: str, anchor: date, plan_start: date | None) -> Dat
         days = n * 7 if unit.startswith("w") else n
         return rel(anchor + timedelta(days=days), f"{days} days after")
     if m := _WEEK.match(text):
-        last = int(m[2] or m[1])
-        if last < 1:
+        first, last = int(m[1]), int(m[2] or m[1])
+        if first < 1 or last < first:
             return _bad(raw)
-        d = start + timedelta(days=7 * (last - 1))
+        if m[2]:  # "Week 3-4": the work spans the weeks, so it is due when the last one ends
+            d = start + timedelta(days=7 * last - 1)
+            how = f"the end of week {last}"
+        else:
+            d = start + timedelta(days=7 * (last - 1))
+            how = f"the start of week {last}"
         return DateReading(
             DateKind.RELATIVE,
             d,
-            f"read as {fmt(d)}, the start of week {last} (week 1 starts with the "
-            f"plan, {fmt(start)})",
+            f"read as {fmt(d)}, {how} (week 1 starts with the plan, {fmt(start)})",
         )
     if m := _OFFSET.match(text):
         n = int(m[1]) * (7 if (m[2] or "d").startswith("w") else 1)

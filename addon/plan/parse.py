@@ -31,7 +31,7 @@ from addon.plan.models import (
     Step,
     StepMemory,
 )
-from sheets_schema.vocab import ROLE_LABELS, ColumnType, Role, Status
+from sheets_schema.vocab import ColumnType, Status
 from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, Tab
 
 _EMPTY_ANCHORS: dict[AnchorKey, date] = {}
@@ -544,45 +544,6 @@ def _owners(
 
 # --- Stakeholders, Risks, Decision criteria ------------------------------------------------
 
-_ROLE_WORDS: dict[str, Role] = {label.lower(): role for role, label in ROLE_LABELS.items()}
-_ROLE_WORDS.update(
-    {
-        "eb": Role.ECONOMIC_BUYER,
-        "economic buyer": Role.ECONOMIC_BUYER,
-        "signer": Role.ECONOMIC_BUYER,
-        "cfo": Role.ECONOMIC_BUYER,
-        "budget holder": Role.ECONOMIC_BUYER,
-        "technical": Role.TECHNICAL_EVALUATOR,
-        "it": Role.TECHNICAL_EVALUATOR,
-        "infosec": Role.SECURITY,
-        "ciso": Role.SECURITY,
-        "counsel": Role.LEGAL,
-        "purchasing": Role.PROCUREMENT,
-        "user": Role.END_USER,
-        "account executive": Role.AE,
-        "sales engineer": Role.SE,
-        "solutions engineer": Role.SE,
-        "customer success": Role.CSM,
-        "exec sponsor": Role.EXECUTIVE_SPONSOR,
-        "sponsor": Role.EXECUTIVE_SPONSOR,
-    }
-)
-
-
-_ROLE_WORDS_LONGEST_FIRST = sorted(
-    ((w, r) for w, r in _ROLE_WORDS.items() if len(w) > 3), key=lambda kv: -len(kv[0])
-)
-
-
-def _role(text: str) -> Role | None:
-    lowered = text.strip().lower()
-    if lowered in _ROLE_WORDS:
-        return _ROLE_WORDS[lowered]
-    for word, role in _ROLE_WORDS_LONGEST_FIRST:  # "Head of Legal" -> legal
-        if word in lowered:
-            return role
-    return None
-
 
 def _parse_stakeholders(grids: Mapping[str, Grid], ctx: _Context) -> list[Stakeholder]:
     found = _rows(grids, STAKEHOLDERS, ctx, required=False)
@@ -618,7 +579,7 @@ def _parse_stakeholders(grids: Mapping[str, Grid], ctx: _Context) -> list[Stakeh
                 name=name or (email.split("@")[0] if email else ""),
                 email=email,
                 side=side,
-                role=_role(role_text) if role_text else None,
+                role=read.read_role(role_text) if role_text else None,
                 role_text=role_text,
                 decision_authority=values.get("decision_authority", ""),
                 notes=values.get("notes", ""),
