@@ -14,7 +14,7 @@ from addon.docs import render_map_doc
 from addon.errors import InputError
 from addon.plan.cells import EMAIL
 from addon.plan.dates import fmt
-from addon.plan.schedule import Contact, build_plan
+from addon.plan.schedule import Contact, InitialPlan, build_plan
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.sync import sync_map
@@ -89,6 +89,17 @@ def validate_create(
     data: dict[str, object], templates: dict[str, Template], today: date
 ) -> CreateMap:
     """Check everything a rep typed; the first error names the field and the fix."""
+    return validated(data, today=today, templates=templates)
+
+
+def validated(
+    data: dict[str, object],
+    *,
+    today: date,
+    templates: dict[str, Template] | None = None,
+) -> CreateMap:
+    """The form checked field by field; the template too unless `templates` is None (an
+    imported plan brings its own steps)."""
     try:
         form = CreateMap.model_validate(data)
     except ValidationError as exc:
@@ -98,7 +109,7 @@ def validate_create(
         if err["type"] == "missing":
             message = "is required"
         raise InputError(field, message) from None
-    if form.template not in templates:
+    if templates is not None and form.template not in templates:
         raise InputError(
             "template",
             f'no template "{form.template}"; choose one of: ' + ", ".join(sorted(templates)),
@@ -134,15 +145,20 @@ def create_map(
     seller_company: str,
     now: datetime,
     workspace_kind: str = "local",
+    plan: InitialPlan | None = None,
 ) -> Created:
+    """`plan` is the first plan when it does not come from the form's template (an import)."""
     if form.idempotency_key and (hit := registry.by_idempotency_key(form.idempotency_key)):
         return Created(hit.id, MapFiles(hit.sheet_ref, hit.doc_ref), True, None)
-    template = templates[form.template]
     contacts = [parse_contact(c) for c in form.buyer_contacts]
-    rep = Contact(form.rep_email, form.rep_name)
-    plan = build_plan(
-        template, target_close=form.target_close, today=today, buyer_contacts=contacts, rep=rep
-    )
+    if plan is None:
+        plan = build_plan(
+            templates[form.template],
+            target_close=form.target_close,
+            today=today,
+            buyer_contacts=contacts,
+            rep=Contact(form.rep_email, form.rep_name),
+        )
     row = MapRow(
         id="MAP-" + uuid.uuid4().hex[:10].upper(),
         deal=form.deal,

@@ -7,8 +7,8 @@ compressed so the first step starts today, and the caller is told.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from addon.plan.models import StepMemory
@@ -33,10 +33,15 @@ class PlannedStep:
     step: str
     buyer_owner: str
     seller_owner: str
-    due: date
+    due: date | None
     depends_on: tuple[str, ...]
     status: Status
     if_it_slips: str
+    done_on: date | None = None
+    notes: str = ""
+    # Column key -> text written instead of the typed value: an imported cell that could
+    # not be read is kept as its owner typed it, and the first sync reports it.
+    verbatim: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,16 @@ class PlannedStakeholder:
     email: str
     side: str
     role: str
+    decision_authority: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedRisk:
+    risk: str
+    owner: str = ""
+    mitigation: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,7 @@ class InitialPlan:
     stakeholders: tuple[PlannedStakeholder, ...]
     memory: dict[str, StepMemory]
     compressed_from_days: int | None  # the template's span, when it had to be squeezed
+    risks: tuple[PlannedRisk, ...] = ()
 
 
 def consequence_text(threshold_days: int, text: str) -> str:
@@ -133,4 +149,12 @@ def build_plan(
     return InitialPlan(tuple(steps), tuple(people), memory, span if scale < 1.0 else None)
 
 
-__all__ = ["Contact", "InitialPlan", "PlannedStakeholder", "PlannedStep", "Side", "build_plan"]
+__all__ = [
+    "Contact",
+    "InitialPlan",
+    "PlannedRisk",
+    "PlannedStakeholder",
+    "PlannedStep",
+    "Side",
+    "build_plan",
+]

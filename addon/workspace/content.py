@@ -56,13 +56,27 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
             "due": s.due,
             "depends_on": ", ".join(s.depends_on),
             "status": s.status.label,
+            "done_on": s.done_on,
+            "notes": s.notes,
             "if_it_slips": s.if_it_slips,
+            **s.verbatim,
         }
         for s in plan.steps
     ]
     people: list[dict[str, Cell]] = [
-        {"name": p.name, "email": p.email, "side": p.side, "role": p.role}
+        {
+            "name": p.name,
+            "email": p.email,
+            "side": p.side,
+            "role": p.role,
+            "decision_authority": p.decision_authority,
+            "notes": p.notes,
+        }
         for p in plan.stakeholders
+    ]
+    risks: list[dict[str, Cell]] = [
+        {"risk": r.risk, "owner": r.owner, "mitigation": r.mitigation, "status": r.status}
+        for r in plan.risks
     ]
     return [
         TabContent(
@@ -75,7 +89,7 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
             people,
         ),
         TabContent(
-            RISKS, RISKS.name, "Known risks to the timeline and what both sides will do.", []
+            RISKS, RISKS.name, "Known risks to the timeline and what both sides will do.", risks
         ),
         TabContent(
             DECISION_CRITERIA,
