@@ -5,19 +5,24 @@ the templates, and "today" for a MAP. The CLI (addon/cli.py) and the web service
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.alerts import Channels, channels_from
 from addon.config import Settings
-from addon.errors import NotFound
+from addon.errors import InputError, NotFound
+from addon.importing import Given, Imported, create_imported, understand
 from addon.maps import Created, create_map, validate_create
+from addon.plan.adopt import Source
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
 from addon.workspace.base import Workspace
 from addon.workspace.local import LocalWorkspace
 from addon.workspace.open import open_workspace
+from addon.workspace.sources import read_files, sheet_id
 from sheets_schema.template import load_templates
 
 
@@ -51,6 +56,35 @@ class App:
             today=today,
             seller_company=self.settings.seller_company,
             now=now,
+            workspace_kind=self.settings.backend,
+        )
+
+    def read_source(self, files: Sequence[str]) -> Source:
+        """What `mapctl import` reads: local .xlsx/.csv files, or a Google Sheet (id or URL)
+        on the Google backend."""
+        if len(files) == 1 and not Path(files[0]).exists() and (ref := sheet_id(files[0])):
+            if self.settings.backend != "google":
+                raise InputError(
+                    "file",
+                    f"no file {files[0]}; a Google Sheet is imported on the Google backend "
+                    "(--backend google), or download it as .xlsx and give that file",
+                )
+            return self.workspace.read_source(ref)
+        return read_files([Path(f) for f in files])
+
+    def understand(self, source: Source, given: Given, today: date) -> Imported:
+        return understand(source, given, today=today, seller_company=self.settings.seller_company)
+
+    def import_map(self, imported: Imported, today: date, now: datetime) -> Imported:
+        """Create the MAP an import read (files, registry, first sync)."""
+        return create_imported(
+            imported,
+            templates=self.templates,
+            workspace=self.workspace,
+            registry=self.registry,
+            today=today,
+            now=now,
+            seller_company=self.settings.seller_company,
             workspace_kind=self.settings.backend,
         )
 

@@ -143,3 +143,88 @@ def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: da
             for p in (*parsed.problems, *status.problems)
         ],
     )
+
+
+# --- mapctl import --json ----------------------------------------------------------------
+
+
+class CellNote(_Model):
+    tab: str
+    cell: str = Field(description='A1 notation in the source; "" when about the whole plan')
+    value: str
+    message: str
+
+
+class Unplaced(_Model):
+    tab: str
+    cell: str
+    value: str
+    why: str
+
+
+class ColumnReport(_Model):
+    field: str = Field(description='the MAP column it fills; "" when it has no place (unplaced)')
+    header: str
+    tab: str
+    column: str
+
+
+class StakeholderReport(_Model):
+    name: str
+    email: str
+    side: str
+    role: str | None = Field(description="the role in the decision, when the text names one")
+    role_text: str
+    decision_authority: str
+    notes: str
+
+
+class RiskReport(_Model):
+    risk: str
+    owner: str
+    mitigation: str
+    status: str
+
+
+class OriginReport(_Model):
+    id: str = Field(description="the step's id in the new MAP")
+    tab: str
+    row: int = Field(description="1-based row in the source")
+    source_id: str = Field(description="the id the source gave it, if any")
+
+
+class ImportSummary(_Model):
+    deal: str
+    buyer_company: str
+    target_close: date | None
+    close_reason: str
+    desired_outcome: str
+    deal_value: float | None
+
+
+class CreatedMap(_Model):
+    map_id: str
+    sheet: str
+    doc: str
+
+
+class ImportReport(_Model):
+    """What `mapctl import` understood of a spreadsheet, and everything it could not place."""
+
+    source: str
+    today: date
+    locale: str = Field(description="the locale text dates were read in")
+    plan_tab: str | None
+    header_row: int | None
+    columns: list[ColumnReport]
+    summary: ImportSummary
+    steps: list[StepReport] = Field(description="shaped as in `mapctl status --json`")
+    origins: list[OriginReport]
+    stakeholders: list[StakeholderReport]
+    risks: list[RiskReport]
+    readings: list[CellNote] = Field(description="how cells were read, when not plainly")
+    problems: list[CellNote] = Field(description="read but not understood: kept verbatim")
+    unplaced: list[Unplaced] = Field(description="source cells with no place in the MAP")
+    cells: int = Field(description="non-blank cells in the source")
+    placed: int
+    created: CreatedMap | None = Field(description="null with --dry-run")

@@ -22,6 +22,7 @@ from addon.errors import InputError, MapError, NotFound, WorkspaceError
 from addon.lifecycle import close_map
 from addon.lifecycle import reopen as reopen_map
 from addon.maps import parse_contact
+from addon.prefill import prefill
 from addon.registry.models import MapRow
 from addon.sharing import add_contact, decline, export_copy, merge_copy, share_map
 from addon.sync import ACTIVE, rollup_rows, sync_map
@@ -29,7 +30,6 @@ from addon.web import cards
 from addon.web.cards import Actions, Form, Json, Links, Listed
 from addon.web.events import Event
 from addon.web.gmail import MessageReader
-from addon.web.prefill import prefill
 from addon.web.verify import Rep
 from addon.workspace.base import Workspace
 from addon.workspace.open import open_workspace

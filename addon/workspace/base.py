@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from addon.plan.adopt import Source
 from addon.plan.merge import CellEdit
 from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
 from addon.plan.rollup import RollupRow
@@ -107,3 +108,7 @@ class Workspace(Protocol):
     def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str: ...
 
     def link(self, ref: str) -> str: ...
+
+    def read_source(self, ref: str) -> Source:
+        """Any spreadsheet the rep can open, as `mapctl import` reads it (not only a MAP)."""
+        ...

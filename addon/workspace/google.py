@@ -32,6 +32,7 @@ from googleapiclient.http import MediaIoBaseUpload
 
 from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
+from addon.plan.adopt import Source
 from addon.plan.grid import a1, find_header, find_tab
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
@@ -465,3 +466,46 @@ class GoogleWorkspace:
 
     def link(self, ref: str) -> str:
         return f"https://drive.google.com/open?id={ref}"
+
+    def read_source(self, ref: str) -> Source:
+        """Any Sheet the service can open, for `mapctl import`: two calls, its tabs and
+        merged ranges, then every tab's values (dates as serial numbers)."""
+        try:
+            book = self._run(
+                self.sheets.spreadsheets().get(
+                    spreadsheetId=ref, fields="properties.title,sheets(properties.title,merges)"
+                )
+            )
+            titles = [str(s["properties"]["title"]) for s in book.get("sheets", [])]
+            answer = self._run(
+                self.sheets.spreadsheets()
+                .values()
+                .batchGet(
+                    spreadsheetId=ref,
+                    ranges=[quote(t) for t in titles],
+                    valueRenderOption="UNFORMATTED_VALUE",
+                    dateTimeRenderOption="SERIAL_NUMBER",
+                )
+            )
+        except HttpError as err:
+            if err.resp.status in LOST:
+                raise WorkspaceError(
+                    ref,
+                    f"cannot open this Sheet ({_reason(err)}); share it with {self.identity} "
+                    "(Viewer is enough), or download it as .xlsx and import the file",
+                ) from None
+            raise
+        by_range = grids_of(answer)
+        merges = {
+            str(s["properties"]["title"]): [
+                (
+                    int(m.get("startRowIndex", 0)),
+                    int(m.get("startColumnIndex", 0)),
+                    int(m["endRowIndex"]) - 1,
+                    int(m["endColumnIndex"]) - 1,
+                )
+                for m in s.get("merges", [])
+            ]
+            for s in book.get("sheets", [])
+        }
+        return Source(str(book.get("properties", {}).get("title", ref)), by_range, merges)

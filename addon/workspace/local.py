@@ -29,6 +29,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
+from addon.plan.adopt import Source
 from addon.plan.cells import EMAIL
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
@@ -41,6 +42,7 @@ from addon.workspace.base import (
     MapFiles,
     Snapshot,
 )
+from addon.workspace.sources import read_files
 from addon.workspace.xlsx import (
     apply_computed,
     build_rollup,
@@ -70,6 +72,10 @@ class LocalWorkspace:
 
     def link(self, ref: str) -> str:
         return self.path(ref).resolve().as_uri()
+
+    def read_source(self, ref: str) -> Source:
+        """A spreadsheet file to import: a path as the rep typed it (not in the workspace)."""
+        return read_files([Path(ref)])
 
     # --- create -----------------------------------------------------------------------
 

@@ -466,17 +466,38 @@ def export_workbook(grids: dict[str, Grid], *, title: str, export_id: str, sent_
     return out.getvalue()
 
 
-def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str, datetime | None]:
-    """A workbook's grids as the sync reads them, the copy id it carries (property, else
-    the Summary line), who saved it last and when. Raises ValueError for a file that is not an
-    .xlsx workbook."""
+def source_grids(
+    data: bytes,
+) -> tuple[dict[str, Grid], dict[str, list[tuple[int, int, int, int]]]]:
+    """Any workbook's tabs as grids, and each tab's merged ranges (0-based, inclusive), for
+    the importer. Raises ValueError for a file that is not an .xlsx workbook."""
+    wb = _load(data)
+    grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
+    merges = {
+        ws.title: [
+            (m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1)
+            for m in ws.merged_cells.ranges
+        ]
+        for ws in wb.worksheets
+    }
+    return grids, merges
+
+
+def _load(data: bytes) -> Any:
     try:
-        wb = load_workbook(io.BytesIO(data), data_only=True)
+        return load_workbook(io.BytesIO(data), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ValueError(
             f"not an .xlsx workbook ({type(exc).__name__}); ask for the file saved as "
             '"Excel Workbook (.xlsx)"'
         ) from None
+
+
+def workbook_grids(data: bytes) -> tuple[dict[str, Grid], str, str, datetime | None]:
+    """A workbook's grids as the sync reads them, the copy id it carries (property, else
+    the Summary line), who saved it last and when. Raises ValueError for a file that is not an
+    .xlsx workbook."""
+    wb = _load(data)
     grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
     found = ""
     for prop in wb.custom_doc_props.props:

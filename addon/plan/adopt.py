@@ -1,0 +1,1833 @@
+"""An existing MAP spreadsheet of any common layout -> the first plan of a new MAP.
+
+Teams keep MAPs made from a vendor template or a blog post: a title block, a key-value
+preamble ("Customer:", "Target signature:"), a stakeholder block beside or above the plan,
+section rows, merged cells, several tabs. `adopt` finds the tables by what their headers
+mean, maps their columns onto the MAP workbook, reads each cell with the parser's own
+readers (dates, statuses, owners, dependencies) and accounts for every non-blank cell of
+the source: each one is either placed (and where) or listed as unplaced (and why).
+
+Pure: grids, merged ranges and dates in, values out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from addon.plan import cells as read
+from addon.plan.dates import DateKind, DateReading, day_first, fmt, read_date
+from addon.plan.grid import a1, col_letter, is_blank
+from addon.plan.models import Cell, Grid, Stakeholder, StepMemory
+from addon.plan.schedule import PlannedRisk, PlannedStakeholder, PlannedStep
+from sheets_schema.vocab import BUYER_ROLES, ROLE_LABELS, SELLER_ROLES, Role, Side, Status
+from sheets_schema.workbook import PLAN, RISKS, STAKEHOLDERS, match_header, normalise_header
+
+Range = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A spreadsheet as read: tabs in order, and the merged ranges of each tab."""
+
+    name: str
+    grids: Mapping[str, Grid]
+    merges: Mapping[str, Sequence[Range]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ColumnUse:
+    field: str  # our column key; "" for a column with no home in the MAP workbook
+    header: str
+    tab: str
+    column: str  # letters
+
+
+@dataclass(frozen=True)
+class Note:
+    """A cell and what became of it: how it was read, or why it was not placed."""
+
+    tab: str
+    cell: str
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Origin:
+    step_id: str
+    tab: str
+    row: int  # 1-based, as the source shows it
+    source_id: str  # the id the source gave the row, if any
+
+
+@dataclass(frozen=True)
+class Adoption:
+    plan_tab: str | None
+    header_row: int | None  # 1-based
+    columns: tuple[ColumnUse, ...]
+    steps: tuple[PlannedStep, ...]
+    origins: tuple[Origin, ...]
+    memory: dict[str, StepMemory]
+    stakeholders: tuple[PlannedStakeholder, ...]
+    risks: tuple[PlannedRisk, ...]
+    summary: dict[str, str | date | float]  # buyer_company, deal, target_close, ...
+    readings: tuple[Note, ...]  # how a cell was read, when it was not plain
+    problems: tuple[Note, ...]  # read but not understood: kept verbatim in the new MAP
+    unplaced: tuple[Note, ...]  # no home in the MAP workbook: listed, never dropped
+    placed: int  # how many source cells found a home
+    locale: str  # the locale the text dates were read in
+
+
+# --- header words ----------------------------------------------------------------------
+
+_WORDS = {
+    "if_it_slips": r"if (?:it|this) slips|impact|consequence|if (?:missed|late|delayed)|"
+    r"risk if|what happens if",
+    "start": r"\bstart|\bbegin|\bbeginn|\bdébut|\binicio|\bkick ?off date",
+    "done_on": r"\bactual\b|completed on|date completed|completion date|done on|done date|"
+    r"finished on|erledigt am|abgeschlossen am|réalisé le|terminé le|completado el",
+    "depends_on": r"depend|prereq|predecessor|blocked by|\brequires\b|abhängig|vorgänger|"
+    r"dépend|depende|^after$",
+    "status": r"\bstatus\b|\bstate\b|progress|\bstand\b|statut|\bétat\b|\bestado\b|\bstato\b|"
+    r"^done\b|^complete\b|^✓$|^✔$",
+    "owner": r"\bowners?\b|responsib|assignee|\bwho\b|\bdri\b|accountable|verantwortlich|"
+    r"zuständig|responsable|encargado|\blead\b|\bperson\b",
+    "side": r"^(?:side|party|responsible party|buyer ?/ ?seller|customer ?/ ?vendor|team|"
+    r"company|organi[sz]ation)$",
+    "due": r"\bdue\b|deadline|target|\bdate\b|\bwhen\b|timeline|\beta\b|\bweeks?\b|\bby\b|"
+    r"timing|schedule|time ?frame|zeitraum|"
+    r"datum|termin|fällig|frist|échéance|fecha|plazo|\bdata\b|scadenza|prazo|zieldatum",
+    "id": r"^(?:#|id|no|nr|n°|ref|item|step #|task #|milestone #|milestone id|step id|"
+    r"task id|seq|order)$",
+    "phase": r"\bphase\b|\bstage\b|workstream|\bsection\b|category|\bphase\b|etappe|fase|"
+    r"\bstufe\b|bereich",
+    "step": r"\bsteps?\b|\btasks?\b|\bactions?\b|activit|deliverable|milestone|\bwhat\b|to ?do|"
+    r"\bitem\b|aufgabe|schritt|maßnahme|meilenstein|tâche|étape|jalon|tarea|\bpaso\b|hito|"
+    r"actividad|acción|accion|event",
+    "notes": r"\bnotes?\b|comment|remark|details|description|context|next steps?|notiz|"
+    r"kommentar|bemerkung|commentaire|remarque|\bnotas?\b|comentario|observa",
+}
+_PATTERNS = {key: re.compile(words) for key, words in _WORDS.items()}
+_ORDER = (
+    "if_it_slips",
+    "start",
+    "done_on",
+    "depends_on",
+    "status",
+    "side",
+    "owner",
+    "id",
+    "due",
+    "phase",
+    "step",
+    "notes",
+)
+_PLANNED = re.compile(r"target|planned|due|expected|geplant|prévu")
+_BUYER_WORDS = re.compile(
+    r"\b(?:buyer|customer|client|prospect|them|their|account|kunde|kunden|cliente|acheteur|"
+    r"comprador)\b"
+)
+_SELLER_WORDS = re.compile(
+    r"\b(?:seller|vendor|supplier|provider|us|our|we|your company|internal|sales|rep|ae|"
+    r"anbieter|lieferant|verkäufer|fournisseur|vendeur|proveedor|vendedor)\b"
+)
+# A step column's header, best first: the others a header row may also call a step become
+# the phase ("Milestone" beside "Task") or the notes ("Description" beside "Action").
+_STEP_RANK = re.compile(r"step|task|action|activit|to ?do|aufgabe|schritt|tâche|tarea|paso")
+_AS_PHASE = re.compile(r"milestone|stage|phase|meilenstein|jalon|hito|event")
+_AS_NOTES = re.compile(r"description|details|what|deliverable|context")
+
+
+def _plan_field(text: str, companies: _Companies) -> str | None:
+    """What a Plan header means, whatever it is called; None: no home ('Priority')."""
+    key = match_header(PLAN, text)
+    name = normalise_header(text)
+    if key in ("buyer_owner", "seller_owner") and not _PATTERNS["owner"].search(name):
+        # "Customer" / "Vendor" alone: an owner column by side, unless it is a company name
+        return key
+    if key is not None and key not in ("done_on",):
+        return key
+    if key == "done_on" and not _PLANNED.search(name):
+        return key
+    for candidate in _ORDER:
+        if _PATTERNS[candidate].search(name):
+            if candidate == "done_on" and _PLANNED.search(name):
+                return "due"
+            if candidate == "owner":
+                side = companies.side_of_words(name)
+                if side is Side.BUYER:
+                    return "buyer_owner"
+                return "seller_owner" if side is Side.SELLER else "owner"
+            if candidate == "start":
+                return None
+            return candidate
+    side = companies.side_of_words(name)  # "Acme" / "Widgetco" over the owner columns
+    if side is Side.BUYER:
+        return "buyer_owner"
+    if side is Side.SELLER:
+        return "seller_owner"
+    return None
+
+
+_PEOPLE_EXTRA = {
+    "job title": "title",
+    "title": "title",
+    "position": "title",
+    "function": "title",
+    "cargo": "title",
+    "puesto": "title",
+    "funktion": "title",
+    "fonction": "title",
+    "poste": "title",
+    "titel": "title",
+    "title role": "role",
+    "role title": "role",
+    "stakeholder name": "name",
+    "name": "name",
+    "contact name": "name",
+    "buying role": "role",
+    "mail": "email",
+    "e mail": "email",
+    "email address": "email",
+    "organisation": "side",
+    "org": "side",
+    "side": "side",
+    "influence": "decision_authority",
+    "power": "decision_authority",
+    "decision power": "decision_authority",
+    "responsibilities": "notes",
+    "responsibility": "notes",
+    "what they care about": "notes",
+    "priorities": "notes",
+    "linkedin": "",
+    "phone": "",
+    "who": "name",
+    "nombre": "name",
+    "nom": "name",
+    "name vorname": "name",
+    "ansprechpartner": "name",
+    "rol": "role",
+    "rolle": "role",
+    "empresa": "side",
+    "unternehmen": "side",
+    "firma": "side",
+    "société": "side",
+    "entreprise": "side",
+    "seite": "side",
+    "lado": "side",
+    "correo": "email",
+    "correo electrónico": "email",
+    "courriel": "email",
+    "papel en la decisión": "decision_authority",
+    "rôle dans la décision": "decision_authority",
+    "rolle in der entscheidung": "decision_authority",
+    "entscheidungsrolle": "decision_authority",
+    "notas": "notes",
+    "bemerkungen": "notes",
+    "remarques": "notes",
+}
+
+
+def _people_field(text: str) -> str | None:
+    name = normalise_header(text)
+    if name in _PEOPLE_EXTRA:
+        return _PEOPLE_EXTRA[name] or None
+    key = match_header(STAKEHOLDERS, text)
+    if key is not None:
+        return key
+    if "email" in name or "e mail" in name:
+        return "email"
+    if re.search(r"\brole\b|\brolle\b|\brôle\b|\bpapel\b", name):
+        return "role"
+    if re.search(r"\b(?:title|position|function)\b", name):
+        return "title"
+    return None
+
+
+def _risk_field(text: str) -> str | None:
+    name = normalise_header(text)
+    key = match_header(RISKS, text)
+    if key is not None:
+        return key
+    if re.search(r"\brisks?\b|concern|issue|blocker", name):
+        return "risk"
+    if re.search(r"mitigat|plan|response|action", name):
+        return "mitigation"
+    return None
+
+
+# --- companies and sides ----------------------------------------------------------------
+
+
+@dataclass
+class _Companies:
+    """The names each side goes by in this file: 'Acme' over an owner column means a side."""
+
+    buyers: list[str] = field(default_factory=list)
+    sellers: list[str] = field(default_factory=list)
+
+    @property
+    def buyer(self) -> str:
+        return self.buyers[0] if self.buyers else ""
+
+    @property
+    def seller(self) -> str:
+        return self.sellers[0] if self.sellers else ""
+
+    def add(self, side: Side, name: str) -> None:
+        names = self.buyers if side is Side.BUYER else self.sellers
+        other = self.sellers if side is Side.BUYER else self.buyers
+        core = _company_core(name)
+        if core and all(_company_core(n) != core for n in (*names, *other)):
+            names.append(name.strip())
+
+    def _named(self, lowered: str) -> Side | None:
+        for names, side in ((self.buyers, Side.BUYER), (self.sellers, Side.SELLER)):
+            if any(lowered == n.lower() or _mentions(lowered, n) for n in names):
+                return side
+        return None
+
+    def side_of_words(self, text: str) -> Side | None:
+        lowered = text.lower()
+        if side := self._named(lowered):
+            return side
+        if _BUYER_WORDS.search(lowered):
+            return Side.BUYER
+        if _SELLER_WORDS.search(lowered):
+            return Side.SELLER
+        return None
+
+    def side_of_name(self, text: str) -> Side | None:
+        """A company or side named alone: 'Acme', 'Acme team', 'Customer', 'Us', 'Joint'."""
+        lowered = text.strip().lower()
+        stripped = re.sub(r"\b(?:team|side|company|org|the|all)\b", "", lowered).strip(" :-")
+        stripped = re.sub(r"\s+", " ", stripped)
+        for names, side in ((self.buyers, Side.BUYER), (self.sellers, Side.SELLER)):
+            if any(stripped in (n.lower(), _company_core(n)) for n in names):
+                return side
+        return read.read_side(stripped) or _SIDE_ALONE.get(stripped)
+
+
+_SIDE_ALONE = {
+    "we": Side.SELLER,
+    "our team": Side.SELLER,
+    "sales": Side.SELLER,
+    "they": Side.BUYER,
+    "their team": Side.BUYER,
+    "both sides": Side.BOTH,
+    "both teams": Side.BOTH,
+    "together": Side.BOTH,
+    "shared": Side.BOTH,
+    "kunde": Side.BUYER,
+    "client": Side.BUYER,
+    "cliente": Side.BUYER,
+    "anbieter": Side.SELLER,
+    "fournisseur": Side.SELLER,
+    "proveedor": Side.SELLER,
+    "beide": Side.BOTH,
+    "les deux": Side.BOTH,
+    "ambos": Side.BOTH,
+    "gemeinsam": Side.BOTH,
+}
+
+
+def _mentions(lowered: str, company: str) -> bool:
+    core = _company_core(company)
+    return bool(core) and re.search(rf"\b{re.escape(core)}\b", lowered) is not None
+
+
+def _company_core(company: str) -> str:
+    """'Acme Corp.' -> 'acme': the word people write for the company."""
+    words = re.sub(r"[^\w\s&-]", " ", company.lower()).split()
+    words = [w for w in words if w not in _COMPANY_SUFFIXES]
+    return " ".join(words[:2])
+
+
+_COMPANY_SUFFIXES = frozenset(
+    {"inc", "corp", "corporation", "ltd", "llc", "gmbh", "ag", "sa", "plc", "co", "bv", "nv"}
+)
+
+# --- key-value preambles and summaries --------------------------------------------------
+
+_KEYS: tuple[tuple[str, str], ...] = (
+    (
+        r"motivo|razón|por qué (?:ahora|esa fecha)|evento (?:clave|crítico)|raison|"
+        r"pourquoi (?:maintenant|cette date)|événement déclencheur|warum (?:jetzt|bis dahin)|"
+        r"grund|anlass|"
+        r"compelling event|why now|why (?:this|that) date|date driver|deadline driver|"
+        r"reason for (?:the )?date|critical event|key event|driver|anlass|événement",
+        "close_reason",
+    ),
+    (
+        r"fecha (?:objetivo )?de (?:firma|cierre)|fecha objetivo|date (?:cible )?de signature|"
+        r"signature (?:cible|visée)|zieltermin(?: unterschrift)?|unterschrift(?: geplant| bis)?|"
+        r"geplante unterzeichnung|abschlussdatum|"
+        r"target (?:signature|signing|close|decision)|signature date|signing date|"
+        r"(?:expected |target )?close date|decision date|contract signature|sign(?:ed)? by|"
+        r"target date|unterschrift|date de signature|fecha de firma|closing date",
+        "target_close",
+    ),
+    (
+        r"objetivo(?: compartido| común)?|objectif(?: commun)?|ziele?|gemeinsames ziel|"
+        r"(?:target|expected|intended) outcomes?|"
+        r"desired outcome|(?:shared |joint |mutual |business |customer )?(?:outcomes?|goals?|"
+        r"objectives?)|success (?:looks like|"
+        r"criteria|metrics?)|what success looks like|desired state|vision|ziel|objectif|"
+        r"objetivo|why (?:we are|we're) doing this|business case|the problem",
+        "desired_outcome",
+    ),
+    (
+        r"customer|client|buyer|account|prospect|company|organi[sz]ation|kunde|cliente|"
+        r"empresa cliente|société cliente",
+        "buyer_company",
+    ),
+    (r"vendor|seller|supplier|provider|partner|anbieter|fournisseur|proveedor", "seller_company"),
+    (
+        r"deal(?: name)?|opportunity(?: name)?|project(?: name)?|initiative|projekt|projet|"
+        r"proyecto",
+        "deal",
+    ),
+    (
+        r"deal (?:value|size)|contract value|acv|arr|tcv|investment|budget|price|amount",
+        "deal_value",
+    ),
+    (r"champion", "person:champion"),
+    (r"economic buyer|decision maker|signer|signatory|budget holder", "person:economic_buyer"),
+    (r"exec(?:utive)? sponsor", "person:executive_sponsor"),
+    (r"account executive|ae|account manager|sales rep", "person:ae"),
+    (r"sales engineer|solutions? (?:engineer|consultant)|se", "person:se"),
+    (r"customer success(?: manager)?|csm", "person:csm"),
+    (r"risks?|risk flags|known risks|riesgos?|risques?|risiken?", "risk"),
+    (
+        r"(?:customer|buyer|client|prospect)(?:'s)? (?:lead|contact|owner|sponsor|side)|"
+        r"main contact|primary contact|point of contact|ansprechpartner(?: kunde)?",
+        "person:buyer",
+    ),
+    (
+        r"(?:vendor|seller|supplier|our)(?:'s)? (?:lead|contact|owner|side)|account owner|"
+        r"deal owner|sales lead",
+        "person:seller",
+    ),
+)
+_KEY_PATTERNS = tuple((re.compile(rf"^(?:{words})$"), key) for words, key in _KEYS)
+_KEY_VALUE = re.compile(r"^\s*([^:：]{2,40}?)\s*[:：]\s*(.*)$", re.S)
+_TITLE = re.compile(
+    r"aktionsplan|mutual (?:action|success) plan|\bmap\b|action plan|close plan|joint (?:execution|"
+    r"evaluation) plan|success plan|\bplan\b|×|\sx\s|\|",
+    re.I,
+)
+_TITLE_NOISE = re.compile(
+    r"gemeinsamer aktionsplan|aktionsplan|maßnahmenplan|plan de acción(?: mutuo| conjunto)?|"
+    r"plan d'action(?: mutuel| commun)?|plano de ação(?: mútuo)?|"
+    r"mutual (?:action|success) plan|joint (?:execution|evaluation) plan|action plan|"
+    r"close plan|success plan|\(?\bmap\b\)?|template",
+    re.I,
+)
+_HEADINGS = re.compile(
+    r"^(?:key )?(?:risks?(?: flags| & mitigations?| and mitigations?| register)?|"
+    r"known risks|stakeholders?|key contacts|contacts|team|resources|links|documents|"
+    r"notes|assumptions|legend|key|status key|how to use.*|instructions|"
+    r"open questions|next steps|decision criteria|success criteria|pricing|"
+    r"mutual commitments|commitments)\s*:?$",
+    re.I,
+)
+_RISK_HEADING = re.compile(
+    r"^(?:key )?(?:risks?|known risks|risk flags|risks? (?:&|and) "
+    r"mitigations?|risk register|riesgos|risques|risiken)\s*:?\s*$",
+    re.I,
+)
+_PEOPLE_HEADING = re.compile(
+    r"^(?:stakeholders?|key contacts|contacts|team|buying committee|"
+    r"deal team|who's who)\b",
+    re.I,
+)
+_SECTION_LIKE = re.compile(
+    r"^(?:(?:phase|stage|step|part|milestone|section|week|month|etappe|fase|étape)\s*"
+    r"[\w.]*\s*[:\-–—.)]|\d{1,2}\s*[.):\-–—]\s|[IVX]{1,4}[.)]\s)",
+    re.I,
+)
+_SKIP_TABS = re.compile(
+    r"instruction|how to|howto|read ?me|guide|example|sample|legend|"
+    r"tips|anleitung|mode d'emploi",
+    re.I,
+)
+_PLAN_TABS = re.compile(r"plan|map|timeline|steps|milestones|tasks|action", re.I)
+_LONG = 120  # longer text alone on a row is a paragraph, not a heading or a step
+_HEADER_MAX = 60
+
+
+# --- the work ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    kind: str  # "plan", "people", "risks"
+    tab: str
+    row: int  # header row, 0-based
+    columns: dict[int, str | None]  # column -> field (None: no home)
+    headers: dict[int, str]
+    first: int
+    last: int
+    end: int = 0  # first row after the table
+
+    @property
+    def fields(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for col, key in self.columns.items():
+            if key and key not in found:
+                found[key] = col
+        return found
+
+
+@dataclass
+class _State:
+    source: Source
+    today: date
+    locale: str
+    plan_start: date
+    companies: _Companies
+    placed: set[tuple[str, int, int]] = field(default_factory=set)
+    reasons: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    readings: list[Note] = field(default_factory=list)
+    problems: list[Note] = field(default_factory=list)
+
+    def value(self, tab: str, r: int, c: int) -> Cell:
+        row = self.source.grids[tab][r] if r < len(self.source.grids[tab]) else []
+        return row[c] if c < len(row) else None
+
+    def place(self, tab: str, r: int, c: int) -> None:
+        if not is_blank(self.value(tab, r, c)):
+            self.placed.add((tab, r, c))
+
+    def note(self, tab: str, r: int, c: int, message: str, *, problem: bool = False) -> None:
+        entry = Note(tab, a1(r, c), read.cell_text(self.value(tab, r, c)), message)
+        (self.problems if problem else self.readings).append(entry)
+
+    def why(self, tab: str, r: int, c: int, reason: str) -> None:
+        self.reasons.setdefault((tab, r, c), reason)
+
+
+def adopt(
+    source: Source,
+    *,
+    today: date,
+    locale: str | None = None,
+    plan_start: date | None = None,
+    buyer_company: str = "",
+    seller_company: str = "",
+    rep_name: str = "",
+    rep_email: str = "",
+) -> Adoption:
+    """Read `source` as a MAP. `plan_start` anchors "Week 3" and "[Date +3]" (default: the
+    earliest real date on the plan, else today). `locale` None: guess it from the plan."""
+    companies = _Companies()
+    if buyer_company:
+        companies.add(Side.BUYER, buyer_company)
+    # First the tables by their headers alone, then the names the rest of the file gives
+    # each side ("Customer: Acme", a "Acme × Widgetco" title), then the headers again:
+    # "Verantwortlich Datavia" names a side once Datavia is known.
+    outside = _outside(source, _find_tables(source, companies))
+    _prescan_companies(source, outside, companies)
+    if seller_company:
+        companies.add(Side.SELLER, seller_company)
+    tables = _find_tables(source, companies)
+    plan = _best_plan(tables, source)
+    start = plan_start or _earliest_date(source, plan) or today
+    state = _State(source, today, _locale_of(source, plan, locale), start, companies)
+    if state.locale != (locale or "en_US"):
+        how = "given" if locale else "the default"
+        state.readings.append(
+            Note(
+                plan.tab if plan else "",
+                "",
+                state.locale,
+                f"text dates read as {state.locale} "
+                f"({'day' if day_first(state.locale) else 'month'} first), not as {how} "
+                f"{locale or 'en_US'}: the plan's language or its dates say so",
+            )
+        )
+    summary: dict[str, str | date | float] = {}
+    people: list[PlannedStakeholder] = []
+    risks: list[PlannedRisk] = []
+    for table in tables:
+        if table.kind == "people":
+            people.extend(_read_people(table, state))
+        elif table.kind == "risks":
+            risks.extend(_read_risks(table, state))
+    rows = _plan_rows(plan, state, tables) if plan else []
+    _read_free_cells(state, tables, summary, people, risks, plan)
+    if summary.get("buyer_company"):
+        companies.add(Side.BUYER, str(summary["buyer_company"]))
+    _learn_from_owners(rows, companies)
+    if companies.buyer and "buyer_company" not in summary:
+        summary["buyer_company"] = _fuller(companies.buyer, str(summary.get("title", "")))
+        state.readings.append(
+            Note("", "", companies.buyer, "the buyer's name, from the title or the owners")
+        )
+    people = _settle_sides(people, companies, rep_email)
+    steps, origins = _steps(rows, plan, state, people, rep_name) if plan else ([], [])
+    memory = _memory(steps, state, summary)
+    if "target_close" not in summary:
+        signature = next((m for m in memory.values() if m.signature), None)
+        fallback = signature.current_due if signature else None
+        if fallback is None:
+            fallback = max((s.due for s in steps if s.due), default=None)
+        if fallback is not None:
+            summary["target_close"] = fallback
+            how = (
+                f"the due date of {signature.step_id}, the signature step"
+                if signature
+                else ("the last due date on the plan")
+            )
+            state.readings.append(
+                Note(plan.tab if plan else "", "", "", f"no target close given: took {how}")
+            )
+    unplaced = _unplaced(state)
+    return Adoption(
+        plan_tab=plan.tab if plan else None,
+        header_row=plan.row + 1 if plan else None,
+        columns=tuple(
+            ColumnUse(key or "", plan.headers[c], plan.tab, col_letter(c))
+            for c, key in sorted(plan.columns.items())
+        )
+        if plan
+        else (),
+        steps=tuple(steps),
+        origins=tuple(origins),
+        memory=memory,
+        stakeholders=tuple(people),
+        risks=tuple(risks),
+        summary=summary,
+        readings=tuple(state.readings),
+        problems=tuple(state.problems),
+        unplaced=tuple(unplaced),
+        placed=len(state.placed),
+        locale=state.locale,
+    )
+
+
+# --- finding the tables -----------------------------------------------------------------
+
+
+def _text(value: Cell) -> str:
+    return read.cell_text(value)
+
+
+def _outside(source: Source, tables: list[_Table]) -> dict[str, list[tuple[int, int]]]:
+    """Per tab, the non-blank cells that are in no table: titles, preambles, paragraphs."""
+    inside = {
+        (t.tab, r, c)
+        for t in tables
+        for r in range(t.row, t.end)
+        for c in range(t.first, t.last + 1)
+    }
+    return {
+        tab: [
+            (r, c)
+            for r, row in enumerate(grid)
+            for c, value in enumerate(row)
+            if not is_blank(value) and (tab, r, c) not in inside
+        ]
+        for tab, grid in source.grids.items()
+    }
+
+
+_VERSUS = re.compile(r"\s+(?:×|x|X|\+|vs\.?|/|<>|&lt;&gt;|–|—|\|)\s+")
+
+
+def _prescan_companies(
+    source: Source, outside: Mapping[str, list[tuple[int, int]]], companies: _Companies
+) -> None:
+    """'Customer: Acme' and 'Vendor: Widgetco' outside the tables, else a title that pairs
+    them ('Acme × Widgetco', the buyer first as MAP titles write it)."""
+    titles: list[str] = []
+    for tab, cells in outside.items():
+        grid = source.grids[tab]
+        for r, c in cells:
+            value = grid[r][c]
+            if not isinstance(value, str) or len(value) > _LONG:
+                continue
+            key, rest = _split_key(value)
+            if key is None:
+                if r < 10 and _TITLE.search(value):
+                    titles.append(value)
+                continue
+            if not rest:
+                rest = next((_text(v) for v in grid[r][c + 1 :] if not is_blank(v)), "")
+            if key == "buyer_company" and rest:
+                companies.add(Side.BUYER, rest)
+            elif key == "seller_company" and rest:
+                companies.add(Side.SELLER, rest)
+    for title in titles:
+        name = _TITLE_NOISE.sub(" ", title.split(":", 1)[-1])
+        parts = [p.strip(" -—–|·:") for p in _VERSUS.split(name.strip(" -—–|·:")) if p.strip()]
+        parts = [p for p in parts if p and len(p) <= 60]
+        if len(parts) == 2:
+            first, second = (companies.side_of_name(p) for p in parts)
+            if second is not Side.BUYER and first is not Side.SELLER:
+                companies.add(Side.BUYER, parts[0])
+                companies.add(Side.SELLER, parts[1])
+            elif first is Side.SELLER or second is Side.BUYER:
+                companies.add(Side.SELLER, parts[0])
+                companies.add(Side.BUYER, parts[1])
+            break
+
+
+def _split_key(text: str) -> tuple[str | None, str]:
+    """'Customer: Acme' -> ('buyer_company', 'Acme'); 'Customer:' -> ('buyer_company', '')."""
+    m = _KEY_VALUE.match(text)
+    label, rest = (m[1], m[2].strip()) if m else (text, "")
+    key = _key_of(label)
+    if key is None or (not m and not _key_of(text.strip())):
+        return None, ""
+    return key, rest
+
+
+def _key_of(label: str) -> str | None:
+    name = normalise_header(label)
+    for pattern, key in _KEY_PATTERNS:
+        if pattern.match(name):
+            return key
+    return None
+
+
+def _runs(row: list[Cell]) -> list[tuple[int, int]]:
+    """Spans of adjacent non-blank cells: a header row may hold two tables side by side."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for c, value in enumerate([*row, None]):
+        if not is_blank(value) and start is None:
+            start = c
+        elif is_blank(value) and start is not None:
+            runs.append((start, c - 1))
+            start = None
+    return runs
+
+
+def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Table]:
+    found: list[_Table] = []
+    for r, row in enumerate(grid):
+        for first, last in _runs(row):
+            texts = {c: _text(row[c]) for c in range(first, last + 1)}
+            if any(len(t) > _HEADER_MAX or "\n\n" in t for t in texts.values()):
+                continue
+            if any(not isinstance(row[c], str) for c in texts):
+                continue
+            for kind, classify in (
+                ("plan", lambda t: _plan_field(t, companies)),
+                ("people", _people_field),
+                ("risks", _risk_field),
+            ):
+                columns = {c: classify(t) for c, t in texts.items()}
+                keys = [k for k in columns.values() if k]
+                if _is_header(kind, keys, len(texts)):
+                    found.append(_Table(kind, tab, r, columns, texts, first, last))
+                    break
+    return found
+
+
+def _is_header(kind: str, keys: list[str], width: int) -> bool:
+    distinct = set(keys)
+    if len(distinct) < len(keys) - 1:  # the same meaning three times: a data row
+        return False
+    if 2 * len(keys) < width:  # most cells of a header say what the column holds
+        return False
+    if kind == "plan":
+        has_step = "step" in distinct or ("phase" in distinct and len(distinct) >= 3)
+        others = distinct & {"owner", "buyer_owner", "seller_owner", "due", "status", "done_on"}
+        return has_step and len(others) >= 1 and len(distinct) >= 3
+    if kind == "people":
+        return "name" in distinct and len(distinct & {"email", "role", "side", "title"}) >= 1
+    return "risk" in distinct and len(distinct) >= 2
+
+
+def _find_tables(source: Source, companies: _Companies) -> list[_Table]:
+    tables: list[_Table] = []
+    for tab, grid in source.grids.items():
+        candidates = _header_candidates(tab, grid, companies)
+        # adjacent runs of one kind on one row are one header with a blank header cell
+        merged: list[_Table] = []
+        for t in candidates:
+            prev = merged[-1] if merged else None
+            if (
+                prev
+                and prev.kind == t.kind
+                and prev.row == t.row
+                and t.first - prev.last == 2
+                and not set(prev.fields) & set(t.fields)
+            ):
+                prev.columns.update(t.columns)
+                prev.headers.update(t.headers)
+                prev.last = t.last
+                continue
+            merged.append(t)
+        tables.extend(merged)
+    for t in tables:
+        below = [
+            o.row
+            for o in tables
+            if o.tab == t.tab and o.row > t.row and o.first <= t.last and o.last >= t.first
+        ]
+        t.end = min(below, default=len(source.grids[t.tab]))
+        _resolve_columns(t, source.grids[t.tab])
+    return tables
+
+
+_ID_LIKE = re.compile(r"^\s*#?\s*[A-Za-z]{0,2}-?\d{1,3}(?:\.\d{1,2})?\s*$")
+
+
+def _resolve_columns(t: _Table, grid: Grid) -> None:
+    """Two columns that mean the same: the better name keeps it, the other moves or goes.
+    A "Step" column holding 1, 2, 3 beside an "Action" column is the row id."""
+    if t.kind != "plan":
+        return
+    by_key: dict[str, list[int]] = {}
+    for c, key in t.columns.items():
+        if key:
+            by_key.setdefault(key, []).append(c)
+    steps = by_key.get("step", [])
+    if len(steps) > 1 and "id" not in by_key:
+        for c in steps:
+            others = [o for o in steps if o != c]
+            values = [
+                _text(_at(grid, r, c))
+                for r in range(t.row + 1, t.end)
+                if any(not is_blank(_at(grid, r, o)) for o in others)
+            ]
+            values = [v for v in values if v]
+            if values and sum(bool(_ID_LIKE.match(v)) for v in values) >= 0.8 * len(values):
+                t.columns[c] = "id"
+                by_key["id"] = [c]
+                steps = [o for o in steps if o != c]
+                by_key["step"] = steps
+                break
+    if len(steps) > 1:
+        best = next((c for c in steps if _STEP_RANK.search(t.headers[c].lower())), steps[-1])
+        for c in steps:
+            if c == best:
+                continue
+            header = t.headers[c].lower()
+            if "phase" not in by_key and _AS_PHASE.search(header):
+                t.columns[c] = "phase"
+                by_key["phase"] = [c]
+            elif "notes" not in by_key and _AS_NOTES.search(header):
+                t.columns[c] = "notes"
+                by_key["notes"] = [c]
+            else:
+                t.columns[c] = None
+    for key, cols in by_key.items():
+        if key in ("step",) or len(cols) < 2:
+            continue
+        if key == "owner" and len(cols) == 2:  # "Owner" twice under company group names
+            continue
+        for c in cols[1:]:
+            t.columns[c] = None
+
+
+def _best_plan(tables: list[_Table], source: Source) -> _Table | None:
+    def score(t: _Table) -> tuple[int, int]:
+        keys = set(t.fields)
+        rows = sum(
+            1
+            for r in range(t.row + 1, t.end)
+            if not is_blank(_at(source.grids[t.tab], r, t.fields.get("step", t.first)))
+        )
+        points = len(keys) + 2 * ("step" in keys) + min(rows, 10)
+        if _SKIP_TABS.search(t.tab):
+            points -= 15  # a template's worked example, not the team's plan
+        if _PLAN_TABS.search(t.tab):
+            points += 2
+        return points, -list(source.grids).index(t.tab)
+
+    plans = [t for t in tables if t.kind == "plan"]
+    return max(plans, key=score, default=None)
+
+
+def _at(grid: Grid, r: int, c: int) -> Cell:
+    if r >= len(grid) or c >= len(grid[r]):
+        return None
+    return grid[r][c]
+
+
+def _earliest_date(source: Source, plan: _Table | None) -> date | None:
+    if plan is None or "due" not in plan.fields:
+        return None
+    grid = source.grids[plan.tab]
+    days = [
+        v.date() if isinstance(v, datetime) else v
+        for r in range(plan.row + 1, plan.end)
+        if isinstance(v := _at(grid, r, plan.fields["due"]), date)
+    ]
+    return min(days, default=None)
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/\-](\d{1,2})[/\-](\d{2}|\d{4})\s*$")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split("|"))
+
+
+_LANGUAGES: dict[str, frozenset[str]] = {
+    "de_DE": _words(
+        "aufgabe|schritt|verantwortlich|fällig|fällig am|erledigt|offen|bemerkungen|abhängig von|"
+        "in arbeit|nicht begonnen|termin|datum|maßnahme|meilenstein|zurückgestellt|status"
+    ),
+    "es_ES": _words(
+        "tarea|paso|hito|fecha|fecha límite|estado|completado|pendiente|en progreso|"
+        "comentarios|bloqueado|en espera|prioridad|responsable"
+    ),
+    "fr_FR": _words(
+        "tâche|étape|jalon|échéance|statut|terminé|en cours|à faire|commentaires|bloqué|"
+        "en attente|priorité|responsable"
+    ),
+    "pt_BR": _words("tarefa|responsável|prazo|concluído|em andamento|pendente|comentários"),
+    "nl_NL": _words("taak|eigenaar|klaar|afgerond|bezig|opmerkingen"),
+}
+
+
+def _language(source: Source, plan: _Table) -> str | None:
+    """The plan's language from its headers and statuses, for reading its text dates."""
+    grid = source.grids[plan.tab]
+    words = [normalise_header(t) for t in plan.headers.values()]
+    if "status" in plan.fields:
+        col = plan.fields["status"]
+        words += [normalise_header(_text(_at(grid, r, col))) for r in range(plan.row + 1, plan.end)]
+    hits = {lang: sum(1 for w in words if w in vocab) for lang, vocab in _LANGUAGES.items()}
+    best = max(hits, key=lambda lang: hits[lang])
+    return best if hits[best] >= 2 else None
+
+
+def _locale_of(source: Source, plan: _Table | None, locale: str | None) -> str:
+    """The locale given, else the plan's language; numeric text dates then say their own
+    order when one part is over 12."""
+    if plan is None:
+        return locale or "en_US"
+    chosen = locale or _language(source, plan) or "en_US"
+    grid = source.grids[plan.tab]
+    day_firsts = month_firsts = 0
+    for key in ("due", "done_on"):
+        if key not in plan.fields:
+            continue
+        for r in range(plan.row + 1, plan.end):
+            value = _at(grid, r, plan.fields[key])
+            if isinstance(value, str) and (m := _NUMERIC_DATE.match(value)):
+                a, b = int(m[1]), int(m[2])
+                day_firsts += a > 12 >= b
+                month_firsts += b > 12 >= a
+    if day_firsts and not month_firsts and not day_first(chosen):
+        return "en_GB"
+    if month_firsts and not day_firsts and day_first(chosen):
+        return "en_US"
+    return chosen
+
+
+# --- the plan's rows --------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    row: int
+    values: dict[str, tuple[int, Cell]]  # field -> (column, value)
+    phase: str
+    source_id: str
+
+    def cell(self, key: str) -> tuple[int, Cell]:
+        return self.values.get(key) or (-1, None)
+
+
+def _merged_width(state: _State, tab: str, r: int, c: int) -> int:
+    for r1, c1, _r2, c2 in state.source.merges.get(tab, ()):
+        if r1 == r and c1 == c:
+            return c2 - c1 + 1
+    return 1
+
+
+def _plan_rows(plan: _Table, state: _State, tables: list[_Table]) -> list[_Row]:
+    tab, grid, fields = plan.tab, state.source.grids[plan.tab], plan.fields
+    for c in range(plan.first, plan.last + 1):
+        state.place(tab, plan.row, c)  # the header
+    for c, key in plan.columns.items():
+        if key is None:
+            state.why(tab, plan.row, c, "a column the MAP workbook has no place for")
+    step_col = fields.get("step")
+    width = {
+        r: sum(1 for c in range(plan.first, plan.last + 1) if not is_blank(_at(grid, r, c)))
+        for r in range(plan.row + 1, plan.end)
+    }
+    # Single lines after the last full row are notes under the table ("Risks: ...",
+    # "Next check-in: ..."): the table ends there, and they are read like the preamble.
+    full = [r for r, n in width.items() if n >= 2]
+    if full:
+        plan.end = full[-1] + 1
+    rows: list[_Row] = []
+    phase = ""
+    pending_section: tuple[int, int, str] | None = None
+    for r in range(plan.row + 1, plan.end):
+        row = grid[r] if r < len(grid) else []
+        filled = [
+            c for c in range(plan.first, min(plan.last + 1, len(row))) if not is_blank(row[c])
+        ]
+        if not filled:
+            continue
+        if len(filled) == 1:
+            c = filled[0]
+            text = _text(row[c])
+            if _HEADINGS.match(text) and c != step_col:
+                plan.end = r  # "RISK FLAGS" under the plan: another block starts
+                break
+            following = next((width[k] for k in range(r + 1, plan.end) if width[k]), 0)
+            heading = len(text) <= _HEADER_MAX and (
+                c != step_col
+                or _merged_width(state, tab, r, c) > 1
+                or _SECTION_LIKE.match(text)
+                or (step_col == plan.first and text.endswith(":"))
+                # no phase column: a short line alone above a full row names the phase
+                or ("phase" not in fields and len(text) <= 40 and following >= 2)
+            )
+            if heading:
+                if pending_section is not None:  # two headings in a row: the first was a note
+                    pr, pc, _ = pending_section
+                    state.why(tab, pr, pc, "a line between sections, not a step")
+                pending_section = (r, c, text)
+                phase = _section_name(text)
+                continue
+            if c != step_col or len(text) > _LONG:
+                state.why(tab, r, c, "a note on a row with no step")
+                continue
+        if step_col is None or is_blank(_at(grid, r, step_col)):
+            for c in filled:
+                if plan.columns.get(c) == "phase" and len(filled) == 1:
+                    break
+                state.why(tab, r, c, "a row with no step text")
+            continue
+        if pending_section is not None:
+            pr, pc, _ = pending_section
+            state.place(tab, pr, pc)
+            state.readings.append(
+                Note(tab, a1(pr, pc), pending_section[2], f'a section row: phase "{phase}"')
+            )
+            pending_section = None
+        values = {
+            key: (c, row[c])
+            for c, key in plan.columns.items()
+            if key and c < len(row) and not is_blank(row[c])
+        }
+        if "phase" in values:
+            phase = _text(values["phase"][1])
+        id_text = _text(values["id"][1]) if "id" in values else ""
+        rows.append(_Row(r, values, phase, id_text))
+        for c in filled:
+            if plan.columns.get(c):
+                state.place(tab, r, c)
+            else:
+                state.why(
+                    tab, r, c, f'in the "{plan.headers[c]}" column, which has no place in the MAP'
+                )
+    if pending_section is not None:
+        pr, pc, _ = pending_section
+        state.why(tab, pr, pc, "a line after the last step, not a step")
+    return rows
+
+
+def _fuller(company: str, title: str) -> str:
+    """'Northwind' and a 'MUTUAL ACTION PLAN — Northwind Health' title: Northwind Health."""
+    rest = re.sub(r"^[\s:|—–\-·]+|[\s:|—–\-·]+$", "", _TITLE_NOISE.sub(" ", title)).strip()
+    if rest and _mentions(rest.lower(), company) and not _VERSUS.search(rest) and len(rest) <= 60:
+        return rest
+    return company
+
+
+def _learn_from_owners(rows: list[_Row], companies: _Companies) -> None:
+    """'Dana (Northwind)' beside 'Sarah (Us)': the name no side word claims is the buyer."""
+    if companies.buyer:
+        return
+    named: dict[str, int] = {}
+    for raw in rows:
+        for key in ("owner", "buyer_owner"):
+            if key in raw.values:
+                for part in _OWNER_SPLIT.split(_text(raw.values[key][1])):
+                    m = _OWNER_SUFFIX.match(part.strip())
+                    if m and companies.side_of_name(m[2]) is None and _side_of_role(m[2]) is None:
+                        named[m[2]] = named.get(m[2], 0) + 1
+    if named:
+        companies.add(Side.BUYER, max(named, key=lambda n: named[n]))
+
+
+def _section_name(text: str) -> str:
+    """'Phase 2: Validation' -> 'Validation'; 'STAGE 1 — DISCOVERY' -> 'Discovery'."""
+    text = text.strip().rstrip(":").strip()
+    m = re.match(
+        r"^(?:(?:phase|stage|step|part|section|etappe|fase|étape)\s*[\w.]*|\d{1,2}|[IVX]{1,4})"
+        r"\s*[:\-–—.)]\s*(.+)$",
+        text,
+        re.I,
+    )
+    name = m[1].strip() if m else text
+    return name.title() if name.isupper() and len(name) > 3 else name
+
+
+# --- steps ------------------------------------------------------------------------------
+
+
+def _steps(
+    rows: list[_Row],
+    plan: _Table,
+    state: _State,
+    people: list[PlannedStakeholder],
+    rep_name: str,
+) -> tuple[list[PlannedStep], list[Origin]]:
+    tab = plan.tab
+    ids = {id(raw): f"S{i:02d}" for i, raw in enumerate(rows, start=1)}
+    known = {ids[id(raw)]: _text(raw.values["step"][1]) for raw in rows}
+    by_source_id: dict[str, str] = {}
+    for raw in rows:
+        if raw.source_id:
+            by_source_id.setdefault(_id_key(raw.source_id), ids[id(raw)])
+    directory = read.People.of([_stakeholder_model(p, i) for i, p in enumerate(people)])
+    steps: list[PlannedStep] = []
+    origins: list[Origin] = []
+    for raw in rows:
+        sid = ids[id(raw)]
+        verbatim: dict[str, str] = {}
+
+        def cell_of(
+            key: str, values: Mapping[str, tuple[int, Cell]] = raw.values
+        ) -> tuple[int, Cell]:
+            return values.get(key) or (-1, None)
+
+        due = _date(state, tab, raw.row, raw.cell("due"), verbatim, "due")
+        done_on = _date(state, tab, raw.row, raw.cell("done_on"), verbatim, "done_on")
+        status = _status(state, tab, raw.row, raw.cell("status"), verbatim, done_on)
+        buyer, seller = _owners(state, tab, raw, directory, rep_name)
+        depends = _depends(
+            state, tab, raw, raw.cell("depends_on"), by_source_id, known, sid, verbatim
+        )
+        notes = _text(raw.cell("notes")[1])
+        steps.append(
+            PlannedStep(
+                id=sid,
+                phase=raw.phase,
+                step=re.sub(r"[ \t]+", " ", _text(raw.values["step"][1])),
+                buyer_owner=buyer,
+                seller_owner=seller,
+                due=due,
+                depends_on=depends,
+                status=status,
+                if_it_slips=_text(raw.cell("if_it_slips")[1]),
+                done_on=done_on,
+                notes=notes,
+                verbatim=verbatim,
+            )
+        )
+        origins.append(Origin(sid, tab, raw.row + 1, raw.source_id))
+    return steps, origins
+
+
+def _id_key(text: str) -> str:
+    return re.sub(r"[\s#.]+", "", text.lower()).lstrip("0") or text.lower()
+
+
+def _stakeholder_model(p: PlannedStakeholder, i: int) -> Stakeholder:
+    return Stakeholder(
+        row=i,
+        name=p.name,
+        email=p.email,
+        side=Side(p.side.lower()) if p.side.lower() in ("buyer", "seller") else None,
+        role=read.read_role(p.role) if p.role else None,
+        role_text=p.role,
+        decision_authority=p.decision_authority,
+        notes=p.notes,
+    )
+
+
+_START_WORD = re.compile(r"^\s*\[?\s*(?:date|start|start date|kick-?off|day 0|t0)\s*\]?\s*$", re.I)
+_RANGE = re.compile(r"^\s*(.+?)\s*(?:-|–|—|to|bis|au|al|a)\s*(.+?)\s*$")
+
+
+def _date(
+    state: _State,
+    tab: str,
+    r: int,
+    at: tuple[int, Cell],
+    verbatim: dict[str, str],
+    key: str,
+) -> date | None:
+    c, value = at
+    if value is None:
+        return None
+    reading = read_date(value, locale=state.locale, anchor=state.today, plan_start=state.plan_start)
+    if reading.kind is DateKind.UNREADABLE and isinstance(value, str):
+        if _START_WORD.match(value):  # a template's "[Date]": the day the plan starts
+            start = state.plan_start
+            reading = DateReading(DateKind.RELATIVE, start, f"read as the plan start, {fmt(start)}")
+        else:
+            reading = _date_range(value, state) or reading
+    if reading.kind is DateKind.UNREADABLE or (
+        reading.value is None and reading.kind not in (DateKind.PLACEHOLDER, DateKind.EMPTY)
+    ):
+        verbatim[key] = _text(value)
+        state.note(tab, r, c, f"{reading.note or 'not a date'}; kept as it is", problem=True)
+        return None
+    if reading.kind is DateKind.PLACEHOLDER:
+        verbatim[key] = _text(value)
+        state.note(tab, r, c, "no date yet; kept as it is")
+        return None
+    if isinstance(value, str) and (reading.note or reading.kind is DateKind.RELATIVE):
+        state.note(tab, r, c, reading.note)
+    return reading.value
+
+
+def _date_range(value: str, state: _State) -> DateReading | None:
+    """'Apr 6-10', '10/1 - 10/15', '3.-7. März': due when the range ends."""
+    m = _RANGE.match(value)
+    if not m:
+        return None
+    first = read_date(m[1], locale=state.locale, anchor=state.today)
+    last = read_date(m[2], locale=state.locale, anchor=first.value or state.today)
+    if last.kind is not DateKind.EXACT and first.value and m[2].strip().isdigit():
+        try:
+            last = DateReading(DateKind.EXACT, first.value.replace(day=int(m[2])))
+        except ValueError:
+            return None
+    if first.kind is DateKind.EXACT and last.kind is DateKind.EXACT and last.value:
+        d = last.value
+        return DateReading(DateKind.EXACT, d, f"a range: read as its end, {fmt(d)}")
+    return None
+
+
+def _status(
+    state: _State,
+    tab: str,
+    r: int,
+    at: tuple[int, Cell],
+    verbatim: dict[str, str],
+    done_on: date | None,
+) -> Status:
+    c, value = at
+    reading = read.read_status(value)
+    if reading.empty:
+        return Status.DONE if done_on else Status.NOT_STARTED
+    if reading.status is None:
+        verbatim["status"] = _text(value)
+        state.note(tab, r, c, f"not a status; kept as it is ({read.STATUS_HINT})", problem=True)
+        return Status.NOT_STARTED
+    text = _text(value)
+    if reading.rest:
+        verbatim["status"] = text  # "Done - PO pending": the rest is worth keeping
+        state.note(tab, r, c, f'read as {reading.status.label}; "{reading.rest}" kept with it')
+    elif normalise_header(text) != normalise_header(reading.status.label):
+        state.note(tab, r, c, f"read as {reading.status.label}")
+    return reading.status
+
+
+def _depends(
+    state: _State,
+    tab: str,
+    raw: _Row,
+    at: tuple[int, Cell],
+    by_source_id: Mapping[str, str],
+    known: Mapping[str, str],
+    sid: str,
+    verbatim: dict[str, str],
+) -> tuple[str, ...]:
+    c, value = at
+    if value is None:
+        return ()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    text = _text(value)
+    if text.lower() in read.NO_DEPENDENCY:
+        return ()
+    parts = [p.strip() for p in re.split(r"\s*(?:,|;|\n|&|\band\b|\+|/)\s*", text) if p.strip()]
+    found: list[str] = []
+    unread: list[str] = []
+    for part in parts:
+        if part.lower() in read.NO_DEPENDENCY:
+            continue
+        step_id = by_source_id.get(_id_key(part))
+        if step_id is None and not by_source_id:
+            # no id column: "3" is the third step
+            number = re.fullmatch(r"(?:#|step|row|s|m)?\s*0*(\d{1,3})", part, re.I)
+            if number and f"S{int(number[1]):02d}" in known:
+                step_id = f"S{int(number[1]):02d}"
+        if step_id is None:
+            hit = read.find_step(part, known, exclude=sid)
+            step_id = hit[0] if hit else None
+        if step_id is None or step_id == sid:
+            unread.append(part)
+        elif step_id not in found:
+            found.append(step_id)
+    if unread:
+        verbatim["depends_on"] = ", ".join([*found, *unread])
+        state.note(
+            tab, raw.row, c, f"names no step: {', '.join(unread)}; kept as it is", problem=True
+        )
+    elif [p.upper() for p in parts] != found:
+        state.note(tab, raw.row, c, f"read as {', '.join(found)}")
+    return tuple(found)
+
+
+_OWNER_PREFIX = re.compile(
+    r"^\s*\[?(buyer|customer|client|prospect|them|seller|vendor|supplier|us|we|"
+    r"kunde|anbieter|client|fournisseur|cliente|proveedor)\]?\s*(?::|-|–|—)\s*(.+)$",
+    re.I,
+)
+_OWNER_SUFFIX = re.compile(r"^(.+?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
+_OWNER_SPLIT = re.compile(r"\s*(?:\+|&|,|;|\n|/|\band\b|\bund\b|\bet\b|\by\b)\s*", re.I)
+_SELLER_ROLE_WORDS = re.compile(
+    r"\b(?:ae|se|csm|account exec(?:utive)?|sales(?: engineer| rep)?|solutions? "
+    r"(?:engineer|consultant|architect)|customer success|our\b.*|implementation team|"
+    r"professional services|ps team|deal desk|rev ?ops)\b",
+    re.I,
+)
+_BUYER_ROLE_WORDS = re.compile(
+    r"\b(?:their\b.*|legal|procurement|purchasing|infosec|security|it|finance|cfo|ciso|cio|"
+    r"cto|ceo|coo|champion|economic buyer|eb|end users?|accounts payable|board|"
+    r"steering committee)\b",
+    re.I,
+)
+
+
+def _owners(
+    state: _State, tab: str, raw: _Row, directory: read.People, rep_name: str
+) -> tuple[str, str]:
+    """The row's owner cells -> (buyer owner, seller owner) texts."""
+    buyer: list[str] = []
+    seller: list[str] = []
+    side_cell = raw.values.get("side")
+    column_side = state.companies.side_of_name(_text(side_cell[1])) if side_cell else None
+    for key, default in (
+        ("buyer_owner", Side.BUYER),
+        ("seller_owner", Side.SELLER),
+        ("owner", column_side),
+    ):
+        if key not in raw.values:
+            continue
+        c, value = raw.values[key]
+        text = _text(value)
+        for part_side, name, how in _owner_parts(text, default, state, directory, rep_name):
+            if part_side is None:
+                part_side = Side.BUYER
+                state.note(
+                    tab,
+                    raw.row,
+                    c,
+                    f'"{name}": no side given; put under the buyer '
+                    "owner: move it if the seller owns it",
+                )
+            elif how:
+                state.note(tab, raw.row, c, how)
+            if part_side in (Side.BUYER, Side.BOTH):
+                buyer.append(name)
+            if part_side in (Side.SELLER, Side.BOTH):
+                seller.append(name)
+    if side_cell and "owner" not in raw.values:
+        c, value = side_cell
+        side = column_side
+        if side in (Side.BUYER, Side.BOTH):
+            buyer.append(_unnamed(Side.BUYER, state))
+        if side in (Side.SELLER, Side.BOTH):
+            seller.append(_unnamed(Side.SELLER, state))
+        if side is None:
+            state.why(tab, raw.row, c, "not a side (Buyer, Seller or Both)")
+    return " + ".join(dict.fromkeys(buyer)), " + ".join(dict.fromkeys(seller))
+
+
+def _unnamed(side: Side, state: _State) -> str:
+    company = state.companies.buyer if side is Side.BUYER else state.companies.seller
+    label = _company_core(company).title() if company else side.value.title()
+    return f"{label} (TBD)"
+
+
+def _owner_parts(
+    text: str,
+    default: Side | None,
+    state: _State,
+    directory: read.People,
+    rep_name: str,
+) -> Iterable[tuple[Side | None, str, str]]:
+    """(side, the name to write, how it was read) for each owner a cell names."""
+    if not text:
+        return
+    whole = state.companies.side_of_name(text)
+    if whole is not None and not directory.by_key.get(text.lower()):
+        # "Us", "Them", "Both", "Joint", "Customer", "Acme": a side, nobody named
+        for one in (Side.BUYER, Side.SELLER) if whole is Side.BOTH else (whole,):
+            yield one, _unnamed(one, state), f'"{text}" names a side, not a person: name them'
+        return
+    m = _OWNER_PREFIX.match(text)
+    prefix_side = state.companies.side_of_name(m[1]) if m else None
+    body = m[2] if m else text
+    parts = [p.strip() for p in _OWNER_SPLIT.split(body) if p.strip()]
+    if len(parts) > 1 and all(
+        state.companies.side_of_name(p) is None
+        and not directory.by_key.get(p.lower())
+        and _side_of_role(p) is not None
+        for p in parts
+    ):
+        roles = {_side_of_role(p) for p in parts}
+        if len(roles) == 1:  # "AE + our exec": one side's roles, kept together
+            yield roles.pop(), body, ""
+            return
+    for part in parts:
+        side: Side | None = prefix_side
+        name, how = part, ""
+        suffix = _OWNER_SUFFIX.match(part)
+        if suffix and (company_side := state.companies.side_of_name(suffix[2])):
+            name, side = suffix[1], company_side
+            how = f'"{part}" read as {name}, {company_side.value} side'
+        person = directory.by_key.get(name.lower())
+        if side is None and person is not None and person.side in (Side.BUYER, Side.SELLER):
+            side = person.side
+        if (
+            side is None
+            and rep_name
+            and name.lower()
+            in (
+                rep_name.lower(),
+                rep_name.split()[0].lower(),
+            )
+        ):
+            side = Side.SELLER
+        if side is None:
+            side = _side_of_role(name)
+        if side is None:
+            side = default
+        if m and not how:
+            how = f'"{text}" read as {name}, {side.value if side else ""} side'.replace(", ", ", ")
+        yield side, name, how
+
+
+def _side_of_role(text: str) -> Side | None:
+    if _SELLER_ROLE_WORDS.search(text):
+        return Side.SELLER
+    if _BUYER_ROLE_WORDS.search(text):
+        return Side.BUYER
+    return None
+
+
+# --- memory -----------------------------------------------------------------------------
+
+_SIGNATURE = re.compile(
+    r"\b(?:sign(?:s|ed|ing|ature)?|countersign(?:ed)?|execut(?:e|ed|ion)|unterschr|"
+    r"unterzeichn|signature|firma|firmado|close[sd]?[- ]won)\b",
+    re.I,
+)
+_NOT_SIGNATURE = re.compile(
+    r"\b(?:nda|mnda|dpa|baa|loi|sow draft|sign[- ]?off|sign[- ]?up|"
+    r"single sign|sso)\b",
+    re.I,
+)
+_CONTRACT = re.compile(
+    r"contract|agreement|order form|msa|po\b|purchase order|deal|vertrag|"
+    r"contrat|contrato|proposal|quote",
+    re.I,
+)
+
+
+def _memory(
+    steps: Sequence[PlannedStep], state: _State, summary: Mapping[str, object]
+) -> dict[str, StepMemory]:
+    """Each step's side and the signature step (it sets the projected close)."""
+    signing = [
+        s
+        for s in steps
+        if _SIGNATURE.search(s.step)
+        and not _NOT_SIGNATURE.search(s.step)
+        and _CONTRACT.search(s.step)
+    ] or [s for s in steps if _SIGNATURE.search(s.step) and not _NOT_SIGNATURE.search(s.step)]
+    signature = signing[-1].id if signing else None
+    if signature:
+        step = next(s for s in steps if s.id == signature)
+        state.readings.append(
+            Note(
+                "",
+                "",
+                step.step,
+                f"{signature} taken as the signature step: it sets the projected close",
+            )
+        )
+    memory: dict[str, StepMemory] = {}
+    for s in steps:
+        side = (
+            Side.BOTH
+            if s.buyer_owner and s.seller_owner
+            else Side.BUYER
+            if s.buyer_owner
+            else Side.SELLER
+            if s.seller_owner
+            else None
+        )
+        memory[s.id] = StepMemory(
+            step_id=s.id,
+            text=s.step,
+            side=side,
+            signature=s.id == signature,
+            baseline_due=s.due,
+            current_due=s.due,
+            first_seen=state.today,
+            first_seen_done=(s.done_on or state.today) if s.status is Status.DONE else None,
+        )
+    return memory
+
+
+# --- stakeholders and risks -------------------------------------------------------------
+
+
+def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, tuple[int, str]]]]:
+    grid = state.source.grids[table.tab]
+    for c in range(table.first, table.last + 1):
+        state.place(table.tab, table.row, c)
+    blank_before = False
+    for r in range(table.row + 1, table.end):
+        row = grid[r] if r < len(grid) else []
+        filled = [
+            c for c in range(table.first, min(table.last + 1, len(row))) if not is_blank(row[c])
+        ]
+        if blank_before and len(filled) == 1:
+            table.end = r  # a heading after a gap ("Action plan"): the next block starts
+            return
+        blank_before = not filled
+        if not filled:
+            if r > table.row + 1 and all(
+                is_blank(_at(grid, r + k, c))
+                for k in (1, 2)
+                for c in range(table.first, table.last + 1)
+            ):
+                table.end = r  # two blank rows more: the table has ended
+                return
+            continue
+        values = {
+            key: (c, _text(row[c]))
+            for c, key in table.columns.items()
+            if key and c < len(row) and not is_blank(row[c])
+        }
+        yield r, values
+        for c in filled:
+            if table.columns.get(c) and table.columns[c] in values:
+                state.place(table.tab, r, c)
+            elif not table.columns.get(c):
+                state.why(
+                    table.tab,
+                    r,
+                    c,
+                    f'in the "{table.headers[c]}" column, which has no place in the MAP',
+                )
+
+
+def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
+    people: list[PlannedStakeholder] = []
+    section: Side | None = None
+    for r, values in _table_rows(table, state):
+        name = values.get("name", (0, ""))[1]
+        if name and len(values) == 1:
+            side = state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", name))
+            if side is not None:  # "Acme team" alone on a row: the people below are theirs
+                section = side
+                continue
+        people.append(_person(values, section, state, table.tab, r))
+    return people
+
+
+def _person(
+    values: Mapping[str, tuple[int, str]], section: Side | None, state: _State, tab: str, r: int
+) -> PlannedStakeholder:
+    name = values.get("name", (0, ""))[1]
+    email = values.get("email", (0, ""))[1]
+    if email.lower().startswith("mailto:"):
+        email = email[7:]
+    if email and not read.EMAIL.match(email):
+        c = values["email"][0]
+        state.note(tab, r, c, "not an email address; kept in the Stakeholders' notes", problem=True)
+        extra = f"Email as given: {email}"
+        email = ""
+    else:
+        extra = ""
+    side_text = values.get("side", (0, ""))[1]
+    side = state.companies.side_of_name(side_text) if side_text else section
+    # "Role in decision" says the role; else the job title, else what they decide, the
+    # first that fits their side (a seller's "technical questions" is no evaluator)
+    texts = [values.get(k, (0, ""))[1] for k in ("role", "title", "decision_authority")]
+    fits = [t for t in texts if t and _fits(read.read_role(t), side)]
+    role = fits[0] if fits else next((t for t in texts[:2] if t), "")
+    title = next((t for t in texts[:2] if t and t != role), "")
+    notes = "; ".join(t for t in (title, values.get("notes", (0, ""))[1]) if t)
+    return PlannedStakeholder(
+        name=name or (email.split("@")[0] if email else ""),
+        email=email.lower(),
+        side=side.value.title() if side in (Side.BUYER, Side.SELLER) else side_text,
+        role=role,
+        decision_authority=values.get("decision_authority", (0, ""))[1],
+        notes="; ".join(t for t in (notes, extra) if t),
+    )
+
+
+def _fits(role: Role | None, side: Side | None) -> bool:
+    if role is None:
+        return False
+    if side is Side.SELLER:
+        return role in SELLER_ROLES
+    if side is Side.BUYER:
+        return role in BUYER_ROLES
+    return True
+
+
+def _read_risks(table: _Table, state: _State) -> list[PlannedRisk]:
+    return [
+        PlannedRisk(
+            risk=values.get("risk", (0, ""))[1],
+            owner=values.get("owner", (0, ""))[1],
+            mitigation=values.get("mitigation", (0, ""))[1],
+            status=values.get("status", (0, ""))[1],
+        )
+        for _, values in _table_rows(table, state)
+        if values.get("risk")
+    ]
+
+
+def _settle_sides(
+    people: list[PlannedStakeholder], companies: _Companies, rep_email: str
+) -> list[PlannedStakeholder]:
+    """People with no side: by their role, else by their email's domain."""
+    domains: dict[str, str] = {}
+    for p in people:
+        if p.email and p.side in ("Buyer", "Seller"):
+            domains.setdefault(p.email.split("@")[1], p.side)
+    if rep_email and "@" in rep_email:
+        domains.setdefault(rep_email.split("@")[1].lower(), "Seller")
+    settled: list[PlannedStakeholder] = []
+    seen: set[tuple[str, str]] = set()
+    for p in people:
+        key = (p.name.lower(), p.email)
+        if key in seen:
+            continue
+        seen.add(key)
+        side = p.side
+        if side not in ("Buyer", "Seller"):
+            role = read.read_role(p.role) if p.role else None
+            if role in BUYER_ROLES:
+                side = "Buyer"
+            elif role in SELLER_ROLES:
+                side = "Seller"
+            elif p.email and p.email.split("@")[1] in domains:
+                side = domains[p.email.split("@")[1]]
+            elif (
+                p.email
+                and companies.buyer
+                and _company_core(companies.buyer).split()[0] in (p.email.split("@")[1])
+            ):
+                side = "Buyer"
+        settled.append(
+            PlannedStakeholder(p.name, p.email, side, p.role, p.decision_authority, p.notes)
+        )
+    return settled
+
+
+# --- everything else: titles, key-values, paragraphs, risk lists ------------------------
+
+
+def _read_free_cells(
+    state: _State,
+    tables: list[_Table],
+    summary: dict[str, str | date | float],
+    people: list[PlannedStakeholder],
+    risks: list[PlannedRisk],
+    plan: _Table | None,
+) -> None:
+    inside = {
+        (t.tab, r, c)
+        for t in tables
+        for r in range(t.row, t.end)
+        for c in range(t.first, t.last + 1)
+    }
+    for tab, grid in state.source.grids.items():
+        heading: str | None = None
+        for r, row in enumerate(grid):
+            free = [
+                c
+                for c, value in enumerate(row)
+                if not is_blank(value)
+                and (tab, r, c) not in inside
+                and (tab, r, c) not in state.placed
+            ]
+            if not free:
+                heading = None if heading and heading != "risks" else heading
+                if heading == "risks" and not any(not is_blank(v) for v in row):
+                    heading = None
+                continue
+            first = free[0]
+            text = _text(row[first])
+            if heading == "risks" and len(free) == 1 and not _HEADINGS.match(text):
+                risks.append(PlannedRisk(risk=text.lstrip("•-–* ").strip()))
+                state.place(tab, r, first)
+                continue
+            if len(free) == 1 and _RISK_HEADING.match(text):
+                heading = "risks"
+                state.place(tab, r, first)
+                continue
+            heading = None
+            _key_values(state, tab, r, free, summary, people, risks)
+            if (
+                plan is not None
+                and tab == plan.tab
+                and r < plan.row
+                and "title" not in summary
+                and (tab, r, first) not in state.placed
+                and len(text) <= _LONG
+                and _TITLE.search(text)
+            ):
+                summary["title"] = text
+                state.place(tab, r, first)
+
+
+def _key_values(
+    state: _State,
+    tab: str,
+    r: int,
+    free: list[int],
+    summary: dict[str, str | date | float],
+    people: list[PlannedStakeholder],
+    risks: list[PlannedRisk],
+) -> None:
+    grid = state.source.grids[tab]
+    row = grid[r]
+    i = 0
+    while i < len(free):
+        c = free[i]
+        value = row[c]
+        if not isinstance(value, str):
+            i += 1
+            continue
+        key, rest = _split_key(value)
+        if key is None:
+            i += 1
+            continue
+        value_at: tuple[int, int] | None = None
+        answer: Cell = rest or None
+        labelled = value.rstrip().endswith((":", "："))
+        if not rest and i + 1 < len(free) and (labelled or len(free) == 2):
+            value_at = (r, free[i + 1])
+            answer = row[free[i + 1]]
+            i += 1
+        elif not rest and len(free) == 1 and r + 1 < len(grid):  # a heading; text below
+            below = [k for k, v in enumerate(grid[r + 1]) if not is_blank(v)]
+            if (
+                len(below) == 1
+                and key in ("desired_outcome", "close_reason")
+                and _split_key(_text(grid[r + 1][below[0]]))[0] is None
+            ):
+                value_at = (r + 1, below[0])
+                answer = grid[r + 1][below[0]]
+        i += 1
+        if answer is None or is_blank(answer):
+            continue
+        if _take(state, key, answer, summary, people, risks):
+            state.place(tab, r, c)
+            if value_at:
+                state.place(tab, *value_at)
+            state.readings.append(
+                Note(
+                    tab,
+                    a1(*(value_at or (r, c))),
+                    _text(answer),
+                    f"read as {key.replace('_', ' ')}",
+                )
+            )
+
+
+_PERSON = re.compile(r"^\s*([^,(<@\n]+?)\s*(?:[,(<\-–—]\s*(.*?))?\s*\)?\s*$")
+_EMAIL_IN = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def _take(
+    state: _State,
+    key: str,
+    answer: Cell,
+    summary: dict[str, str | date | float],
+    people: list[PlannedStakeholder],
+    risks: list[PlannedRisk],
+) -> bool:
+    text = _text(answer)
+    if key == "risk":
+        risks.append(PlannedRisk(risk=text))
+        return True
+    if key.startswith("person:"):
+        email_m = _EMAIL_IN.search(text)
+        email = email_m[0].lower() if email_m else ""
+        m = _PERSON.match(_EMAIL_IN.sub("", text).replace("<>", "").strip())
+        name = m[1].strip() if m else text
+        extra = (m[2] or "").strip(" ,()") if m else ""
+        if not name and not email:
+            return False
+        kind = key.split(":")[1]
+        if kind in ("buyer", "seller"):  # "Customer lead: Maria, Director of FP&A (champion)"
+            side = kind.title()
+            role_text, notes = extra, ""
+        else:
+            role = Role(kind)
+            side = "Seller" if role in SELLER_ROLES else "Buyer"
+            role_text, notes = ROLE_LABELS[role], extra
+        people.append(
+            PlannedStakeholder(name or email.split("@")[0], email, side, role_text, notes=notes)
+        )
+        return True
+    if key in summary:
+        return False
+    if key == "target_close":
+        reading = read_date(
+            answer, locale=state.locale, anchor=state.today, plan_start=state.plan_start
+        )
+        if reading.value is None and isinstance(answer, str):
+            m = re.match(r"^(.+?)\s*(?:[—–(;]|\s-\s|,\s)\s*(.+?)\)?$", answer)
+            if m:
+                reading = read_date(m[1], locale=state.locale, anchor=state.today)
+                if reading.value is not None and "close_reason" not in summary:
+                    summary["close_reason"] = m[2].strip()
+        if reading.value is None:
+            return False
+        summary[key] = reading.value
+        return True
+    if key == "deal_value":
+        number = re.sub(r"[^\d.]", "", text.replace(",", ""))
+        try:
+            amount = float(number) if not isinstance(answer, int | float) else float(answer)
+        except ValueError:
+            return False
+        if re.search(r"\d\s*k\b", text, re.I):
+            amount *= 1000
+        summary[key] = amount
+        return True
+    summary[key] = text
+    return True
+
+
+def _unplaced(state: _State) -> list[Note]:
+    notes: list[Note] = []
+    for tab, grid in state.source.grids.items():
+        for r, row in enumerate(grid):
+            for c, value in enumerate(row):
+                if is_blank(value) or (tab, r, c) in state.placed:
+                    continue
+                why = state.reasons.get((tab, r, c)) or _why(tab)
+                notes.append(Note(tab, a1(r, c), _text(value), why))
+    return notes
+
+
+def _why(tab: str) -> str:
+    if _SKIP_TABS.search(tab):
+        return "on the template's instructions tab"
+    return "not part of the plan, the stakeholders, the risks or the summary"
+
+
+def deal_name(summary: Mapping[str, object], fallback: str) -> str:
+    """The deal's name: what the source calls it, else its title without the boilerplate."""
+    if summary.get("deal"):
+        return str(summary["deal"])
+    title = str(summary.get("title", ""))
+    cleaned = _TITLE_NOISE.sub(" ", title)
+    cleaned = re.sub(r"^[\s:|—–\-·]+|[\s:|—–\-·]+$", "", re.sub(r"\s+", " ", cleaned))
+    return cleaned or fallback

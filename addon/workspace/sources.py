@@ -1,0 +1,70 @@
+"""Reading a spreadsheet to import: .xlsx and .csv files, and telling a Google Sheet's id
+from a path. Thin: bytes in, a Source (grids and merged ranges) out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from addon.errors import InputError
+from addon.plan.adopt import Source
+from addon.plan.models import Grid
+from addon.workspace.xlsx import source_grids
+
+_SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]{20,})")
+_SHEET_ID = re.compile(r"^[A-Za-z0-9_-]{25,}$")
+
+
+def sheet_id(text: str) -> str | None:
+    """A Google Sheet's id from its URL or the id itself; None for anything else."""
+    if m := _SHEET_URL.search(text):
+        return m[1]
+    return text if _SHEET_ID.match(text) else None
+
+
+def read_files(paths: Sequence[Path]) -> Source:
+    """One .xlsx workbook, or one or more .csv files (each a tab named after the file)."""
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError("file", f"no file {missing[0]}; give the path of an .xlsx or .csv file")
+    books = [p for p in paths if p.read_bytes()[:2] == b"PK"]
+    if books and len(paths) > 1:
+        raise InputError("file", "give one .xlsx workbook, or one or more .csv files, not both")
+    if books:
+        try:
+            grids, merges = source_grids(books[0].read_bytes())
+        except ValueError as exc:
+            raise InputError("file", f"{books[0].name}: {exc}") from None
+        return Source(books[0].name, grids, merges)
+    return Source(
+        paths[0].name if len(paths) == 1 else ", ".join(p.name for p in paths),
+        {p.stem: csv_grid(p.read_bytes(), p.name) for p in paths},
+    )
+
+
+def csv_grid(data: bytes, name: str) -> Grid:
+    """A CSV export as a grid: UTF-8 (with or without a BOM) else Windows-1252; the comma,
+    semicolon or tab it was written with."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise InputError("file", f"{name} is not a text CSV file; export the sheet as CSV")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows: Grid = []
+    for row in csv.reader(io.StringIO(text, newline=""), dialect):
+        cells: list[Any] = list(row)
+        while cells and not str(cells[-1]).strip():
+            cells.pop()
+        rows.append(cells)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
