@@ -18,6 +18,7 @@ import pytest
 from addon.plan.adopt import Source, adopt
 from addon.workspace.sources import csv_grid
 from tests.cli_helpers import run, status_json
+from tests.google_env import Env
 from tests.import_fixtures import FIXTURES, build_xlsx, cells_in, csv_exports, load, normal
 
 IDS = [p.stem for p in FIXTURES]
@@ -315,3 +316,68 @@ def test_csv_from_excel_in_europe_is_read() -> None:
     found = adopt(Source("plan.csv", {"plan": grid}), today=date(2026, 10, 1))
     assert found.steps[0].due == date(2026, 11, 3)
     assert found.locale == "de_DE"
+
+
+def test_a_google_sheet_is_imported_through_the_sheets_api(env: Env) -> None:
+    """A buyer's Sheet with merged section rows, read by the service in two calls."""
+    from addon.importing import Given, understand
+    from addon.plan.dates import to_serial
+    from tests.google_env import SERVICE
+
+    stem = "06_dock_sections_emoji_contacts_beside"
+    data = load(next(p for p in FIXTURES if p.stem == stem))
+
+    def cell(value: Any) -> dict[str, Any]:
+        if isinstance(value, date):
+            return {
+                "userEnteredValue": {"numberValue": to_serial(value)},
+                "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "mmm d, yyyy"}},
+            }
+        return {"userEnteredValue": {"stringValue": str(value)}} if value not in (None, "") else {}
+
+    sheets = []
+    for title, tab in data["tabs"].items():
+        merges = []
+        for ref in tab.get("merged") or []:
+            cells = cells_in(f"x!{ref}")
+            (first, last) = (cells[0][1], cells[-1][1])
+            merges.append(_grid_range(first, last))
+        rows = [{"values": [cell(v) for v in row or []]} for row in tab["rows"]]
+        sheets.append(
+            {"properties": {"title": title}, "data": [{"rowData": rows}], "merges": merges}
+        )
+    buyer = env.buyer()
+    made = (
+        buyer.spreadsheets()
+        .create(body={"properties": {"title": "Summit MAP"}, "sheets": sheets})
+        .execute()
+    )
+    sheet_id = made["spreadsheetId"]
+    before = len(env.log)
+    source = env.workspace.read_source(sheet_id)
+    assert len(env.log) - before == 2  # spreadsheets.get, then one values.batchGet
+    assert source.name == "Summit MAP"
+    assert (3, 0, 3, 5) in source.merges["Summit + Tallyfox MAP"]  # "Evaluation", A4:F4
+    imported = understand(
+        source,
+        Given(rep_name="", rep_email="", locale=data["locale"], plan_start=data["plan_start"]),
+        today=data["today"],
+        seller_company="Example Software",
+    )
+    report = imported.report.model_dump(mode="json")
+    assert not _check(report, data), "\n".join(_check(report, data))
+    env.fake.denied.add((sheet_id, SERVICE))
+    with pytest.raises(Exception, match="share it with"):
+        env.workspace.read_source(sheet_id)
+
+
+def _grid_range(first: str, last: str) -> dict[str, int]:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    (c1, r1), (c2, r2) = coordinate_from_string(first), coordinate_from_string(last)
+    return {
+        "startRowIndex": r1 - 1,
+        "endRowIndex": r2,
+        "startColumnIndex": column_index_from_string(c1) - 1,
+        "endColumnIndex": column_index_from_string(c2),
+    }

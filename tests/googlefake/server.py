@@ -336,6 +336,7 @@ def _create(fake: FakeGoogle, call: Call) -> Any:
                         date_format=fmt.get("type") in ("DATE", "DATE_TIME"),
                     )
                     sheet.cells[(r0 + dr, c0 + dc)] = state
+        sheet.merges = [dict(m, sheetId=sheet.sheet_id) for m in spec.get("merges", [])]
         book.sheets.append(sheet)
     fake.spreadsheets[book.spreadsheet_id] = book
     made = drive.DriveFile(

@@ -57,6 +57,7 @@ class SheetState:
     rows: int = 1000
     cols: int = 26
     cells: dict[tuple[int, int], CellState] = field(default_factory=dict)
+    merges: list[dict[str, int]] = field(default_factory=list)  # GridRange, as sent
 
     def properties(self) -> dict[str, Any]:
         return {
@@ -93,7 +94,10 @@ class SpreadsheetState:
                 "timeZone": self.time_zone,
                 "autoRecalc": "ON_CHANGE",
             },
-            "sheets": [{"properties": s.properties()} for s in self.sheets],
+            "sheets": [
+                {"properties": s.properties(), **({"merges": s.merges} if s.merges else {})}
+                for s in self.sheets
+            ],
             "spreadsheetUrl": f"{base_url}spreadsheets/d/{self.spreadsheet_id}/edit",
         }
 
