@@ -253,35 +253,16 @@ def test_what_cannot_be_created_says_which_flag_fixes_it(
 ) -> None:
     stem = "08_ryan_relative_dates_us_them_symbols"  # no stakeholders: no buyer email
     data = load(next(p for p in FIXTURES if p.stem == stem))
-    result = run(
-        tmp_path,
-        "import",
-        str(books[stem]),
-        "--today",
-        str(data["today"]),
-        "--start",
-        str(data["plan_start"]),
-        "--rep-name",
-        "Sam",
-        "--rep-email",
-        "sam@seller.example.com",
-        ok=False,
-    )
+    args = ["import", str(books[stem]), "--today", str(data["today"])]
+    args += ["--start", str(data["plan_start"]), "--rep-name", "Sam"]
+    args += ["--rep-email", "sam@seller.example.com"]
+    result = run(tmp_path, *args, ok=False)
     assert result.exit_code == 2
     assert "--contact" in result.output and "Nothing was created" in result.output
     assert not list(tmp_path.glob("maps/*"))
     done = run(
         tmp_path,
-        "import",
-        str(books[stem]),
-        "--today",
-        str(data["today"]),
-        "--start",
-        str(data["plan_start"]),
-        "--rep-name",
-        "Sam",
-        "--rep-email",
-        "sam@seller.example.com",
+        *args,
         "--contact",
         "Lee Park <lee.park@pinecrest.example.com>",
     )

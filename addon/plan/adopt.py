@@ -20,6 +20,7 @@ from datetime import date, datetime
 from addon.plan import cells as read
 from addon.plan.dates import DateKind, DateReading, day_first, fmt, read_date
 from addon.plan.grid import a1, col_letter, is_blank
+from addon.plan.memory import side_of
 from addon.plan.models import Cell, Grid, Stakeholder, StepMemory
 from addon.plan.schedule import PlannedRisk, PlannedStakeholder, PlannedStep
 from sheets_schema.vocab import BUYER_ROLES, ROLE_LABELS, SELLER_ROLES, Role, Side, Status
@@ -1453,19 +1454,10 @@ def _memory(
         )
     memory: dict[str, StepMemory] = {}
     for s in steps:
-        side = (
-            Side.BOTH
-            if s.buyer_owner and s.seller_owner
-            else Side.BUYER
-            if s.buyer_owner
-            else Side.SELLER
-            if s.seller_owner
-            else None
-        )
         memory[s.id] = StepMemory(
             step_id=s.id,
             text=s.step,
-            side=side,
+            side=side_of(s.buyer_owner, s.seller_owner),
             signature=s.id == signature,
             baseline_due=s.due,
             current_due=s.due,

@@ -31,15 +31,7 @@ def advance(
     for step in parsed.steps:
         before = memory.get(step.id)
         if before is None:
-            side = (
-                Side.BUYER
-                if step.buyer_owner and not step.seller_owner
-                else Side.SELLER
-                if step.seller_owner and not step.buyer_owner
-                else Side.BOTH
-                if step.buyer_owner
-                else None
-            )
+            side = side_of(step.buyer_owner, step.seller_owner)
             after[step.id] = StepMemory(
                 step_id=step.id,
                 text=step.step,
@@ -72,3 +64,12 @@ def advance(
             mem = replace(mem, first_seen_done=None)  # reopened
         after[step.id] = mem
     return after, changes
+
+
+def side_of(buyer_owner: str, seller_owner: str) -> Side | None:
+    """Whose step it is, by which owner cells are filled."""
+    if buyer_owner and seller_owner:
+        return Side.BOTH
+    if buyer_owner:
+        return Side.BUYER
+    return Side.SELLER if seller_owner else None
