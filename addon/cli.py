@@ -152,10 +152,7 @@ def create(ctx: click.Context, /, today: str | None, target_close: str, **fields
     """Create a MAP: workbook and doc in the workspace, registered, first sync done."""
     app = _app(ctx, today)
     day = app.today_of()
-    try:
-        close = date.fromisoformat(target_close)
-    except ValueError:
-        _fail(InputError("target_close", f'"{target_close}" is not a date; write it as 2026-03-15'))
+    close = _date_arg(target_close, "target_close")
     fields["buyer_contacts"] = list(fields.pop("contacts"))
     try:
         created = app.create(
@@ -254,11 +251,7 @@ def import_(
             if not as_json:
                 _print_import(imported.report)
             for error in missing:
-                field = error.field.split(".")[0]
-                click.echo(
-                    f"Error: {FLAGS.get(field, '--' + field.replace('_', '-'))}: {error.detail}",
-                    err=True,
-                )
+                click.echo(f"Error: {_flag(error)}: {error.detail}", err=True)
             click.echo("Nothing was created; --dry-run shows what was read.", err=True)
             sys.exit(2)
         try:
@@ -278,21 +271,18 @@ def import_(
     else:
         click.echo("Dry run: nothing was written.")
         for error in imported.missing:
-            field = error.field.split(".")[0]
-            click.echo(
-                f"  to create it: {FLAGS.get(field, '--' + field.replace('_', '-'))}: "
-                f"{error.detail}"
-            )
+            click.echo(f"  to create it: {_flag(error)}: {error.detail}")
 
 
-def _day(text: str | None, field: str) -> date | None:
-    if not text:
-        return None
+def _date_arg(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(InputError(field, f'"{text}" is not a date; write it as 2026-03-15'))
-        return None
+        return _fail(InputError(field, f'"{text}" is not a date; write it as 2026-03-15'))  # type: ignore[no-any-return]
+
+
+def _day(text: str | None, field: str) -> date | None:
+    return _date_arg(text, field) if text else None
 
 
 def _print_import(r: ImportReport) -> None:
@@ -355,11 +345,15 @@ FLAGS = {
 }
 
 
+def _flag(exc: InputError) -> str:
+    """The flag the person typed, not the model's field."""
+    field = exc.field.split(".")[0]
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
 def _fail(exc: MapError) -> Any:
-    if isinstance(exc, InputError):  # name the flag the person typed, not the model's field
-        field = exc.field.split(".")[0]
-        flag = FLAGS.get(field, "--" + field.replace("_", "-"))
-        click.echo(f"Error: {flag}: {exc.detail}", err=True)
+    if isinstance(exc, InputError):
+        click.echo(f"Error: {_flag(exc)}: {exc.detail}", err=True)
         sys.exit(2)
     click.echo(f"Error: {exc}", err=True)
     sys.exit(2 if isinstance(exc, InputError | NotFound) else 1)

@@ -16,6 +16,7 @@ from addon.errors import InputError
 from addon.maps import Created, create_map, validated
 from addon.plan.adopt import Adoption, Source, adopt, deal_name
 from addon.plan.cells import read_role
+from addon.plan.grid import is_blank
 from addon.plan.models import Grid, MapInfo
 from addon.plan.parse import parse_map
 from addon.plan.report import (
@@ -207,13 +208,7 @@ def _report(
         parsed, plan.memory, target_close=info.target_close, today=today, plan_start=today
     )
     computed = build_report(info, parsed, status, today)
-    cells = sum(
-        1
-        for grid in source.grids.values()
-        for row in grid
-        for v in row
-        if v not in (None, "") and not (isinstance(v, str) and not v.strip())
-    )
+    cells = sum(1 for grid in source.grids.values() for row in grid for v in row if not is_blank(v))
     return ImportReport(
         source=source.name,
         today=today,

@@ -440,11 +440,6 @@ _RISK_HEADING = re.compile(
     r"mitigations?|risk register|riesgos|risques|risiken)\s*:?\s*$",
     re.I,
 )
-_PEOPLE_HEADING = re.compile(
-    r"^(?:stakeholders?|key contacts|contacts|team|buying committee|"
-    r"deal team|who's who)\b",
-    re.I,
-)
 _SECTION_LIKE = re.compile(
     r"^(?:(?:phase|stage|step|part|milestone|section|week|month|etappe|fase|étape)\s*"
     r"[\w.]*\s*[:\-–—.)]|\d{1,2}\s*[.):\-–—]\s|[IVX]{1,4}[.)]\s)",
@@ -558,7 +553,7 @@ def adopt(
             people.extend(_read_people(table, state))
         elif table.kind == "risks":
             risks.extend(_read_risks(table, state))
-    rows = _plan_rows(plan, state, tables) if plan else []
+    rows = _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
         companies.add(Side.BUYER, str(summary["buyer_company"]))
@@ -570,7 +565,7 @@ def adopt(
         )
     people = _settle_sides(people, companies, rep_email)
     steps, origins = _steps(rows, plan, state, people, rep_name) if plan else ([], [])
-    memory = _memory(steps, state, summary)
+    memory = _memory(steps, state)
     if "target_close" not in summary:
         signature = next((m for m in memory.values() if m.signature), None)
         fallback = signature.current_due if signature else None
@@ -947,7 +942,7 @@ def _merged_width(state: _State, tab: str, r: int, c: int) -> int:
     return 1
 
 
-def _plan_rows(plan: _Table, state: _State, tables: list[_Table]) -> list[_Row]:
+def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
     tab, grid, fields = plan.tab, state.source.grids[plan.tab], plan.fields
     for c in range(plan.first, plan.last + 1):
         state.place(tab, plan.row, c)  # the header
@@ -1025,18 +1020,22 @@ def _plan_rows(plan: _Table, state: _State, tables: list[_Table]) -> list[_Row]:
             if plan.columns.get(c):
                 state.place(tab, r, c)
             else:
-                state.why(
-                    tab, r, c, f'in the "{plan.headers[c]}" column, which has no place in the MAP'
-                )
+                state.why(tab, r, c, _no_place(plan.headers[c]))
     if pending_section is not None:
         pr, pc, _ = pending_section
         state.why(tab, pr, pc, "a line after the last step, not a step")
     return rows
 
 
+def _title_rest(title: str) -> str:
+    """A title without the MAP boilerplate: 'MAP — Acme × Widgetco' -> 'Acme × Widgetco'."""
+    cleaned = re.sub(r"\s+", " ", _TITLE_NOISE.sub(" ", title))
+    return re.sub(r"^[\s:|—–\-·]+|[\s:|—–\-·]+$", "", cleaned)
+
+
 def _fuller(company: str, title: str) -> str:
     """'Northwind' and a 'MUTUAL ACTION PLAN — Northwind Health' title: Northwind Health."""
-    rest = re.sub(r"^[\s:|—–\-·]+|[\s:|—–\-·]+$", "", _TITLE_NOISE.sub(" ", title)).strip()
+    rest = _title_rest(title)
     if rest and _mentions(rest.lower(), company) and not _VERSUS.search(rest) and len(rest) <= 60:
         return rest
     return company
@@ -1082,23 +1081,17 @@ def _steps(
     rep_name: str,
 ) -> tuple[list[PlannedStep], list[Origin]]:
     tab = plan.tab
-    ids = {id(raw): f"S{i:02d}" for i, raw in enumerate(rows, start=1)}
-    known = {ids[id(raw)]: _text(raw.values["step"][1]) for raw in rows}
+    ids = [f"S{i:02d}" for i in range(1, len(rows) + 1)]  # in the source's order
+    known = {sid: _text(raw.values["step"][1]) for sid, raw in zip(ids, rows, strict=True)}
     by_source_id: dict[str, str] = {}
-    for raw in rows:
+    for sid, raw in zip(ids, rows, strict=True):
         if raw.source_id:
-            by_source_id.setdefault(_id_key(raw.source_id), ids[id(raw)])
+            by_source_id.setdefault(_id_key(raw.source_id), sid)
     directory = read.People.of([_stakeholder_model(p, i) for i, p in enumerate(people)])
     steps: list[PlannedStep] = []
     origins: list[Origin] = []
-    for raw in rows:
-        sid = ids[id(raw)]
+    for sid, raw in zip(ids, rows, strict=True):
         verbatim: dict[str, str] = {}
-
-        def cell_of(
-            key: str, values: Mapping[str, tuple[int, Cell]] = raw.values
-        ) -> tuple[int, Cell]:
-            return values.get(key) or (-1, None)
 
         due = _date(state, tab, raw.row, raw.cell("due"), verbatim, "due")
         done_on = _date(state, tab, raw.row, raw.cell("done_on"), verbatim, "done_on")
@@ -1327,13 +1320,12 @@ def _owners(
             if part_side in (Side.SELLER, Side.BOTH):
                 seller.append(name)
     if side_cell and "owner" not in raw.values:
-        c, value = side_cell
-        side = column_side
-        if side in (Side.BUYER, Side.BOTH):
+        c = side_cell[0]
+        if column_side in (Side.BUYER, Side.BOTH):
             buyer.append(_unnamed(Side.BUYER, state))
-        if side in (Side.SELLER, Side.BOTH):
+        if column_side in (Side.SELLER, Side.BOTH):
             seller.append(_unnamed(Side.SELLER, state))
-        if side is None:
+        if column_side is None:
             state.why(tab, raw.row, c, "not a side (Buyer, Seller or Both)")
     return " + ".join(dict.fromkeys(buyer)), " + ".join(dict.fromkeys(seller))
 
@@ -1399,7 +1391,7 @@ def _owner_parts(
         if side is None:
             side = default
         if m and not how:
-            how = f'"{text}" read as {name}, {side.value if side else ""} side'.replace(", ", ", ")
+            how = f'"{text}" read as {name}, {side.value if side else ""} side'
         yield side, name, how
 
 
@@ -1430,25 +1422,18 @@ _CONTRACT = re.compile(
 )
 
 
-def _memory(
-    steps: Sequence[PlannedStep], state: _State, summary: Mapping[str, object]
-) -> dict[str, StepMemory]:
-    """Each step's side and the signature step (it sets the projected close)."""
-    signing = [
-        s
-        for s in steps
-        if _SIGNATURE.search(s.step)
-        and not _NOT_SIGNATURE.search(s.step)
-        and _CONTRACT.search(s.step)
-    ] or [s for s in steps if _SIGNATURE.search(s.step) and not _NOT_SIGNATURE.search(s.step)]
+def _memory(steps: Sequence[PlannedStep], state: _State) -> dict[str, StepMemory]:
+    """Each step's side and the signature step (it sets the projected close): the last
+    signing step, one naming a contract if any does."""
+    signs = [s for s in steps if _SIGNATURE.search(s.step) and not _NOT_SIGNATURE.search(s.step)]
+    signing = [s for s in signs if _CONTRACT.search(s.step)] or signs
     signature = signing[-1].id if signing else None
-    if signature:
-        step = next(s for s in steps if s.id == signature)
+    if signing:
         state.readings.append(
             Note(
                 "",
                 "",
-                step.step,
+                signing[-1].step,
                 f"{signature} taken as the signature step: it sets the projected close",
             )
         )
@@ -1503,12 +1488,11 @@ def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, t
             if table.columns.get(c) and table.columns[c] in values:
                 state.place(table.tab, r, c)
             elif not table.columns.get(c):
-                state.why(
-                    table.tab,
-                    r,
-                    c,
-                    f'in the "{table.headers[c]}" column, which has no place in the MAP',
-                )
+                state.why(table.tab, r, c, _no_place(table.headers[c]))
+
+
+def _no_place(header: str) -> str:
+    return f'in the "{header}" column, which has no place in the MAP'
 
 
 def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
@@ -1630,38 +1614,28 @@ def _read_free_cells(
     risks: list[PlannedRisk],
     plan: _Table | None,
 ) -> None:
-    inside = {
-        (t.tab, r, c)
-        for t in tables
-        for r in range(t.row, t.end)
-        for c in range(t.first, t.last + 1)
-    }
+    by_row: dict[tuple[str, int], list[int]] = {}
+    for tab, cells in _outside(state.source, tables).items():
+        for r, c in cells:
+            by_row.setdefault((tab, r), []).append(c)
     for tab, grid in state.source.grids.items():
-        heading: str | None = None
+        in_risks = False  # under a "RISK FLAGS" heading, until a blank row
         for r, row in enumerate(grid):
-            free = [
-                c
-                for c, value in enumerate(row)
-                if not is_blank(value)
-                and (tab, r, c) not in inside
-                and (tab, r, c) not in state.placed
-            ]
+            free = [c for c in by_row.get((tab, r), []) if (tab, r, c) not in state.placed]
             if not free:
-                heading = None if heading and heading != "risks" else heading
-                if heading == "risks" and not any(not is_blank(v) for v in row):
-                    heading = None
+                in_risks = in_risks and not all(is_blank(v) for v in row)
                 continue
             first = free[0]
             text = _text(row[first])
-            if heading == "risks" and len(free) == 1 and not _HEADINGS.match(text):
+            if in_risks and len(free) == 1 and not _HEADINGS.match(text):
                 risks.append(PlannedRisk(risk=text.lstrip("•-–* ").strip()))
                 state.place(tab, r, first)
                 continue
             if len(free) == 1 and _RISK_HEADING.match(text):
-                heading = "risks"
+                in_risks = True
                 state.place(tab, r, first)
                 continue
-            heading = None
+            in_risks = False
             _key_values(state, tab, r, free, summary, people, risks)
             if (
                 plan is not None
@@ -1819,7 +1793,4 @@ def deal_name(summary: Mapping[str, object], fallback: str) -> str:
     """The deal's name: what the source calls it, else its title without the boilerplate."""
     if summary.get("deal"):
         return str(summary["deal"])
-    title = str(summary.get("title", ""))
-    cleaned = _TITLE_NOISE.sub(" ", title)
-    cleaned = re.sub(r"^[\s:|—–\-·]+|[\s:|—–\-·]+$", "", re.sub(r"\s+", " ", cleaned))
-    return cleaned or fallback
+    return _title_rest(str(summary.get("title", ""))) or fallback
