@@ -73,15 +73,23 @@ def env(tmp_path: Path) -> Iterator[Env]:
         registry.close()
 
 
-def create(env: Env, key: str | None = None, deal: str = "Analytics rollout") -> Created:
+def create(
+    env: Env,
+    key: str | None = None,
+    deal: str = "Analytics rollout",
+    *,
+    contacts: tuple[str, ...] = (),
+    desired_outcome: str = "",
+) -> Created:
     templates = load_templates()
     form = validate_create(
         {
             "deal": deal,
             "buyer_company": "Northwind Traders",
-            "buyer_contacts": [f"Dana Whitfield <{BUYER}>"],
+            "buyer_contacts": list(contacts) or [f"Dana Whitfield <{BUYER}>"],
             "target_close": date(2026, 5, 29),
             "close_reason": "budget is set on 1 June",
+            "desired_outcome": desired_outcome,
             "template": "mid_market",
             "rep_name": "Sam Rivera",
             "rep_email": "sam@seller.example.com",

@@ -18,15 +18,14 @@ from openpyxl import load_workbook
 
 from addon.google.clients import service
 from addon.lifecycle import close_map, reassign
-from addon.maps import Created, create_map, validate_create
+from addon.maps import Created
 from addon.plan.dates import fmt, from_serial
 from addon.sharing import add_contact, export_copy, merge_copy, remove_contact, share_map
 from addon.sync import write_rollup
 from addon.workspace.base import Invite
 from addon.workspace.google import DOC_MIME, XLSX_MIME
 from addon.workspace.google_sheet import ROLLUP_TAB, read_params
-from sheets_schema.template import load_templates
-from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env
+from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env, create
 
 REP = "sam@seller.example.com"
 LEE = "lee@northwind.example.com"
@@ -39,32 +38,7 @@ GOAL = "Every regional manager sees weekly sales by store without asking finance
 def _create(
     env: Env, *contacts: str, deal: str = "Analytics rollout", desired_outcome: str = ""
 ) -> Created:
-    templates = load_templates()
-    form = validate_create(
-        {
-            "deal": deal,
-            "buyer_company": "Northwind Traders",
-            "buyer_contacts": list(contacts) or [f"Dana Whitfield <{BUYER}>"],
-            "target_close": date(2026, 5, 29),
-            "close_reason": "budget is set on 1 June",
-            "desired_outcome": desired_outcome,
-            "template": "mid_market",
-            "rep_name": "Sam Rivera",
-            "rep_email": REP,
-        },
-        templates,
-        TODAY,
-    )
-    return create_map(
-        form,
-        templates=templates,
-        workspace=env.workspace,
-        registry=env.registry,
-        today=TODAY,
-        seller_company="Example Software",
-        now=datetime(2026, 3, 2, 9, 0),
-        workspace_kind="google",
-    )
+    return create(env, deal=deal, contacts=contacts, desired_outcome=desired_outcome)
 
 
 def _client(env: Env, api: str, version: str, token: str) -> Any:
