@@ -29,10 +29,11 @@ from sheets_schema.template import load_templates
 class App:
     """What every command needs, built once from the settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, workspace: Workspace | None = None) -> None:
+        """`workspace`: one already built (tests hand in a Google workspace on the fake)."""
         self.settings = settings
         settings.workspace.mkdir(parents=True, exist_ok=True)  # the registry's default home
-        self.workspace: Workspace = open_workspace(settings)
+        self.workspace: Workspace = workspace or open_workspace(settings)
         self.registry = Registry(settings.registry())
         extra = [settings.template_dir] if settings.template_dir else []
         self.templates = load_templates(extra)

@@ -956,7 +956,7 @@ def google_smoke(
     ctx: click.Context, buyer: str, rep_name: str, rep_email: str, today: str | None
 ) -> None:
     """Against a real Google project: create, share, you edit as the buyer, sync, checklist."""
-    from addon.smoke import run_smoke
+    from addon.smoke import rules_table, run_smoke
     from addon.workspace.google import GoogleWorkspace
 
     ctx.obj["backend"] = "google"
@@ -969,7 +969,7 @@ def google_smoke(
         click.prompt("Press Enter when you are done", default="", show_default=False)
 
     try:
-        checks = run_smoke(
+        smoke = run_smoke(
             workspace=app.workspace,
             registry=app.registry,
             templates=app.templates,
@@ -984,11 +984,14 @@ def google_smoke(
     except MapError as exc:
         _fail(exc)
     click.echo("\nChecklist:")
-    for check in checks:
+    for check in smoke.checks:
         detail = f" ({check.detail})" if check.detail else ""
         click.echo(f"  {'✓' if check.ok else '✗'} {check.what}{detail}")
-    failed = sum(1 for c in checks if not c.ok)
-    click.echo(f"{len(checks) - failed} matched, {failed} did not")
+    failed = sum(1 for c in smoke.checks if not c.ok)
+    click.echo(f"{len(smoke.checks) - failed} matched, {failed} did not")
+    click.echo("\nWhat the offline fake assumes, and what Google did:")
+    for line in rules_table(smoke.rules):
+        click.echo(f"  {line}")
     if failed:
         sys.exit(1)
 

@@ -206,10 +206,20 @@ def create_map(
     except Exception:
         workspace.delete_map(files)  # nothing left behind unregistered
         raise
-    # The first sync fills the computed columns and the Summary, and records our version.
-    sync_map(
-        registry.get(row.id), workspace=workspace, registry=registry, today=today, made=files.made
-    )
+    # The first sync fills the computed columns and the Summary, and records our version
+    # (on Google its one write also builds the Sheet): if it fails, nothing is left behind.
+    try:
+        sync_map(
+            registry.get(row.id),
+            workspace=workspace,
+            registry=registry,
+            today=today,
+            made=files.made,
+        )
+    except Exception:
+        registry.remove_map(row.id)
+        workspace.delete_map(files)
+        raise
     return Created(row.id, files, False, plan.compressed_from_days)
 
 

@@ -33,10 +33,15 @@ MAX_MERGE_ATTEMPTS = 3
 
 
 def invitation(row: MapRow) -> str:
+    """The invitation's message. On Google it is sent by the service's account (the files
+    belong to the team's Shared Drive), whose mailbox nobody reads: it names the rep and
+    says where replies go."""
     return (
-        f"{row.rep_name} shared the Mutual Action Plan for {row.deal}: the steps from here "
-        "to a decision, who owns each, and by when. Edit the Sheet directly: status, dates, "
-        "owners, notes and new steps."
+        f"{row.rep_name} ({row.rep_email}) shared the Mutual Action Plan for {row.deal}: the "
+        "steps from here to a decision, who owns each, and by when. Edit the Sheet directly: "
+        "status, dates, owners, notes and new steps. Questions: write to "
+        f"{row.rep_name} at {row.rep_email} (this invitation comes from our plan service, "
+        "which does not read replies)."
     )
 
 

@@ -4,20 +4,29 @@ It creates a MAP, shares it with the person's buyer address, asks them to edit, 
 add a row as a buyer would, syncs, and prints a checklist of what matched. Everything it
 checks is read back from Google, not assumed; the round trips are counted by the
 transport's call log. The MAP stays in Drive for the person to inspect (it says where).
+
+It also records what Google did where our offline fake (tests/googlefake) can only assume:
+how far our own write and a buyer's edit move Drive's version, whether lastModifyingUser
+is there, whether a formula written for de_DE works in a de_DE Sheet and an en_US one
+after its locale is switched, what a Shared Drive listing sees, and whether a second
+parent is refused. `rules_table` prints them: rule, what the fake assumes, what Google did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from addon.maps import create_map, validate_create
+from googleapiclient.errors import HttpError
+
+from addon.maps import CreateMap, create_map, validate_create
 from addon.plan.grid import find_header, find_tab
 from addon.registry.store import Registry
 from addon.sync import sync_all
 from addon.workspace.base import Invite
-from addon.workspace.google import GoogleWorkspace
+from addon.workspace.google import GoogleWorkspace, reasons
 from sheets_schema.template import Template
 from sheets_schema.workbook import PLAN
 
@@ -39,6 +48,81 @@ class Check:
     detail: str = ""
 
 
+@dataclass
+class Rule:
+    """A behaviour the offline fake assumes, and what the real Google did."""
+
+    rule: str
+    fake: str
+    google: str = "not checked (the run stopped before it)"
+    agrees: bool | None = None
+
+
+@dataclass
+class Smoke:
+    checks: list[Check] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    def rule(self, name: str) -> Rule:
+        return next(r for r in self.rules if r.rule == name)
+
+
+# The fake's assumptions a live run can confirm (README, "Assumptions the fake makes").
+RULES = (
+    Rule("version after our write", "grows by at least 1 (the fake: 1 to 3 at random)"),
+    Rule("version after a buyer's edits", "grows by at least 1 per saved change"),
+    Rule("lastModifyingUser", "present for a signed-in editor, absent for some"),
+    Rule("de_DE formula", "';' between arguments parses in a de_DE Sheet; ',' does not"),
+    Rule("formula after a locale switch", "a formula that parsed keeps working"),
+    Rule("Shared Drive listing", "corpora=drive + driveId lists every MAP in the drive"),
+    Rule("one parent", "files.update(addParents) on a filed file: 403 cannotAddParent"),
+    Rule("default tab", "a Sheet Drive makes has one tab, sheetId 0 (deleted by the build)"),
+)
+
+
+def rules_table(rules: list[Rule]) -> list[str]:
+    """The rules as lines: rule | the fake assumes | Google did."""
+    width = max(len(r.rule) for r in rules)
+    lines = [f"{'rule':<{width}}  {'fake':<8} what Google did  (what the fake assumes)"]
+    for r in rules:
+        verdict = {True: "agrees", False: "DIFFERS", None: "?"}[r.agrees]
+        lines.append(f"{r.rule:<{width}}  {verdict:<8} {r.google}  ({r.fake})")
+    return lines
+
+
+def _meta(workspace: GoogleWorkspace, file_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = (
+        workspace.drive.files()
+        .get(
+            fileId=file_id,
+            fields="version,lastModifyingUser(emailAddress),parents",
+            supportsAllDrives=True,
+        )
+        .execute()
+    )
+    return found
+
+
+def _version(meta: dict[str, Any]) -> int:
+    return int(meta["version"])
+
+
+def _computed_shown(workspace: GoogleWorkspace, sheet: str) -> tuple[bool, str]:
+    """Whether the Plan's computed columns show their header and values (the formulas
+    parsed), read the way sync reads."""
+    grids = workspace.read(sheet).grids
+    plan = find_tab(grids, PLAN)
+    header = find_header(plan[1], PLAN) if plan else None
+    if plan is None or header is None:
+        return False, "no Plan header found"
+    col = header.columns.get("health")
+    if col is None:
+        row = plan[1][header.row] if header.row < len(plan[1]) else []
+        return False, f"Health header reads {row[-6:]!r}"
+    values = [r[col] for r in plan[1][header.row + 1 :] if len(r) > col and r[col]]
+    return bool(values), f"{len(values)} Health values shown"
+
+
 def run_smoke(
     *,
     workspace: GoogleWorkspace,
@@ -51,9 +135,10 @@ def run_smoke(
     now: datetime,
     wait_for_person: Callable[[str], None],
     echo: Callable[[str], None],
-) -> list[Check]:
+) -> Smoke:
     log = workspace.http.log
-    checks: list[Check] = []
+    smoke = Smoke(rules=[Rule(r.rule, r.fake) for r in RULES])
+    checks = smoke.checks
     form = validate_create(
         {
             "deal": f"Smoke test {now:%Y-%m-%d %H:%M}",
@@ -81,6 +166,17 @@ def run_smoke(
     )
     calls = len(log) - start
     checks.append(Check("create takes at most 4 round trips", calls <= 4, f"{calls}"))
+    made = created.files.made
+    built = _meta(workspace, created.files.sheet)
+    if made is not None:
+        step = _version(built) - int(made.version.split(":")[0])
+        smoke.rule("version after our write").google = (
+            f"+{step} for the build (one batchUpdate), by "
+            f"{built.get('lastModifyingUser', {}).get('emailAddress', 'nobody named')}"
+        )
+        smoke.rule("version after our write").agrees = step >= 1
+    smoke.rule("default tab").google = "the build deleted sheetId 0: the create worked"
+    smoke.rule("default tab").agrees = True
     sheet_link = workspace.link(created.files.sheet)
     echo(f"Created {created.map_id}: Sheet {sheet_link}, Doc {workspace.link(created.files.doc)}")
 
@@ -102,7 +198,16 @@ def run_smoke(
             )
         )
 
+    before = _version(_meta(workspace, created.files.sheet))
     wait_for_person(INSTRUCTIONS.format(buyer=buyer, link=sheet_link))
+    edited = _meta(workspace, created.files.sheet)
+    who = edited.get("lastModifyingUser", {}).get("emailAddress")
+    smoke.rule(
+        "version after a buyer's edits"
+    ).google = f"+{_version(edited) - before} for the five edits asked for"
+    smoke.rule("version after a buyer's edits").agrees = _version(edited) > before
+    smoke.rule("lastModifyingUser").google = f"present: {who}" if who else "absent"
+    smoke.rule("lastModifyingUser").agrees = True  # either is modelled
 
     start = len(log)
     report = sync_all(
@@ -143,6 +248,11 @@ def run_smoke(
     again = sync_all(
         workspace=workspace, registry=registry, today_of=lambda _r: today, only=[created.map_id]
     )
+    after = _meta(workspace, created.files.sheet)
+    if row.last_read_version:
+        step = _version(after) - int(row.last_read_version.split(":")[0])
+        smoke.rule("version after our write").google += f"; +{step} for a sync's write"
+        smoke.rule("version after our write").agrees = step >= 1
     checks.append(
         Check(
             "our own write is recognised: the next sync reads nothing",
@@ -153,12 +263,13 @@ def run_smoke(
         )
     )
 
+    _drive_rules(smoke, workspace, created.files.sheet, created.map_id)
     grids = workspace.read(created.files.sheet).grids
     plan = find_tab(grids, PLAN)
     header = find_header(plan[1], PLAN) if plan else None
     if plan is None or header is None:
         checks.append(Check("the Plan tab reads back", False, "no Plan header found"))
-        return checks
+        return smoke
     cols = header.columns
     rows = {
         str(r[cols["id"]]): r
@@ -193,4 +304,109 @@ def run_smoke(
             get("S03", "sync_note")[:80],
         )
     )
-    return checks
+    _locale_rules(smoke, workspace, registry, templates, form_of=form, today=today, now=now)
+    return smoke
+
+
+def _drive_rules(smoke: Smoke, workspace: GoogleWorkspace, sheet: str, map_id: str) -> None:
+    """The listing and the one-parent rule, on the smoke test's own Sheet."""
+    listed = workspace.versions([sheet]).get(sheet)
+    user_corpus = (
+        workspace.drive.files()
+        .list(
+            q=f"appProperties has {{ key='mapId' and value='{map_id}' }} and trashed = false",
+            fields="files(id)",
+            supportsAllDrives=True,
+            includeItemsFromAllDrives=True,
+        )
+        .execute()
+    )
+    listing = smoke.rule("Shared Drive listing")
+    listing.google = (
+        f"corpora=drive {'found' if listed else 'did NOT find'} the Sheet; the default corpus "
+        f"(user) found {len(user_corpus.get('files', []))} of the MAP's files"
+    )
+    listing.agrees = listed is not None
+    parent = smoke.rule("one parent")
+    if not workspace.folder_id:
+        parent.google = "not checked: no MAP_GOOGLE_FOLDER"
+        return
+    folder = (
+        workspace.drive.files()
+        .create(
+            body={
+                "name": "MAP smoke test: second parent",
+                "mimeType": "application/vnd.google-apps.folder",
+                "parents": [workspace.folder_id],
+            },
+            supportsAllDrives=True,
+            fields="id",
+        )
+        .execute()
+    )
+    try:
+        workspace.drive.files().update(
+            fileId=sheet, addParents=folder["id"], supportsAllDrives=True, fields="id,parents"
+        ).execute()
+        parent.google, parent.agrees = "a second parent was accepted", False
+    except HttpError as err:
+        reason = ",".join(reasons(err))
+        parent.google = f"{err.resp.status} {reason}"
+        parent.agrees = err.resp.status == 403 and "cannotAddParent" in reason
+    finally:
+        workspace.drive.files().update(
+            fileId=folder["id"], body={"trashed": True}, supportsAllDrives=True, fields="id"
+        ).execute()
+
+
+def _locale_rules(
+    smoke: Smoke,
+    workspace: GoogleWorkspace,
+    registry: Registry,
+    templates: dict[str, Template],
+    *,
+    form_of: CreateMap,
+    today: date,
+    now: datetime,
+) -> None:
+    """A de_DE MAP (formulas written with ';'), and an en_US one switched to de_DE."""
+    german = create_map(
+        form_of.model_copy(update={"deal": f"{form_of.deal} (de_DE)", "locale": "de_DE"}),
+        templates=templates,
+        workspace=workspace,
+        registry=registry,
+        today=today,
+        seller_company="Smoke test",
+        now=now,
+        workspace_kind="google",
+    )
+    shown, detail = _computed_shown(workspace, german.files.sheet)
+    rule = smoke.rule("de_DE formula")
+    rule.google, rule.agrees = f"de_DE MAP: {detail}", shown
+    english = create_map(
+        form_of.model_copy(update={"deal": f"{form_of.deal} (locale switch)"}),
+        templates=templates,
+        workspace=workspace,
+        registry=registry,
+        today=today,
+        seller_company="Smoke test",
+        now=now,
+        workspace_kind="google",
+    )
+    workspace.sheets.spreadsheets().batchUpdate(
+        spreadsheetId=english.files.sheet,
+        body={
+            "requests": [
+                {
+                    "updateSpreadsheetProperties": {
+                        "properties": {"locale": "de_DE"},
+                        "fields": "locale",
+                    }
+                }
+            ]
+        },
+    ).execute()
+    workspace.version(english.files.sheet)  # fresh metadata for the read
+    shown, detail = _computed_shown(workspace, english.files.sheet)
+    rule = smoke.rule("formula after a locale switch")
+    rule.google, rule.agrees = f"en_US MAP switched to de_DE: {detail}", shown

@@ -29,6 +29,7 @@ SERVICE_SCOPES = ("https://www.googleapis.com/auth/drive",)
 class Identity:
     credentials: Credentials
     email: str  # whom our own writes are made as (Drive's lastModifyingUser)
+    service_account: bool = False  # owns nothing in Drive: works in a Shared Drive only
 
 
 def user_identity(token: str, email: str) -> Identity:
@@ -50,5 +51,9 @@ def service_identity(email: str = "") -> Identity:
             f"({exc}); on a laptop run `gcloud auth application-default login` or set "
             "GOOGLE_APPLICATION_CREDENTIALS to a service account key file",
         ) from None
-    found = str(getattr(credentials, "service_account_email", "") or "")
-    return Identity(credentials, (email or ("" if found == "default" else found)).lower())
+    # Service account keys, Cloud Run's metadata server and impersonation all carry
+    # service_account_email ("default" on Cloud Run until the first token); a person's
+    # own credentials (gcloud auth application-default login) do not.
+    found = getattr(credentials, "service_account_email", None)
+    name = "" if found in (None, "default") else str(found)
+    return Identity(credentials, (email or name).lower(), service_account=found is not None)

@@ -112,6 +112,11 @@ class Registry(OutboxStore):
             if idempotency_key:
                 s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
 
+    def remove_map(self, map_id: str) -> None:
+        """Forget a MAP whose create failed after it was registered (its rows cascade)."""
+        with self.session() as s:
+            s.execute(delete(MapRow).where(MapRow.id == map_id))
+
     def by_idempotency_key(self, key: str) -> MapRow | None:
         with self.session() as s:
             hit = s.get(IdempotencyRow, key)

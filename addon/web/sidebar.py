@@ -31,14 +31,11 @@ from addon.web.cards import Actions, Form, Json, Links, Listed
 from addon.web.events import Event
 from addon.web.gmail import MessageReader
 from addon.web.verify import Rep
-from addon.workspace.base import Workspace
-from addon.workspace.open import open_workspace
 
 SCOPE = "https://www.googleapis.com/auth/"
 EXECUTE = SCOPE + "gmail.addons.execute"
 MESSAGE_METADATA = SCOPE + "gmail.addons.current.message.metadata"
 DRIVE_METADATA = SCOPE + "drive.addons.metadata.readonly"
-DRIVE_FILE = SCOPE + "drive.file"
 MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
 COMPOSE = SCOPE + "gmail.addons.current.action.compose"  # the follow-up draft, on click
 EMAIL = SCOPE + "userinfo.email"
@@ -49,7 +46,6 @@ ADDON_SCOPES = (
     MESSAGE_READONLY,
     COMPOSE,
     DRIVE_METADATA,
-    DRIVE_FILE,
     EMAIL,
 )
 
@@ -69,10 +65,6 @@ FIELD_LABELS = {
 }
 _MONEY = re.compile(r"^\s*[$€£]?\s*([0-9][0-9,.\s]*)\s*([kKmM]?)\s*(?:[A-Za-z]{3})?\s*$")
 MAX_LISTED = 50
-# Actions that act on Drive as the rep (their OAuth token): they need drive.file.
-ACTS_ON_DRIVE = frozenset(
-    {"create", "share", "export", "offer", "close_confirm", "reopen", "merge"}
-)
 
 
 def parse_money(text: str) -> float | None:
@@ -112,14 +104,15 @@ class Sidebar:
     # --- scopes -------------------------------------------------------------------------
 
     def needed(self, endpoint: str) -> tuple[str, ...]:
-        """The scopes an endpoint uses; creating and sharing act on Drive as the rep."""
-        drive = (DRIVE_FILE,) if self.app.settings.backend == "google" else ()
+        """The scopes an endpoint uses of the rep's token: Gmail's only. Drive files are
+        made, shared and changed by the service's own account (the Shared Drive's content
+        manager), never with the rep's token."""
         return {
             "gmail": (EXECUTE, MESSAGE_METADATA, EMAIL),
             "drive": (DRIVE_METADATA, EMAIL),
-            "merge": (MESSAGE_READONLY, *drive, EMAIL),
+            "merge": (MESSAGE_READONLY, EMAIL),
             "followup": (COMPOSE, MESSAGE_METADATA, EMAIL),
-        }.get(endpoint, (*drive, EMAIL) if endpoint in ACTS_ON_DRIVE else (EMAIL,))
+        }.get(endpoint, (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
         granted = event.auth.authorized_scopes
@@ -162,20 +155,6 @@ class Sidebar:
         by_id = {r.id: r for r in rows}
         listed = [Listed(v, self.link(by_id[v.map_id].sheet_ref)) for v in views]
         return cards.map_list_card(listed, self.actions, title=title, empty=empty)
-
-    def _workspace_for(self, event: Event, rep: Rep) -> Workspace:
-        """Create and share act as the rep (their OAuth token from the event)."""
-        if self.app.settings.backend == "local":
-            return self.app.workspace
-        return open_workspace(
-            self.app.settings.model_copy(
-                update={
-                    "google_auth": "user",
-                    "google_user_token": event.auth.user_oauth_token,
-                    "google_user_email": rep.email,
-                }
-            )
-        )
 
     # --- triggers -----------------------------------------------------------------------
 
@@ -282,7 +261,7 @@ class Sidebar:
                 if typed.request_id
                 else None,
             }
-            workspace = self._workspace_for(event, rep)
+            workspace = self.app.workspace
             created = self.app.create(data, today, self.now(), workspace=workspace)
         except InputError as exc:
             field = exc.field.split(".")[0]
@@ -333,7 +312,7 @@ class Sidebar:
         row = self._map(event.param("map_id"), rep)
         shared = share_map(
             row,
-            workspace=self._workspace_for(event, rep),
+            workspace=self.app.workspace,
             registry=self.app.registry,
             today=self.app.today_of(row),
         )
@@ -349,7 +328,7 @@ class Sidebar:
         made_for = event.param("made_for")
         copy = export_copy(
             row,
-            workspace=self._workspace_for(event, rep),
+            workspace=self.app.workspace,
             registry=self.app.registry,
             today=self.app.today_of(row),
             made_for=made_for,
@@ -367,7 +346,7 @@ class Sidebar:
             shared = add_contact(
                 row,
                 email,
-                workspace=self._workspace_for(event, rep),
+                workspace=self.app.workspace,
                 registry=self.app.registry,
                 today=today,
             )
@@ -396,7 +375,7 @@ class Sidebar:
         closed = close_map(
             row,
             outcome,
-            workspace=self._workspace_for(event, rep),
+            workspace=self.app.workspace,
             registry=self.app.registry,
             today=today,
             note=event.text("note"),
@@ -422,7 +401,7 @@ class Sidebar:
             return cards.notify("No .xlsx attachment on this message: open the buyer's reply")
         sender = self.reader.headers(event).get("From", "")
         who = parse_contact(sender).email if "@" in sender else ""
-        workspace = self._workspace_for(event, rep)
+        workspace = self.app.workspace
         lines: list[tuple[str, str]] = []
         for name, data in books:
             try:

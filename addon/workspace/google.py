@@ -1,19 +1,33 @@
 """The Google workspace: MAP Sheets and Docs in Drive, behind the same Workspace protocol.
 
-Round trips (DESIGN.md, call budget):
-- create: spreadsheets.create (the whole Sheet) + files.create (the Doc, HTML converted, with
-  parents and appProperties) + files.update (the Sheet's parents and appProperties, which
-  spreadsheets.create cannot set; it answers the version) = 3; the create's first sync
-  then needs no read (the grids are what was sent) and writes once: 4 in all.
-- share: one Drive batch of permissions.create, each invitation answered on its own;
-  revoking is one batch of permissions.list and one of permissions.delete.
+Who acts: the service's own account, a content manager of the team's Shared Drive
+(`folder_id` is a folder in it), makes, shares, syncs and rolls up every file. A service
+account has no Drive storage and can own nothing (Drive, "Shared drives overview"), so
+every file is created straight into the drive, with one parent, never moved after.
+
+Round trips (the call budget):
+- create: files.create (an empty Sheet in the folder, appProperties) + files.create (the
+  Doc, HTML converted) + one Drive batch giving the creating rep edit access to both +
+  one spreadsheets.batchUpdate that builds the Sheet (every tab, value, format,
+  validation, protection, colour) together with the first sync's values = 4.
+- share: one Drive batch of permissions.create, each invitation answered on its own,
+  after the drive's sharing restrictions are checked (drives.get, once a while);
+  revoking is batches of permissions.list (every page) and one of permissions.delete.
 - a file kept beside the MAP (handoff Doc, .xlsx copies): one upload.
-- sync: one files.list for every MAP's version; a changed MAP costs one values.batchGet
-  and at most one values.batchUpdate; an unchanged MAP costs no call.
-Every call is paced under the per-user quota (transport.Pacer) and retries 429 and 5xx
-with randomised exponential backoff (the client library's num_retries). Sheets writes are
-last-writer-wins (no If-Match): the write is keyed by row id into the _sync tab, so a
-buyer's insert, delete or sort in between does no harm.
+- sync: one files.list of the drive (corpora=drive, every page) for every MAP's version;
+  a changed MAP costs one values.batchGet and at most one values.batchUpdate; an
+  unchanged MAP costs no call.
+Every call is paced under the per-user quota (transport.Pacer) and retries 429, 5xx and
+403 rate limits with randomised exponential backoff; a create is never simply sent again
+(a retried create could make a second file): it first looks for the file the first try
+made, by its appProperties. Sheets writes are last-writer-wins (no If-Match): the write
+is keyed by row id into the _sync tab, so a buyer's insert, delete or sort in between
+does no harm.
+
+Threads: one GoogleWorkspace serves every request thread of the web service. Its clients
+send through a transport with one connection per thread; what a call learns for the next
+one (a listing's metadata, what a read saw, a Sheet waiting for its build) is kept per
+thread, since a sync reads and writes a MAP within one thread.
 """
 
 from __future__ import annotations
@@ -21,12 +35,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import httplib2
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload
 
@@ -48,7 +65,9 @@ from addon.workspace.base import (
 from addon.workspace.google_sheet import (
     ROLLUP_HEADER_ROW,
     ROLLUP_ROWS,
+    ROLLUP_TAB,
     SYNC_TAB,
+    build_requests,
     create_body,
     grids_of,
     grids_of_create,
@@ -58,6 +77,7 @@ from addon.workspace.google_sheet import (
     rollup_create_body,
     rollup_write_body,
     unblock,
+    values_as_cells,
     write_body,
 )
 from sheets_schema.workbook import PLAN
@@ -65,14 +85,39 @@ from sheets_schema.workbook import PLAN
 ANYONE = "anyone with the link"  # how people() names a link share
 APP_KEY = "mapApp"  # appProperties key marking our files: sheet, doc or rollup
 DOC_MIME = "application/vnd.google-apps.document"
+SHEET_MIME = "application/vnd.google-apps.spreadsheet"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 META_FIELDS = "id,version,modifiedTime,lastModifyingUser(emailAddress),trashed"
 LOST = (403, 404)
 RETRIED = (429, 500, 502, 503, 504)
+# 403s that mean "slow down" (Drive, "Resolve errors": userRateLimitExceeded,
+# rateLimitExceeded); storageQuotaExceeded or sharingRateLimitExceeded will not pass by
+# waiting a few seconds, so they are not retried.
+RATE_LIMITED = ("userRateLimitExceeded", "rateLimitExceeded")
+RESTRICTIONS_TTL = 600.0  # seconds a Shared Drive's sharing restrictions are trusted
+log = logging.getLogger("addon.google")
 SYNC_LOST = (
     "sync lost: the service can no longer open this Sheet (deleted, or its access was "
     "removed); share it with the service again or archive the MAP"
 )
+
+
+def reasons(err: HttpError) -> list[str]:
+    try:
+        body = json.loads(err.content)["error"]
+        return [str(e.get("reason", "")) for e in body.get("errors", []) if e.get("reason")]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
+def retryable(err: HttpError) -> bool:
+    """Worth sending again after a wait: 429, 5xx, or a 403 rate limit."""
+    status = err.resp.status
+    return status in RETRIED or (status == 403 and any(r in RATE_LIMITED for r in reasons(err)))
+
+
+def sheet_url(sheet_id: str) -> str:
+    return f"https://docs.google.com/spreadsheets/d/{sheet_id}/edit"
 
 
 def _reason(err: HttpError) -> str:
@@ -82,6 +127,17 @@ def _reason(err: HttpError) -> str:
         return f"{body.get('message', '')}" + (f" ({', '.join(reasons)})" if reasons else "")
     except (ValueError, KeyError, TypeError):
         return str(err)
+
+
+class _PerThread(threading.local):
+    """What one call teaches the next within a thread (a sync reads and writes a MAP in
+    one thread): the listing's metadata, what a read saw, Sheets waiting for their build."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, dict[str, Any]] = {}
+        self.read: dict[str, tuple[int, int]] = {}  # sheet -> (_sync rows, id column)
+        self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
+        self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
 
 
 class GoogleWorkspace:
@@ -94,6 +150,7 @@ class GoogleWorkspace:
         root_url: str | None = None,
         retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
+        own_domains: Sequence[str] = (),
     ) -> None:
         self.http = http  # the transport (PacedHttp: its call log counts round trips)
         self.sheets = service("sheets", "v4", root_url=root_url, http=http)
@@ -102,10 +159,13 @@ class GoogleWorkspace:
         self.identity = identity.lower()  # whom our own writes are made as
         self.retries = retries
         self.sleep = sleep  # between retries; tests pass a simulated clock's
-        self._meta: dict[str, dict[str, Any]] = {}
-        self._read: dict[str, tuple[int, int]] = {}  # sheet -> (_sync rows, id column)
-        self._clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
+        self.own_domains = tuple(d.lower().lstrip("@") for d in own_domains if d)
+        self._thread = _PerThread()
+        self._lock = threading.Lock()  # the few shared caches below, never a Google call
+        self._drive_id: str | None = None  # the Shared Drive holding folder_id ("" if none)
+        self._restrictions: tuple[float, dict[str, Any]] | None = None
         self._rollup: str | None = None
+        self._rollup_lock = threading.Lock()  # one roll-up Sheet, made once
         # Rows the roll-up held before: unknown at start, so the first write clears them all.
         self._rollup_rows = ROLLUP_ROWS - ROLLUP_HEADER_ROW
 
@@ -113,53 +173,172 @@ class GoogleWorkspace:
         request._sleep = self.sleep  # the library's backoff sleeps through this attribute
         return request.execute(num_retries=self.retries)
 
+    def _backoff(self, attempt: int) -> None:
+        self.sleep(random.random() * 2 ** (attempt + 1))
+
+    # --- where files live ---------------------------------------------------------------
+
+    def _parents(self) -> list[str]:
+        return [self.folder_id] if self.folder_id else []
+
+    def shared_drive(self) -> str:
+        """The id of the Shared Drive that holds the folder (files.get once per process);
+        "" when there is no folder or it is in someone's My Drive."""
+        if self._drive_id is None:
+            if not self.folder_id:
+                self._drive_id = ""
+            else:
+                try:
+                    found = self._run(
+                        self.drive.files().get(
+                            fileId=self.folder_id, fields="id,driveId", supportsAllDrives=True
+                        )
+                    )
+                except HttpError as err:
+                    if err.resp.status in LOST:
+                        raise WorkspaceError(
+                            self.folder_id,
+                            f"the Drive folder MAP_GOOGLE_FOLDER={self.folder_id} cannot be "
+                            f"opened by {self.identity or 'the service account'} "
+                            f"({_reason(err)}); add that account to the team's Shared Drive "
+                            "as a Content manager",
+                        ) from None
+                    raise
+                self._drive_id = str(found.get("driveId") or "")
+        return self._drive_id
+
+    def _corpus(self) -> dict[str, Any]:
+        """files.list parameters that search where our files are: the whole Shared Drive
+        (corpora=drive: the default corpus, user, holds only files the caller created,
+        opened or was shared directly, so MAPs made by anyone else would be missing)."""
+        drive = self.shared_drive()
+        if drive:
+            return {
+                "corpora": "drive",
+                "driveId": drive,
+                "includeItemsFromAllDrives": True,
+                "supportsAllDrives": True,
+            }
+        return {"corpora": "user", "supportsAllDrives": True}
+
+    def _list(self, q: str, fields: str) -> list[dict[str, Any]]:
+        """Every page of a files.list over our corpus."""
+        found: list[dict[str, Any]] = []
+        page: str | None = None
+        while True:
+            answer = self._run(
+                self.drive.files().list(
+                    q=q,
+                    fields=f"nextPageToken,incompleteSearch,files({fields})",
+                    pageSize=1000,
+                    pageToken=page,
+                    **self._corpus(),
+                )
+            )
+            if answer.get("incompleteSearch"):
+                log.warning("Drive says the listing for %r is incomplete", q)
+            found += answer.get("files", [])
+            page = answer.get("nextPageToken")
+            if not page:
+                return found
+
+    def _token(self, meta: dict[str, Any]) -> str:
+        """A version as sync compares it: Drive's version, qualified by who changed the
+        file last unless that was us, so the version of our own write is told apart from
+        the same number reached by a buyer's (and a missing lastModifyingUser, which
+        Drive leaves out for some editors, is never taken for ours)."""
+        version = str(meta["version"])
+        who = str((meta.get("lastModifyingUser") or {}).get("emailAddress", "")).lower()
+        return version if who and who == self.identity else f"{version}:{who or 'unknown'}"
+
     # --- create -------------------------------------------------------------------------
 
+    def _create_file(self, metadata: dict[str, Any], media: bytes | None = None) -> Any:
+        """files.create, made safe to retry: after a failure that may have made the file
+        anyway (a timeout, a 5xx, a rate limit), look for it by its appProperties (unique
+        per MAP) before sending the create again, so one try makes one file."""
+        props = metadata["appProperties"]
+        terms = [f"appProperties has {{ key='{k}' and value='{v}' }}" for k, v in props.items()]
+        q = " and ".join([*terms, "trashed = false"])
+        for attempt in range(self.retries + 1):
+            body = None
+            if media is not None:
+                mime = "text/html" if metadata["mimeType"] == DOC_MIME else XLSX_MIME
+                body = MediaIoBaseUpload(io.BytesIO(media), mimetype=mime)
+            request = self.drive.files().create(
+                body=metadata, media_body=body, supportsAllDrives=True, fields=META_FIELDS
+            )
+            request._sleep = self.sleep
+            try:
+                return request.execute(num_retries=0)
+            except (HttpError, TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
+                if (isinstance(exc, HttpError) and not retryable(exc)) or attempt == self.retries:
+                    raise
+                self._backoff(attempt)
+                made = self._list(q, META_FIELDS)
+                if made:
+                    return made[0]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _grant_rep(self, email: str, files: Sequence[str]) -> None:
+        """The creating rep can edit the Sheet and the Doc (the drive owns them). A rep who
+        is a member of the drive already can; a refusal is logged, not fatal."""
+        if not email:
+            return
+
+        def grant(file_id: str) -> Callable[[], Any]:
+            return lambda: self.drive.permissions().create(
+                fileId=file_id,
+                body={"type": "user", "role": "writer", "emailAddress": email},
+                sendNotificationEmail=False,
+                supportsAllDrives=True,
+                fields="id",
+            )
+
+        for file_id, (_answer, error) in zip(
+            files, self._batch([grant(f) for f in files]), strict=True
+        ):
+            if error is not None:
+                log.warning("%s could not be given edit access to %s: %s", email, file_id, error)
+
     def create_map(self, draft: MapDraft) -> MapFiles:
+        """The Sheet and the Doc in the folder, the rep given edit access: 3 round trips.
+        The Sheet is built by the first write_computed (the create's first sync), in one
+        batchUpdate with the first values: 4 in all."""
+        info = draft.info
         body = create_body(draft)
-        sheet = self._run(
-            self.sheets.spreadsheets().create(body=body, fields="spreadsheetId,spreadsheetUrl")
+        name = f"MAP - {info.buyer_company} - {info.deal}"
+        sheet = self._create_file(
+            {
+                "name": name,
+                "mimeType": SHEET_MIME,
+                "parents": self._parents(),
+                "appProperties": {APP_KEY: "sheet", "mapId": info.map_id},
+            }
         )
-        sheet_id, doc_id = str(sheet["spreadsheetId"]), ""
+        sheet_id, doc_id = str(sheet["id"]), ""
         try:
-            html = draft.render_doc(str(sheet["spreadsheetUrl"]), "the plan spreadsheet")
-            doc = self._run(
-                self.drive.files().create(
-                    body={
-                        "name": f"MAP - {draft.info.buyer_company} - {draft.info.deal}",
-                        "mimeType": DOC_MIME,
-                        "parents": [self.folder_id] if self.folder_id else [],
-                        "appProperties": {APP_KEY: "doc", "mapId": draft.info.map_id},
-                    },
-                    media_body=MediaIoBaseUpload(io.BytesIO(html.encode()), mimetype="text/html"),
-                    supportsAllDrives=True,
-                    fields="id",
-                )
+            html = draft.render_doc(sheet_url(sheet_id), "the plan spreadsheet")
+            doc = self._create_file(
+                {
+                    "name": name,
+                    "mimeType": DOC_MIME,
+                    "parents": self._parents(),
+                    "appProperties": {APP_KEY: "doc", "mapId": info.map_id, "sheetId": sheet_id},
+                },
+                html.encode(),
             )
             doc_id = str(doc["id"])
-            meta = self._run(
-                self.drive.files().update(
-                    fileId=sheet_id,
-                    addParents=self.folder_id,
-                    supportsAllDrives=True,
-                    fields=META_FIELDS,
-                    body={
-                        "appProperties": {
-                            APP_KEY: "sheet",
-                            "mapId": draft.info.map_id,
-                            "docId": doc_id,
-                        }
-                    },
-                )
-            )
+            self._grant_rep(info.rep_email, [sheet_id, doc_id])
         except Exception:
             self.delete_map(MapFiles(sheet_id, doc_id))  # a failed create leaves no file
             raise
-        self._meta[sheet_id] = meta
-        made = Snapshot(grids_of_create(body), str(meta["version"]), SYNC_IDENTITY, None)
+        self._thread.unbuilt[sheet_id] = body
+        made = Snapshot(grids_of_create(body), self._token(sheet), SYNC_IDENTITY, None)
         return MapFiles(sheet_id, doc_id, made)
 
     def delete_map(self, files: MapFiles) -> None:
+        self._thread.unbuilt.pop(files.sheet, None)
         for file_id in (files.sheet, files.doc):
             if not file_id:
                 continue
@@ -170,12 +349,33 @@ class GoogleWorkspace:
                     )
                 )
 
+    def _build(self, sheet: str, requests: list[dict[str, Any]]) -> None:
+        """One spreadsheets.batchUpdate building a Sheet. Retried after a timeout it may
+        find its first try applied (addSheet then refuses a tab that exists): built."""
+        try:
+            self._run(
+                self.sheets.spreadsheets().batchUpdate(
+                    spreadsheetId=sheet, body={"requests": requests}
+                )
+            )
+        except HttpError as err:
+            if err.resp.status != 400 or not self._built(sheet):
+                raise
+
+    def _built(self, sheet: str) -> bool:
+        book = self._run(
+            self.sheets.spreadsheets().get(spreadsheetId=sheet, fields="sheets.properties.title")
+        )
+        titles = {s["properties"]["title"] for s in book.get("sheets", [])}
+        return SYNC_TAB in titles or ROLLUP_TAB in titles
+
     # --- share --------------------------------------------------------------------------
 
     def _batch(self, requests: Sequence[Any]) -> list[tuple[Any, HttpError | None]]:
         """Send requests in Drive batches (one round trip for up to 100), each answered on
-        its own: (response, None) or (None, error). Parts answered 429 or 5xx are sent
-        again in a later batch after a randomised exponential backoff, as single calls are."""
+        its own: (response, None) or (None, error). Parts answered 429, 5xx or a 403 rate
+        limit are sent again in a later batch after a randomised exponential backoff, as
+        single calls are."""
         answers: dict[int, tuple[Any, HttpError | None]] = {}
         done: dict[int, tuple[Any, HttpError | None]] = {}
 
@@ -192,25 +392,65 @@ class GoogleWorkspace:
                 try:
                     batch.execute()
                 except HttpError as err:  # the batch itself was refused
-                    if err.resp.status not in RETRIED or attempt == self.retries:
+                    if not retryable(err) or attempt == self.retries:
                         raise
             last = attempt == self.retries
             retry = [
                 i
                 for i in pending
                 if i not in answers
-                or (not last and (e := answers[i][1]) is not None and e.resp.status in RETRIED)
+                or (not last and (e := answers[i][1]) is not None and retryable(e))
             ]
             done.update((i, a) for i, a in answers.items() if i not in retry)
             if not retry:
                 break
             pending = retry
-            self.sleep(random.random() * 2 ** (attempt + 1))
+            self._backoff(attempt)
         return [done[i] for i in range(len(requests))]
+
+    def sharing_restriction(self) -> dict[str, Any]:
+        """The Shared Drive's restrictions (drives.get), checked before sharing and
+        trusted for RESTRICTIONS_TTL seconds: {} without a Shared Drive."""
+        drive = self.shared_drive()
+        if not drive:
+            return {}
+        with self._lock:
+            cached = self._restrictions
+        if cached is not None and time.monotonic() - cached[0] < RESTRICTIONS_TTL:
+            return cached[1]
+        found = self._run(self.drive.drives().get(driveId=drive, fields="id,name,restrictions"))
+        value = {"name": found.get("name", drive), **found.get("restrictions", {})}
+        with self._lock:
+            self._restrictions = (time.monotonic(), value)
+        return value
+
+    def _refusal(self, email: str, restrictions: dict[str, Any]) -> str:
+        """Why the drive's own settings forbid inviting `email`, before asking Drive."""
+        name = restrictions.get("name", "")
+        if restrictions.get("driveMembersOnly"):
+            return (
+                f'the team\'s Shared Drive "{name}" lets only its members open its files '
+                "(Drive: access to items restricted to members), so buyers cannot be invited; "
+                "send an .xlsx copy instead, or ask a manager of the Shared Drive to allow "
+                "access for people who are not members"
+            )
+        domain = email.rpartition("@")[2].lower()
+        if restrictions.get("domainUsersOnly") and domain not in self.own_domains:
+            return (
+                f'the team\'s Shared Drive "{name}" is closed to people outside your '
+                "organisation (Drive: access restricted to users of its domain), so "
+                f"{email} cannot be invited; send an .xlsx copy instead, or ask a manager of "
+                "the Shared Drive to allow access for people outside the organisation"
+            )
+        return ""
 
     def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
         """Every invitation in one Drive batch; each failure is reported on its own with
-        the reason Google gave. Never a link share: each permission names one person."""
+        the reason Google gave. Never a link share: each permission names one person.
+        Invitations the Shared Drive's restrictions forbid are refused here, with why."""
+        restrictions = self.sharing_restriction() if invites else {}
+        refused = {i.email: why for i in invites if (why := self._refusal(i.email, restrictions))}
+        allowed = [i for i in invites if i.email not in refused]
 
         def create(invite: Invite) -> Callable[[], Any]:
             return lambda: self.drive.permissions().create(
@@ -222,43 +462,60 @@ class GoogleWorkspace:
                 fields="id",
             )
 
-        answers = self._batch([create(i) for i in invites])
-        return [
-            InviteResult(invite, error is None, _reason(error) if error is not None else "")
-            for invite, (_response, error) in zip(invites, answers, strict=True)
-        ]
+        answers = dict(zip(allowed, self._batch([create(i) for i in allowed]), strict=True))
+        out = []
+        for invite in invites:
+            if invite.email in refused:
+                out.append(InviteResult(invite, False, refused[invite.email]))
+                continue
+            error = answers[invite][1]
+            out.append(InviteResult(invite, error is None, _reason(error) if error else ""))
+        return out
 
-    def people(self, files: Sequence[str]) -> list[Invite]:
-        """Every file's permissions in one batch of permissions.list (owners and Shared
-        Drive members included, so the caller can tell whom not to touch)."""
+    def _permissions(self, files: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """Every permission of every file: one batch of permissions.list per page (100 a
+        page at most), following nextPageToken until each file's list is whole."""
 
-        def listing(file_id: str) -> Callable[[], Any]:
+        def listing(file_id: str, page: str | None) -> Callable[[], Any]:
             return lambda: self.drive.permissions().list(
                 fileId=file_id,
                 supportsAllDrives=True,
                 pageSize=100,
-                fields="permissions(id,type,role,emailAddress,domain)",
+                pageToken=page,
+                fields="nextPageToken,permissions(id,type,role,emailAddress,domain)",
             )
 
+        found: list[tuple[str, dict[str, Any]]] = []
+        pending: list[tuple[str, str | None]] = [(f, None) for f in files]
+        while pending:
+            answers = self._batch([listing(f, page) for f, page in pending])
+            following: list[tuple[str, str | None]] = []
+            for (file_id, _page), (response, error) in zip(pending, answers, strict=True):
+                if error is not None:
+                    if error.resp.status in LOST:
+                        continue  # the file is gone or closed to us: nobody to list
+                    raise error
+                found += [(file_id, p) for p in response.get("permissions", [])]
+                if response.get("nextPageToken"):
+                    following.append((file_id, str(response["nextPageToken"])))
+            pending = following
+        return found
+
+    def people(self, files: Sequence[str]) -> list[Invite]:
+        """Every file's permissions (owners and Shared Drive members included, so the
+        caller can tell whom not to touch)."""
         out = []
-        for file_id, (response, error) in zip(
-            files, self._batch([listing(f) for f in files]), strict=True
-        ):
-            if error is not None:
-                if error.resp.status in LOST:
-                    continue  # the file is gone or closed to us: nobody to list
-                raise error
-            for p in response.get("permissions", []):
-                kind, role = p.get("type"), str(p.get("role", ""))
-                if kind in ("user", "group") and p.get("emailAddress"):
-                    who = str(p["emailAddress"]).lower()
-                elif kind == "domain" and p.get("domain"):
-                    who = "@" + str(p["domain"]).lower()  # everyone at that domain
-                elif kind == "anyone":
-                    who = ANYONE  # a link share, turned on by someone with access
-                else:
-                    continue
-                out.append(Invite(who, role, file_id, p["id"]))
+        for file_id, p in self._permissions(files):
+            kind, role = p.get("type"), str(p.get("role", ""))
+            if kind in ("user", "group") and p.get("emailAddress"):
+                who = str(p["emailAddress"]).lower()
+            elif kind == "domain" and p.get("domain"):
+                who = "@" + str(p["domain"]).lower()  # everyone at that domain
+            elif kind == "anyone":
+                who = ANYONE  # a link share, turned on by someone with access
+            else:
+                continue
+            out.append(Invite(who, role, file_id, p["id"]))
         return out
 
     def revoke(self, grants: Sequence[Invite]) -> list[InviteResult]:
@@ -282,49 +539,47 @@ class GoogleWorkspace:
     def save_file(self, map_id: str, sheet: str, name: str, data: bytes, kind: str) -> str:
         """One upload into the MAP's folder (the Shared Drive when configured): a Doc
         converted from HTML, or an .xlsx kept as a file."""
-        mime = DOC_MIME if kind == "doc" else XLSX_MIME
-        media = MediaIoBaseUpload(
-            io.BytesIO(data), mimetype="text/html" if kind == "doc" else XLSX_MIME
-        )
-        made = self._run(
-            self.drive.files().create(
-                body={
-                    "name": name,
-                    "mimeType": mime,
-                    "parents": [self.folder_id] if self.folder_id else [],
-                    "appProperties": {APP_KEY: "file", "mapId": map_id, "sheetId": sheet},
+        made = self._create_file(
+            {
+                "name": name,
+                "mimeType": DOC_MIME if kind == "doc" else XLSX_MIME,
+                "parents": self._parents(),
+                # `made` tells this upload from an earlier one of the same MAP, so a retried
+                # upload finds its own first try and nothing else.
+                "appProperties": {
+                    APP_KEY: "file",
+                    "mapId": map_id,
+                    "sheetId": sheet,
+                    "made": f"{time.time_ns():x}{random.getrandbits(32):08x}",
                 },
-                media_body=media,
-                supportsAllDrives=True,
-                fields="id",
-            )
+            },
+            data,
         )
         return str(made["id"])
 
     # --- versions and reads -------------------------------------------------------------
 
     def versions(self, sheets: Sequence[str]) -> dict[str, str | None]:
-        """One listing (paged) of every MAP Sheet's version, kept for the reads after it."""
-        self._meta = {}  # a Sheet gone from the listing must not be read from stale metadata
-        page: str | None = None
-        while True:
-            answer = self._run(
-                self.drive.files().list(
-                    q=f"appProperties has {{ key='{APP_KEY}' and value='sheet' }} and "
-                    "trashed = false",
-                    fields=f"nextPageToken,files({META_FIELDS})",
-                    pageSize=1000,
-                    pageToken=page,
-                    supportsAllDrives=True,
-                    includeItemsFromAllDrives=True,
-                )
+        """One listing of the drive (every page) for every MAP Sheet's version, kept for the
+        reads after it in this thread. A Sheet missing from it is None: sync then asks
+        for it alone (files.get), so a listing that lags costs a call, never an edit."""
+        if not self.identity:
+            self._learn_identity()
+        metas = {
+            str(m["id"]): m
+            for m in self._list(
+                f"appProperties has {{ key='{APP_KEY}' and value='sheet' }} and trashed = false",
+                META_FIELDS,
             )
-            for meta in answer.get("files", []):
-                self._meta[meta["id"]] = meta
-            page = answer.get("nextPageToken")
-            if not page:
-                break
-        return {s: str(self._meta[s]["version"]) if s in self._meta else None for s in sheets}
+        }
+        self._thread.meta = metas
+        return {s: self._token(metas[s]) if s in metas else None for s in sheets}
+
+    def _learn_identity(self) -> None:
+        """Whom our writes are made as, when the credentials did not say (Cloud Run's
+        metadata credentials name no account until used): Drive's about.get, once."""
+        about = self._run(self.drive.about().get(fields="user(emailAddress)"))
+        self.identity = str(about.get("user", {}).get("emailAddress", "")).lower()
 
     def version(self, sheet: str) -> str | None:
         try:
@@ -335,14 +590,14 @@ class GoogleWorkspace:
             if err.resp.status in LOST:
                 return None
             raise
-        self._meta[sheet] = meta
-        return None if meta.get("trashed") else str(meta["version"])
+        self._thread.meta[sheet] = meta
+        return None if meta.get("trashed") else self._token(meta)
 
     def read(self, sheet: str) -> Snapshot:
-        meta = self._meta.get(sheet)
+        meta = self._thread.meta.get(sheet)
         if meta is None and self.version(sheet) is None:
             raise MapMissing(sheet, SYNC_LOST)
-        meta = self._meta[sheet]
+        meta = self._thread.meta[sheet]
         try:
             answer = self._run(
                 self.sheets.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params())
@@ -356,10 +611,10 @@ class GoogleWorkspace:
                 ) from None
             raise
         grids, clear = unblock(grids_of(answer))
-        self._clear[sheet] = clear
+        self._thread.clear[sheet] = clear
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
-        self._read[sheet] = (
+        self._thread.read[sheet] = (
             max(0, len(grids.get(SYNC_TAB, [])) - 1),
             header.columns.get("id", 0) if header else 0,
         )
@@ -367,41 +622,46 @@ class GoogleWorkspace:
         when = datetime.fromisoformat(str(meta["modifiedTime"]).replace("Z", "+00:00"))
         return Snapshot(
             grids,
-            str(meta["version"]),
-            SYNC_IDENTITY if editor.lower() == self.identity else editor,
+            self._token(meta),
+            SYNC_IDENTITY if editor and editor.lower() == self.identity else editor,
             when.replace(tzinfo=None),
         )
 
     # --- writes -------------------------------------------------------------------------
 
     def write_computed(self, sheet: str, expected_version: str, write: ComputedWrite) -> str:
-        previous_rows, id_column = self._read.get(sheet, (0, 0))
+        """One write: values.batchUpdate (RAW), or, for a Sheet create_map just made, the
+        one batchUpdate that builds it with these first values in it."""
+        previous_rows, id_column = self._thread.read.get(sheet, (0, 0))
+        body = write_body(
+            write,
+            previous_rows=previous_rows,
+            id_column=id_column,
+            clear=self._thread.clear.pop(sheet, []),
+        )
+        unbuilt = self._thread.unbuilt.pop(sheet, None)
         try:
-            self._run(
-                self.sheets.spreadsheets()
-                .values()
-                .batchUpdate(
-                    spreadsheetId=sheet,
-                    body=write_body(
-                        write,
-                        previous_rows=previous_rows,
-                        id_column=id_column,
-                        clear=self._clear.pop(sheet, []),
-                    ),
+            if unbuilt is not None:
+                self._build(sheet, build_requests(unbuilt, then=values_as_cells(body)))
+            else:
+                self._run(
+                    self.sheets.spreadsheets().values().batchUpdate(spreadsheetId=sheet, body=body)
                 )
-            )
         except HttpError as err:
             if err.resp.status in LOST:
                 raise MapMissing(sheet, SYNC_LOST) from None
             raise
-        self._read[sheet] = (len(write.rows), id_column)
-        # Drive's version grows with every change (files resource: "a monotonically
-        # increasing version number ... reflects every change"); ours is one change, so
-        # the version it makes is at least expected + 1. When the listing shows exactly
-        # that, nobody else saved: our own write, skipped. Anything higher (a buyer saved
-        # too, or Google counts more per change) is read again: never a missed edit, an
-        # extra read at worst.
-        return str(int(expected_version) + 1)
+        self._thread.read[sheet] = (len(write.rows), id_column)
+        return self.written(expected_version)
+
+    def written(self, expected_version: str) -> str:
+        """The version our one write should make: Drive's version "reflects every change"
+        (files resource), so it is at least one above the version we read. Sync skips a
+        read only when the listing shows exactly this, last modified by us; a higher
+        number (a buyer saved in between, or Drive counted our write as more than one
+        change) or another modifier is read again: an extra read at worst, never a
+        missed edit. Knowing the exact number would cost a files.get per write."""
+        return str(int(expected_version.split(":")[0]) + 1)
 
     def write_cells(self, sheet: str, expected_version: str, edits: Sequence[CellEdit]) -> str:
         """One RAW values.batchUpdate: a buyer's text stays text, dates as serial numbers."""
@@ -419,49 +679,42 @@ class GoogleWorkspace:
             if err.resp.status in LOST:
                 raise MapMissing(sheet, SYNC_LOST) from None
             raise
-        return str(int(expected_version) + 1)  # as write_computed: one change, one version
+        return self.written(expected_version)
 
     def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
         """One write a sync; the Sheet is found by its appProperties, or made once."""
-        if self._rollup is None:
-            self._rollup = self._find_or_make_rollup()
+        with self._rollup_lock:
+            if self._rollup is None:
+                self._rollup = self._find_or_make_rollup()
+            previous, self._rollup_rows = self._rollup_rows, len(rows)
         self._run(
             self.sheets.spreadsheets()
             .values()
             .batchUpdate(
                 spreadsheetId=self._rollup,
-                body=rollup_write_body(rows, today, previous_rows=self._rollup_rows),
+                body=rollup_write_body(rows, today, previous_rows=previous),
             )
         )
-        self._rollup_rows = len(rows)
         return self._rollup
 
     def _find_or_make_rollup(self) -> str:
-        found = self._run(
-            self.drive.files().list(
-                q=f"appProperties has {{ key='{APP_KEY}' and value='rollup' }} and trashed = false",
-                fields="files(id)",
-                supportsAllDrives=True,
-                includeItemsFromAllDrives=True,
-            )
+        found = self._list(
+            f"appProperties has {{ key='{APP_KEY}' and value='rollup' }} and trashed = false",
+            "id",
         )
-        if found.get("files"):
-            return str(found["files"][0]["id"])
-        made = self._run(
-            self.sheets.spreadsheets().create(
-                body=rollup_create_body("MAP roll-up (seller-only)"), fields="spreadsheetId"
-            )
+        if found:
+            return str(found[0]["id"])
+        title = "MAP roll-up (seller-only)"
+        made = self._create_file(
+            {
+                "name": title,
+                "mimeType": SHEET_MIME,
+                "parents": self._parents(),
+                "appProperties": {APP_KEY: "rollup"},
+            }
         )
-        rollup = str(made["spreadsheetId"])
-        self._run(
-            self.drive.files().update(
-                fileId=rollup,
-                addParents=self.folder_id,
-                supportsAllDrives=True,
-                body={"appProperties": {APP_KEY: "rollup"}},
-                fields="id",
-            )
-        )
+        rollup = str(made["id"])
+        self._build(rollup, build_requests(rollup_create_body(title), dates=False))
         return rollup
 
     def link(self, ref: str) -> str:

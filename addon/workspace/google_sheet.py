@@ -1,6 +1,16 @@
-"""The MAP workbook as Sheets API JSON: one spreadsheets.create body, and grids from reads.
+"""The MAP workbook as Sheets API JSON: the Sheet's content, the one spreadsheets.batchUpdate
+that builds it in an empty Sheet Drive made, and grids from reads.
 
 Pure: values in, JSON out; the Google workspace sends it. Choices, with their reasons:
+- The Sheet is made by Drive files.create in the team's Shared Drive (a service account
+  owns nothing, so spreadsheets.create, which lands in the caller's My Drive, is refused),
+  then built by one batchUpdate (`build_requests`): the locale and time zone first, then
+  every tab, value, format, validation, protection and colour, then Drive's default tab
+  goes.
+- Formulas are parsed in the spreadsheet's locale when they are written: in comma-decimal
+  locales (de_DE, fr_FR, pt_BR...) the argument separator is ";" and "," is a parse
+  error. The locale is set before any formula is written and each formula is written with
+  the separator that locale expects (`separator`, from CLDR's decimal symbol via Babel).
 - Status dropdowns are ONE_OF_LIST with strict false, so "Done - PO pending" is kept.
 - Computed columns and the row ids are protected warning-only: editors get a warning,
   never a wall (GOOGLE.md: warningOnly lets editors through).
@@ -18,6 +28,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from babel.core import UnknownLocaleError
+from babel.numbers import get_decimal_symbol
+
 from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.models import Cell, Grid
@@ -31,7 +44,7 @@ from addon.workspace.content import (
     rollup_cells,
 )
 from sheets_schema.vocab import ColumnType
-from sheets_schema.workbook import PLAN, SUMMARY, Column, Tab
+from sheets_schema.workbook import PLAN, SUMMARY, SUMMARY_FIELDS, Column, Tab
 
 SYNC_TAB = "_sync"
 SYNC_KEYS: tuple[str, ...] = ("id", *(c.key for c in PLAN.columns if c.computed))
@@ -46,6 +59,18 @@ SHEET_IDS: dict[str, int] = {
     SYNC_TAB: 9000,
 }
 PIXELS_PER_CHAR = 7
+DEFAULT_SHEET_ID = 0  # the one tab of a Sheet Drive makes; deleted once ours exist
+DATE_FORMAT = {"type": "DATE", "pattern": DATE_PATTERN}
+
+
+def separator(locale: str) -> str:
+    """The function-argument separator a Sheet in `locale` parses: ";" where the decimal
+    mark is a comma (a "," would be read as one), else ","."""
+    try:
+        decimal = get_decimal_symbol(locale or "en_US")
+    except (UnknownLocaleError, ValueError):
+        decimal = "."
+    return ";" if decimal == "," else ","
 
 
 def _colour(hex_rgb: str) -> dict[str, float]:
@@ -95,36 +120,40 @@ COMPUTED_CELL = {
 }
 
 
-def _lookup_formula(header: str, column: int) -> str:
+def lookup_formula(header: str, column: int, locale: str = "en_US") -> str:
     """A visible computed column's one formula, in its header cell: the header text, then
     each row's id looked up in _sync. In the header, a sort of the data rows never moves
-    it (a formula in the first data row would travel with that row)."""
+    it (a formula in the first data row would travel with that row). Written with the
+    argument separator `locale` parses; the array's row separator ";" is the same in
+    every locale."""
     first = PLAN.header_row + 1
     ids = f"$A{first}:$A"
+    a = separator(locale)
+    table = f"{SYNC_TAB}!$A$2:${col_letter(len(SYNC_KEYS) - 1)}"
     return (
-        f'={{"{header}";ARRAYFORMULA(IF({ids}="","",IFERROR(VLOOKUP({ids},{SYNC_TAB}!$A$2:$'
-        f'{col_letter(len(SYNC_KEYS) - 1)},{column},FALSE),"")))}}'
+        f'={{"{header}";ARRAYFORMULA(IF({ids}=""{a}""{a}IFERROR(VLOOKUP({ids}{a}{table}{a}'
+        f'{column}{a}FALSE){a}"")))}}'
     )
 
 
-def _header_cell(tab: Tab, column: Column) -> dict[str, Any]:
+def _header_cell(tab: Tab, column: Column, locale: str) -> dict[str, Any]:
     if not column.computed or tab is SUMMARY:
         return _cell(column.header, **HEADER_FORMAT)
     cell = _cell(None, **COMPUTED_HEADER)
     if tab is PLAN:
-        formula = _lookup_formula(column.header, SYNC_KEYS.index(column.key) + 1)
+        formula = lookup_formula(column.header, SYNC_KEYS.index(column.key) + 1, locale)
         cell["userEnteredValue"] = {"formulaValue": formula}
     return cell
 
 
-def _tab(content: TabContent, index: int) -> dict[str, Any]:
+def _tab(content: TabContent, index: int, locale: str) -> dict[str, Any]:
     tab = content.tab
     sheet_id = SHEET_IDS[tab.name]
     header = tab.header_row - 1
     rows: list[dict[str, Any]] = [
         {"values": [_cell(content.title, textFormat={"bold": True, "fontSize": 14})]},
         {"values": [_cell(content.subtitle, textFormat={"italic": True})]},
-        {"values": [_header_cell(tab, c) for c in tab.columns]},
+        {"values": [_header_cell(tab, c, locale) for c in tab.columns]},
     ]
     for values in content.rows:
         cells = []
@@ -235,13 +264,13 @@ def _health_rules(sheet_id: int, header: int) -> list[dict[str, Any]]:
 
 
 def create_body(draft: MapDraft) -> dict[str, Any]:
-    """The whole MAP Sheet in one spreadsheets.create (GOOGLE.md: it takes sheets[] with
-    data, protectedRanges and conditionalFormats; it cannot set parents or appProperties,
-    which a Drive files.update does afterwards)."""
+    """The whole MAP Sheet as a Spreadsheet resource (sheets[] with data, protectedRanges
+    and conditionalFormats): what `build_requests` writes into the Sheet Drive made, and
+    what `grids_of_create` reads back without a call."""
     info = draft.info
     sheets = []
     for index, content in enumerate(initial_tabs(info, draft.plan)):
-        built = _tab(content, index)
+        built = _tab(content, index, info.locale)
         for rng, rule in built["validations"]:  # CellData carries its own dataValidation
             rows = built["body"]["data"][0]["rowData"]
             col = rng["startColumnIndex"]
@@ -284,6 +313,149 @@ def create_body(draft: MapDraft) -> dict[str, Any]:
         },
         "sheets": sheets,
     }
+
+
+def _date_formats() -> list[dict[str, Any]]:
+    """Whole-column date formats: every row of the Plan's date columns below the header
+    (so a row a buyer adds shows its dates as dates too: a RAW write sets no format), and
+    the Summary's date values."""
+    first = PLAN.header_row  # 0-based: the first data row
+    plan = [
+        _range(SHEET_IDS[PLAN.name], first, i)
+        for i, c in enumerate(PLAN.columns)
+        if c.type is ColumnType.DATE
+    ]
+    dated = {"target_close", "projected_close", "last_buyer_update", "last_sync"}
+    summary = [
+        _range(SHEET_IDS[SUMMARY.name], SUMMARY.header_row + i, 1, SUMMARY.header_row + i + 1)
+        for i, f in enumerate(SUMMARY_FIELDS)
+        if f.key in dated
+    ]
+    return [
+        {
+            "repeatCell": {
+                "range": rng,
+                "cell": {"userEnteredFormat": {"numberFormat": DATE_FORMAT}},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        }
+        for rng in (*plan, *summary)
+    ]
+
+
+def build_requests(
+    body: Mapping[str, Any], *, then: Sequence[Mapping[str, Any]] = (), dates: bool = True
+) -> list[dict[str, Any]]:
+    """One spreadsheets.batchUpdate that turns the empty Sheet Drive made into `body` (a
+    Spreadsheet resource as create_body or rollup_create_body give it): the locale and time
+    zone first, so each formula after it parses as written for that locale; each tab
+    with its values, formats and validations (updateCells), column widths, protections,
+    colours and charts; whole-column date formats; then `then` (the first sync's values);
+    last, Drive's default tab goes (a Sheet must keep one tab, so ours come first).
+    Requests in one batchUpdate apply in order and atomically: all of it, or nothing."""
+    props = body.get("properties", {})
+    settings = {k: props[k] for k in ("locale", "timeZone") if props.get(k)}
+    requests: list[dict[str, Any]] = []
+    if settings:
+        requests.append(
+            {
+                "updateSpreadsheetProperties": {
+                    "properties": settings,
+                    "fields": ",".join(settings),
+                }
+            }
+        )
+    for sheet in body.get("sheets", []):
+        sheet_id = sheet["properties"]["sheetId"]
+        requests.append({"addSheet": {"properties": sheet["properties"]}})
+        for data in sheet.get("data", []):
+            if data.get("rowData"):
+                requests.append(
+                    {
+                        "updateCells": {
+                            "start": {
+                                "sheetId": sheet_id,
+                                "rowIndex": data.get("startRow", 0),
+                                "columnIndex": data.get("startColumn", 0),
+                            },
+                            "rows": data["rowData"],
+                            "fields": "userEnteredValue,userEnteredFormat,dataValidation",
+                        }
+                    }
+                )
+            for i, meta in enumerate(data.get("columnMetadata", [])):
+                requests.append(
+                    {
+                        "updateDimensionProperties": {
+                            "range": {
+                                "sheetId": sheet_id,
+                                "dimension": "COLUMNS",
+                                "startIndex": data.get("startColumn", 0) + i,
+                                "endIndex": data.get("startColumn", 0) + i + 1,
+                            },
+                            "properties": {"pixelSize": meta["pixelSize"]},
+                            "fields": "pixelSize",
+                        }
+                    }
+                )
+        requests += [
+            {"addProtectedRange": {"protectedRange": p}} for p in sheet.get("protectedRanges", [])
+        ]
+        requests += [
+            {"addConditionalFormatRule": {"rule": rule, "index": i}}
+            for i, rule in enumerate(sheet.get("conditionalFormats", []))
+        ]
+        requests += [{"addChart": {"chart": chart}} for chart in sheet.get("charts", [])]
+    if dates:
+        requests += _date_formats()
+    requests += [dict(r) for r in then]
+    requests.append({"deleteSheet": {"sheetId": DEFAULT_SHEET_ID}})
+    return requests
+
+
+_A1_CELL = re.compile(r"^\$?([A-Z]+)\$?(\d+)")
+
+
+def _tab_of(range_a1: str) -> tuple[str, str]:
+    name, _, cells = range_a1.rpartition("!")
+    if name.startswith("'") and name.endswith("'"):
+        name = name[1:-1].replace("''", "'")
+    return name, cells
+
+
+def values_as_cells(write: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A RAW values.batchUpdate body as updateCells requests, so it can ride in the build's
+    batchUpdate: text as stringValue (never parsed: a buyer's "=..." stays text, as RAW
+    keeps it), numbers as numberValue, "" clears the value; formats are left alone."""
+    out = []
+    for data in write.get("data", []):
+        name, cells = _tab_of(str(data["range"]))
+        m = _A1_CELL.match(cells)
+        if m is None or name not in SHEET_IDS:
+            raise ValueError(f"not a MAP range: {data['range']}")
+        col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(m[1]))) - 1
+        rows = [
+            {
+                "values": [
+                    {"userEnteredValue": _value(v)} if v not in (None, "") else {} for v in row
+                ]
+            }
+            for row in data.get("values", [])
+        ]
+        out.append(
+            {
+                "updateCells": {
+                    "start": {
+                        "sheetId": SHEET_IDS[name],
+                        "rowIndex": int(m[2]) - 1,
+                        "columnIndex": col,
+                    },
+                    "rows": rows,
+                    "fields": "userEnteredValue",
+                }
+            }
+        )
+    return out
 
 
 def read_ranges() -> list[str]:

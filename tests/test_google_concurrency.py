@@ -1,0 +1,174 @@
+"""Many clicks at once on the Google workspace, through the real web stack.
+
+The add-on answers every request thread from one GoogleWorkspace; google-api-python-client's
+"Thread Safety" page says httplib2.Http is not thread-safe, and before each thread had its
+own connection, 24 concurrent "Sync now" clicks against the fake at 20 ms a call failed with
+bad file descriptors, BadStatusLine and one call's answer parsed as another's. Here: 24
+clicks and 2 Cloud Tasks /tasks/sync-map at once, each answered with the MAP's own card,
+each MAP's Sheet holding only its own values, and no lock serialising Google calls (the
+fake sees many calls in flight at once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.oauth2.credentials import Credentials
+from werkzeug.serving import make_server
+
+from addon.app import App
+from addon.google.clients import service
+from addon.google.transport import CallLog, PacedHttp, authorized_http
+from addon.web import create_app
+from addon.workspace.google import GoogleWorkspace
+from addon.workspace.google_sheet import grids_of, read_params
+from tests.google_env import DRIVE, FOLDER, REP, SERVICE
+from tests.googlefake.server import FakeGoogle, serve
+from tests.web_env import INVOKER, Web, make_key, serve_certs, settings_for
+
+# Google Workspace add-ons: a card callback must answer within 30 seconds, or the host
+# shows an error ("Google Workspace add-ons ... execution time limit": 30 s for HTTP
+# endpoints, developers.google.com/workspace/add-ons/concepts/.. limits).
+ADDON_TIME_LIMIT = 30.0
+MAPS = 6
+CLICKS = 24
+LATENCY = 0.020
+
+
+@dataclass
+class GoogleWeb:
+    web: Web
+    fake: FakeGoogle
+    log: CallLog
+    maps: list[str]
+
+
+@pytest.fixture
+def google_web(tmp_path: Path) -> Iterator[GoogleWeb]:
+    key = make_key("key-1")
+    certs, cert_http = serve_certs(key)
+    with serve() as fake:
+        fake.users = {"rep-token": REP, "service-token": SERVICE, "invoker": INVOKER}
+        fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
+        fake.add_shared_drive(
+            DRIVE, "Sales - Mutual Action Plans", {SERVICE: "fileOrganizer", REP: "writer"}
+        )
+        fake.add_folder(FOLDER, DRIVE, "MAPs")
+        settings = settings_for(
+            tmp_path / "ws", certs.url, fake.url, backend="google", google_folder=FOLDER
+        )
+        log = CallLog()
+        http = PacedHttp(authorized_http(Credentials(token="service-token"), timeout=10), log=log)
+        workspace = GoogleWorkspace(http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url)
+        app = App(settings, workspace=workspace)
+        maps = [
+            app.create(
+                {
+                    "deal": f"Rollout {n}",
+                    "buyer_company": f"Buyer {n}",
+                    "buyer_contacts": [f"dana@buyer{n}.example.com"],
+                    "target_close": date(2026, 5, 29),
+                    "template": "smb",
+                    "rep_name": "Sam Rivera",
+                    "rep_email": REP,
+                },
+                date(2026, 3, 2),
+                datetime(2026, 3, 2, 9),
+            ).map_id
+            for n in range(MAPS)
+        ]
+        flask_app = create_app(settings, app=app, queue=None)
+        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        web = Web(
+            f"http://127.0.0.1:{server.server_port}", key, key, certs, fake, app, settings
+        )
+        try:
+            yield GoogleWeb(web, fake, log, maps)
+        finally:
+            server.shutdown()
+            cert_http.shutdown()
+            app.registry.close()
+
+
+def _edit(fake: FakeGoogle, sheet: str, cell: str, value: str) -> None:
+    """Someone with edit rights (the rep, a drive member) changes a Plan cell."""
+    client = service("sheets", "v4", Credentials(token="rep-token"), root_url=fake.url)
+    client.spreadsheets().values().batchUpdate(
+        spreadsheetId=sheet,
+        body={"valueInputOption": "RAW", "data": [{"range": f"Plan!{cell}", "values": [[value]]}]},
+    ).execute()
+
+
+def _grids(fake: FakeGoogle, sheet: str) -> dict[str, Any]:
+    client = service("sheets", "v4", Credentials(token="service-token"), root_url=fake.url)
+    return grids_of(
+        client.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params()).execute()
+    )
+
+
+def test_24_sync_now_clicks_and_2_queue_tasks_at_once(google_web: GoogleWeb) -> None:
+    env, fake = google_web.web, google_web.fake
+    rows = {m: env.app.registry.get(m) for m in google_web.maps}
+    for n, row in enumerate(rows.values()):  # each MAP a different step done: S01..S06
+        _edit(fake, row.sheet_ref, f"H{4 + n}", "Done")
+    fake.latency = LATENCY
+    in_flight, busiest, lock = 0, 0, threading.Lock()
+    dispatch = fake.dispatch
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal in_flight, busiest
+        with lock:
+            in_flight += 1
+            busiest = max(busiest, in_flight)
+        try:
+            return dispatch(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    fake.dispatch = counting  # type: ignore[method-assign]
+
+    def click(i: int) -> tuple[str, float, int, str]:
+        map_id = google_web.maps[i % MAPS]
+        started = time.perf_counter()
+        if i >= CLICKS:  # the queue's own two at once
+            answer = env.task("/tasks/sync-map", {"map_id": map_id})
+        else:
+            event = env.event("DRIVE", params={"map_id": map_id})
+            answer = env.post("/addon/actions/sync", event)
+        return map_id, time.perf_counter() - started, answer.status_code, answer.text
+
+    with ThreadPoolExecutor(CLICKS + 2) as pool:
+        answers = list(pool.map(click, range(CLICKS + 2)))
+
+    errors = [
+        (m, status, text[:200])
+        for m, _took, status, text in answers
+        if status != 200
+        or "Something went wrong" in text
+        or "Could not sync" in text
+        or '"failed"' in text
+    ]
+    assert errors == []
+    assert max(took for _m, took, _s, _t in answers) < ADDON_TIME_LIMIT
+    for map_id, _took, _status, text in answers[:CLICKS]:  # each click shows its own MAP
+        row = rows[map_id]
+        assert row.deal in text and ("Synced" in text or "Up to date" in text)
+        assert all(other.deal not in text for other in rows.values() if other.id != map_id)
+    assert busiest > 4  # many Google calls in flight at once: nothing serialised them
+    for n, row in enumerate(rows.values()):  # 0 values on the wrong MAP
+        grids = _grids(fake, row.sheet_ref)
+        summary = {r[0]: r[1] for r in grids["Summary"][3:] if len(r) > 1}
+        assert summary["Deal"] == f"{row.deal} ({row.buyer_company})"
+        health = {r[0]: r[1] for r in grids["_sync"][1:]}
+        done = [step for step, h in health.items() if h == "Done"]
+        assert done == [f"S0{n + 1}"], row.deal
