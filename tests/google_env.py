@@ -24,8 +24,10 @@ from tests.googlefake.server import FakeGoogle, serve
 
 SERVICE = "map-sync@project.iam.gserviceaccount.com"
 BUYER = "dana@northwind.example.com"
+REP = "sam@seller.example.com"
 TODAY = date(2026, 3, 2)
-FOLDER = "shared-drive-1"
+DRIVE = "0ASalesMapsUk9PVA"  # the team's shared drive
+FOLDER = "1MapsFolderInSalesDrive"  # the MAP folder in it (MAP_GOOGLE_FOLDER)
 
 
 @dataclass
@@ -58,6 +60,12 @@ def env(tmp_path: Path) -> Iterator[Env]:
     with serve() as fake:
         fake.users = {"service-token": SERVICE, "buyer-token": BUYER}
         fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
+        # As deployed: the service account is a content manager of the team's shared drive
+        # (service accounts own nothing: Drive "Shared drives overview"), the rep a member.
+        fake.add_shared_drive(
+            DRIVE, "Sales - Mutual Action Plans", {SERVICE: "fileOrganizer", REP: "writer"}
+        )
+        fake.add_folder(FOLDER, DRIVE, "MAPs")
         clock = Clock.simulated()
         log = CallLog()
         http = PacedHttp(
@@ -92,7 +100,7 @@ def create(
             "desired_outcome": desired_outcome,
             "template": "mid_market",
             "rep_name": "Sam Rivera",
-            "rep_email": "sam@seller.example.com",
+            "rep_email": REP,
             "idempotency_key": key,
         },
         templates,

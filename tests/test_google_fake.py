@@ -21,6 +21,9 @@ from tests.googlefake.server import FakeGoogle, serve
 @pytest.fixture
 def fake() -> Iterator[FakeGoogle]:
     with serve() as server:
+        # A person, not a service account: only a person's spreadsheets.create has a My
+        # Drive to land in (Drive "Shared drives overview").
+        server.users = {"ya29.test-token": "tess@seller.example.com"}
         yield server
 
 

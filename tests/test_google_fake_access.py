@@ -95,9 +95,15 @@ def _owner(email: str, permission: dict[str, Any]) -> bool:
     }
 
 
+def _my_folder(fake: FakeGoogle) -> str:
+    body = {"name": "Deals", "mimeType": "application/vnd.google-apps.folder"}
+    return str(client(fake, "drive", "v3").files().create(body=body).execute()["id"])
+
+
 def test_whoever_creates_a_file_in_my_drive_owns_it(fake: FakeGoogle) -> None:
-    fake.shared_drives = {DRIVE}
-    for file_id in (_new_file(fake), _new_file(fake, ["folder-1"]), _new_sheet(fake)):
+    fake.add_shared_drive(DRIVE, "Sales", {REP: "fileOrganizer"})
+    folder = _my_folder(fake)
+    for file_id in (_new_file(fake), _new_file(fake, [folder]), _new_sheet(fake)):
         [owner] = _permissions(fake, file_id)
         assert _owner(REP, owner)
     shared = _new_file(fake)
@@ -107,14 +113,20 @@ def test_whoever_creates_a_file_in_my_drive_owns_it(fake: FakeGoogle) -> None:
 
 
 def test_a_file_in_a_shared_drive_has_no_owner(fake: FakeGoogle) -> None:
-    fake.shared_drives = {DRIVE}
+    fake.add_shared_drive(DRIVE, "Sales", {REP: "fileOrganizer"})
     assert _permissions(fake, _new_file(fake, [DRIVE])) == []
     sheet = _new_sheet(fake)  # the Sheets API makes it in My Drive, then it is moved
     assert [p["role"] for p in _permissions(fake, sheet)] == ["owner"]
     drive = client(fake, "drive", "v3")
-    drive.files().update(fileId=sheet, addParents="folder-1", supportsAllDrives=True).execute()
+    [root] = drive.files().get(fileId=sheet).execute()["parents"]
+    folder = _my_folder(fake)
+    drive.files().update(
+        fileId=sheet, addParents=folder, removeParents=root, supportsAllDrives=True
+    ).execute()
     assert [p["role"] for p in _permissions(fake, sheet)] == ["owner"]  # a folder: still owned
-    drive.files().update(fileId=sheet, addParents=DRIVE, supportsAllDrives=True).execute()
+    drive.files().update(
+        fileId=sheet, addParents=DRIVE, removeParents=folder, supportsAllDrives=True
+    ).execute()
     assert _permissions(fake, sheet) == []
     _share(fake, sheet)
     assert [(p["emailAddress"], p["role"]) for p in _permissions(fake, sheet)] == [
@@ -123,7 +135,7 @@ def test_a_file_in_a_shared_drive_has_no_owner(fake: FakeGoogle) -> None:
 
 
 def test_without_shared_drives_every_new_file_has_its_owner(fake: FakeGoogle) -> None:
-    assert [p["role"] for p in _permissions(fake, _new_file(fake, [DRIVE]))] == ["owner"]
+    assert [p["role"] for p in _permissions(fake, _new_file(fake, [_my_folder(fake)]))] == ["owner"]
 
 
 def test_permissions_come_in_pages(fake: FakeGoogle) -> None:

@@ -328,7 +328,8 @@ def test_what_cloud_scheduler_refuses_answers_400(
 
 
 def test_sheets_and_drive_still_dispatch_next_to_the_new_apis(fake: FakeGoogle) -> None:
-    sheets, drive = client(fake, "sheets", "v4"), client(fake, "drive", "v3")
+    sheets = client(fake, "sheets", "v4", token="rep-token")
+    drive = client(fake, "drive", "v3", token="rep-token")
     sid = sheets.spreadsheets().create(body={"properties": {"title": "MAP"}}).execute()
     assert drive.files().get(fileId=sid["spreadsheetId"]).execute()["name"] == "MAP"
     fake.add_queue(QUEUE)

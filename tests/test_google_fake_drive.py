@@ -23,6 +23,8 @@ def fake() -> Iterator[FakeGoogle]:
             "rep-token": "sam@seller.example.com",
             "buyer-token": "dana@buyer.example.com",
         }
+        server.add_shared_drive("0ASales", "Sales", {"sam@seller.example.com": "fileOrganizer"})
+        server.add_folder("shared-drive-1", "0ASales", "MAPs")
         yield server
 
 
@@ -69,14 +71,20 @@ def test_properties_parents_and_queries(fake: FakeGoogle) -> None:
         .create(body={"properties": {"title": "MAP"}})
         .execute()["spreadsheetId"]
     )
+    [root] = drive.files().get(fileId=sid).execute()["parents"]  # made in My Drive
     drive.files().update(
-        fileId=sid, addParents="shared-drive-1", body={"appProperties": {"mapId": "MAP-7"}}
+        fileId=sid,
+        addParents="shared-drive-1",
+        removeParents=root,  # a move: one parent only
+        body={"appProperties": {"mapId": "MAP-7"}},
     ).execute()
     found = (
         drive.files()
         .list(
             q="appProperties has { key='mapId' and value='MAP-7' } and trashed = false",
             fields="files(id,version)",
+            supportsAllDrives=True,
+            includeItemsFromAllDrives=True,  # it is a shared drive file now
         )
         .execute()["files"]
     )
@@ -93,6 +101,7 @@ def test_properties_parents_and_queries(fake: FakeGoogle) -> None:
 
 
 def test_every_write_bumps_the_version_and_names_who_edited(fake: FakeGoogle) -> None:
+    fake.version_step = 1  # exact steps (by default a change adds a random 1..3)
     sheets = client(fake, "sheets", "v4")
     sid = (
         sheets.spreadsheets()

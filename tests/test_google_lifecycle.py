@@ -531,7 +531,6 @@ def test_a_lost_deal_revokes_past_the_first_page_of_permissions(env: Env) -> Non
 def test_in_a_shared_drive_every_file_is_the_drives_and_reassign_shares_with_the_new_rep(
     env: Env,
 ) -> None:
-    env.fake.shared_drives = {FOLDER}
     created = _create(env, f"Dana Whitfield <{BUYER}>")
     _shared(env, created)
     exported = export_copy(

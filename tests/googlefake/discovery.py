@@ -37,9 +37,18 @@ class ApiError(Exception):
         503: "UNAVAILABLE",
     }
 
-    def __init__(self, code: int, message: str, reason: str = "") -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        reason: str = "",
+        *,
+        domain: str = "global",
+        location: str = "",
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.reason = code, message, reason
+        self.domain, self.location = domain, location
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {
@@ -48,7 +57,10 @@ class ApiError(Exception):
             "status": self.STATUS.get(self.code, "UNKNOWN"),
         }
         if self.reason:  # Drive's v2-style detail, as in its "Resolve errors" samples
-            error["errors"] = [{"domain": "global", "reason": self.reason, "message": self.message}]
+            detail = {"domain": self.domain, "reason": self.reason, "message": self.message}
+            if self.location:  # e.g. notFound names the parameter: fileId
+                detail.update(locationType="parameter", location=self.location)
+            error["errors"] = [detail]
         return {"error": error}
 
 

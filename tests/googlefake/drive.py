@@ -9,8 +9,16 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
   `modifiedTime > '...'`, `mimeType = '...'`, `'id' in parents`; other terms answer
   400 Invalid Value, as Drive does for a query it cannot parse.
 - `version` grows with every change to a file, including any write through the Sheets API
-  to a spreadsheet; `modifiedTime` and `lastModifyingUser` say when and who (the fake maps
-  each bearer token to a user with `FakeGoogle.users`).
+  to a spreadsheet (File.version: "A monotonically increasing version number for the file.
+  This reflects every change made to the file on the server, even those not visible to the
+  user"); by how much is not documented, so the fake steps by a seeded random 1..3
+  (assumptions.py). `modifiedTime` and `lastModifyingUser` say when and who (the fake maps
+  each bearer token to a user with `FakeGoogle.users`); File.lastModifyingUser "is only
+  populated when the last modification was performed by a signed-in user", so it can be
+  missing (`FakeGoogle.hide_modifier`).
+- Shared drives (`SharedDrive`; Drive guide "Shared drives overview"): members with a role;
+  a file whose parent is in a drive has `driveId` and no owner; `restrictions` as the
+  Drive resource gives them (domainUsersOnly, driveMembersOnly, ...).
 - Permissions: whoever creates a file in My Drive owns it, an `owner` permission of type
   `user` (`DriveFile.owner`, kept apart from the ones permissions.create adds); a file in a
   shared drive has none: File.owners "isn't populated for items in shared drives", the
@@ -32,6 +40,45 @@ from tests.googlefake.discovery import ApiError, _check_body, document
 
 SPREADSHEET = "application/vnd.google-apps.spreadsheet"
 DOCUMENT = "application/vnd.google-apps.document"
+FOLDER = "application/vnd.google-apps.folder"
+
+# Shared drive roles (Permission.role; the Drive UI calls fileOrganizer "Content manager"
+# and writer "Contributor"): who may add files to a drive (Drive guide "Shared drives
+# overview", "Share files, folders, and drives": commenters and readers cannot add).
+ROLES = ("organizer", "fileOrganizer", "writer", "commenter", "reader")
+CONTRIBUTORS = ("organizer", "fileOrganizer", "writer")
+# The five restrictions of the Drive resource (Drive v3 reference, drives#Drive.restrictions).
+RESTRICTIONS = (
+    "adminManagedRestrictions",
+    "copyRequiresWriterPermission",
+    "domainUsersOnly",
+    "driveMembersOnly",
+    "sharingFoldersRequiresOrganizerPermission",
+)
+
+
+@dataclass
+class SharedDrive:
+    """A shared drive: its members by email with their role, its restrictions, and the
+    domain it belongs to (the one domainUsersOnly keeps sharing inside)."""
+
+    id: str
+    name: str
+    members: dict[str, str]
+    restrictions: dict[str, bool]
+    domain: str
+
+    def role(self, email: str) -> str | None:
+        return self.members.get(email.lower())
+
+    def resource(self) -> dict[str, Any]:
+        """The Drive resource as drives.get answers it (Drive v3 reference, drives)."""
+        return {
+            "kind": "drive#drive",
+            "id": self.id,
+            "name": self.name,
+            "restrictions": {key: bool(self.restrictions.get(key)) for key in RESTRICTIONS},
+        }
 
 
 @dataclass
@@ -48,34 +95,45 @@ class DriveFile:
     trashed: bool = False
     permissions: list[dict[str, Any]] = field(default_factory=list)  # permissions.create's
     owner: dict[str, Any] | None = None  # the owner's Permission; None in a shared drive
+    drive_id: str | None = None  # File.driveId: "Only populated for items in shared drives"
+    created_by: str = ""  # who made it through the app (drive.file and corpora=user)
+    modifier_hidden: bool = False  # lastModifyingUser absent for the last change
 
     def every_permission(self) -> list[dict[str, Any]]:
         """The file's Permission resources as permissions.list answers them."""
         return ([self.owner] if self.owner else []) + self.permissions
 
-    def touch(self, when: datetime, who: str) -> None:
-        self.version += 1
-        self.modified, self.modified_by = when, who
+    def shared_with(self, email: str) -> bool:
+        """A direct permission for this person (the owner's included)."""
+        return any(p.get("emailAddress") == email for p in self.every_permission())
+
+    def touch(self, when: datetime, who: str, step: int = 1, hidden: bool = False) -> None:
+        self.version += step
+        self.modified, self.modified_by, self.modifier_hidden = when, who, hidden
 
     def resource(self, base_url: str) -> dict[str, Any]:
         kind = "spreadsheets" if self.mime_type == SPREADSHEET else "document"
-        return {
+        answer: dict[str, Any] = {
             "kind": "drive#file",
             "id": self.id,
             "name": self.name,
             "mimeType": self.mime_type,
-            "parents": self.parents,
-            "appProperties": self.app_properties,
+            "parents": list(self.parents),
+            "appProperties": dict(self.app_properties),
             "version": str(self.version),
             "modifiedTime": self.modified.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "lastModifyingUser": {
-                "kind": "drive#user",
-                "emailAddress": self.modified_by,
-                "displayName": self.modified_by.split("@")[0],
-            },
             "trashed": self.trashed,
             "webViewLink": f"{base_url}{kind}/d/{self.id}/edit",
         }
+        if not self.modifier_hidden:
+            answer["lastModifyingUser"] = {
+                "kind": "drive#user",
+                "emailAddress": self.modified_by,
+                "displayName": self.modified_by.split("@")[0],
+            }
+        if self.drive_id:
+            answer["driveId"] = self.drive_id
+        return answer
 
 
 def split_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], bytes, str]:
@@ -105,11 +163,20 @@ _TERM = re.compile(
 )
 
 
-def matches(f: DriveFile, q: str) -> bool:
+def terms(q: str) -> list[re.Match[str]]:
+    """The query's terms; a term the fake does not know answers 400 Invalid Value, as Drive
+    does for a query it cannot parse."""
+    found = []
     for term in [t.strip() for t in re.split(r" and (?![^{]*\})", q) if t.strip()]:
         m = _TERM.match(term)
         if m is None:
-            raise ApiError(400, "Invalid Value")
+            raise ApiError(400, "Invalid Value", reason="invalid", location="q")
+        found.append(m)
+    return found
+
+
+def matches(f: DriveFile, q: str) -> bool:
+    for m in terms(q):
         if m["k"] is not None and f.app_properties.get(m["k"]) != m["v"]:
             return False
         if m["trashed"] is not None and f.trashed != (m["trashed"] == "true"):

@@ -16,6 +16,7 @@ import copy
 import email
 import email.policy
 import json
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,12 +60,44 @@ def api_for(path: str) -> str:
     return next(api for prefix, api in APIS if path.startswith(prefix))
 
 
+# Google's JSON error body for each injectable 403 reason: (errors[].domain, message). Drive
+# guide "Resolve errors" (developers.google.com/workspace/drive/api/guides/handle-errors)
+# gives these bodies; storageQuotaExceeded's message is the one Drive answers a user over
+# quota, sharingRateLimitExceeded's as reported by Drive clients.
+FAULT_REASONS = {
+    "userRateLimitExceeded": ("usageLimits", "User Rate Limit Exceeded"),
+    "rateLimitExceeded": ("usageLimits", "Rate Limit Exceeded"),
+    "storageQuotaExceeded": ("usageLimits", "The user's Drive storage quota has been exceeded."),
+    "sharingRateLimitExceeded": (
+        "global",
+        'Rate limit exceeded. User message: "These item(s) could not be shared because a '
+        'rate limit was exceeded"',
+    ),
+}
+DEFAULT_USER = "service@project.iam.gserviceaccount.com"  # a token the fake does not know
+FULL_DRIVE = "https://www.googleapis.com/auth/drive"
+DRIVE_FILE = "https://www.googleapis.com/auth/drive.file"
+
+
 @dataclass
 class Fault:
     method_prefix: str
     status: int  # 0 = stall
     times: int
     seconds: float = 0.0
+    reason: str = ""
+
+    def error(self) -> ApiError:
+        if self.reason:
+            domain, message = FAULT_REASONS.get(self.reason, ("global", self.reason))
+            return ApiError(self.status, message, reason=self.reason, domain=domain)
+        message = (
+            "Quota exceeded for quota metric 'Read requests' and limit "
+            "'Read requests per minute per user'"
+            if self.status == 429
+            else "Internal error encountered."
+        )
+        return ApiError(self.status, message)
 
 
 @dataclass
@@ -77,12 +110,21 @@ class Logged:
 
 @dataclass
 class FakeGoogle:
+    """The fake's state. Served by a threading server: every request's handling, its log
+    entry, the id counter and the fault bookkeeping happen under one lock (`_lock`), and
+    no one sleeps holding it (latency and stalls are waited outside), so concurrent
+    clients get isolated, correct answers without being serialised for the waiting."""
+
     url: str = ""
+    seed: int = 0  # seeds `rng`: version steps and random modifier absence
     spreadsheets: dict[str, sheets.SpreadsheetState] = field(default_factory=dict)
     files: dict[str, drive.DriveFile] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)  # bearer token -> email
+    # bearer token -> the OAuth scopes it carries; a token not here has full Drive access.
+    scopes: dict[str, set[str]] = field(default_factory=dict)
     clock: Callable[[], datetime] = field(default=lambda: datetime(2026, 3, 10, 9, 0))
     user: str = ""  # who is calling, for the request being served
+    token: str = ""  # their bearer token, same request
     content_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, same request
     messages: dict[str, gmail.Message] = field(default_factory=dict)  # Gmail, by message id
@@ -96,32 +138,136 @@ class FakeGoogle:
     # "File not found" to a caller without access (Drive guide "Resolve errors": 404
     # notFound "The user does not have read access to a file, or the file does not exist").
     denied: set[tuple[str, str]] = field(default_factory=set)
+    # (file id, user email) pairs a drive.file token may open without having created the
+    # file: what Drive's Picker or requestFileScope grants (`open_with_app`).
+    opened: set[tuple[str, str]] = field(default_factory=set)
     # email -> (status, reason, message) that permissions.create answers for that person:
     # the refusals Drive gives per invitation (no Google account, a domain policy, ...).
     refusals: dict[str, tuple[int, str, str]] = field(default_factory=dict)
-    # Ids of shared drives: a file whose parents include one is owned by the drive, so it
-    # has no owner permission (drive.py).
-    shared_drives: set[str] = field(default_factory=set)
+    # Shared drives by id (`add_shared_drive`): a file with a parent in one is the drive's.
+    drives: dict[str, drive.SharedDrive] = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every answer (real time)
     slow: dict[str, float] = field(default_factory=dict)  # method prefix -> extra seconds
+    # How much File.version grows per change: None = a seeded random 1..3 (assumptions.py).
+    version_step: int | None = None
+    # Emails whose changes leave no lastModifyingUser, and the chance any change leaves none
+    # (File.lastModifyingUser: "only populated when the last modification was performed by
+    # a signed-in user").
+    hide_modifier: set[str] = field(default_factory=set)
+    modifier_absent: float = 0.0
+    default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (assumptions.py)
+    # file id -> [listings left, the file as files.list still shows it] (`lag`).
+    lags: dict[str, list[Any]] = field(default_factory=dict)
     _ids: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
 
     # --- test controls ------------------------------------------------------------------
 
-    def fail(self, method_prefix: str, status: int, times: int = 1) -> None:
-        """The next `times` calls whose method id starts with the prefix answer `status`."""
-        self.faults.append(Fault(method_prefix, status, times))
+    def fail(self, method_prefix: str, status: int, times: int = 1, reason: str = "") -> None:
+        """The next `times` calls whose method id starts with the prefix answer `status`;
+        with a `reason` (userRateLimitExceeded, rateLimitExceeded, storageQuotaExceeded,
+        sharingRateLimitExceeded), Google's JSON error body for it (FAULT_REASONS)."""
+        with self._lock:
+            self.faults.append(Fault(method_prefix, status, times, reason=reason))
 
     def stall(self, method_prefix: str, seconds: float, times: int = 1) -> None:
-        self.faults.append(Fault(method_prefix, 0, times, seconds))
+        with self._lock:
+            self.faults.append(Fault(method_prefix, 0, times, seconds))
 
     def calls(self, prefix: str = "") -> list[Logged]:
-        return [c for c in self.log if c.method.startswith(prefix) and c.status < 400]
+        with self._lock:
+            return [c for c in self.log if c.method.startswith(prefix) and c.status < 400]
+
+    @property
+    def shared_drives(self) -> set[str]:
+        return set(self.drives)
+
+    def add_shared_drive(
+        self,
+        drive_id: str,
+        name: str,
+        members: Mapping[str, str],
+        restrictions: Mapping[str, bool] | None = None,
+        domain: str = "",
+    ) -> drive.SharedDrive:
+        """A shared drive with its members (email -> organizer, fileOrganizer, writer,
+        commenter or reader) and restrictions (drive.RESTRICTIONS). `domain` is the one it
+        belongs to: by default its first member's that is not a service account."""
+        for who, role in members.items():
+            if role not in drive.ROLES:
+                raise ValueError(f"{who}: {role} is not a shared drive role")
+        people = [e for e in members if not is_service_account(e)]
+        found = drive.SharedDrive(
+            drive_id,
+            name,
+            {e.lower(): r for e, r in members.items()},
+            dict(restrictions or {}),
+            domain or (people[0].split("@")[-1] if people else ""),
+        )
+        with self._lock:
+            self.drives[drive_id] = found
+        return found
+
+    def add_folder(self, folder_id: str, drive_id: str, name: str) -> drive.DriveFile:
+        """A folder at the top of a shared drive, made by a member before the fake serves."""
+        with self._lock:
+            folder = drive.DriveFile(
+                folder_id, name, drive.FOLDER, self.clock(), "", [drive_id], drive_id=drive_id
+            )
+            self.files[folder_id] = folder
+        return folder
+
+    def open_with_app(self, file_id: str, email: str) -> None:
+        """The person opened the file with the app (Drive Picker or requestFileScope): a
+        drive.file token of theirs may use it from now on."""
+        with self._lock:
+            self.opened.add((file_id, email))
+
+    def lag(self, file_id: str, calls: int = 1) -> None:
+        """files.list shows the file as it is now for the next `calls` listings, whatever
+        changes meanwhile (assumptions.py: "listing lag")."""
+        with self._lock:
+            self.lags[file_id] = [calls, copy.deepcopy(self.files[file_id])]
 
     def new_id(self, prefix: str) -> str:
-        self._ids += 1
-        return f"{prefix}{self._ids:04d}fake"
+        with self._lock:
+            self._ids += 1
+            return f"{prefix}{self._ids:04d}fake"
+
+    # --- what the caller may do (handlers run under the lock) ----------------------------
+
+    def touch(self, found: drive.DriveFile) -> None:
+        """A change to a file by the caller: its version grows, it names its modifier."""
+        step = self.version_step or self.rng.randint(1, 3)
+        hidden = self.user in self.hide_modifier or (
+            self.modifier_absent > 0 and self.rng.random() < self.modifier_absent
+        )
+        found.touch(self.clock(), self.user, step, hidden)
+
+    def file_scope_only(self) -> bool:
+        """The caller's token has drive.file but not full drive (Drive guide "Choose Google
+        Drive API scopes": drive.file is per-file access to files the app created or the
+        user opened with it)."""
+        granted = self.scopes.get(self.token)
+        return granted is not None and FULL_DRIVE not in granted and DRIVE_FILE in granted
+
+    def can_open(self, found: drive.DriveFile) -> bool:
+        """Whether the caller can see the file at all; Drive answers 404 otherwise."""
+        if (found.id, self.user) in self.denied:
+            return False
+        if self.file_scope_only() and not (
+            (found.created_by and found.created_by == self.user)
+            or (found.id, self.user) in self.opened
+        ):
+            return False
+        if found.drive_id is not None:
+            shared = self.drives[found.drive_id]
+            return shared.role(self.user) is not None or found.shared_with(self.user)
+        return True
 
     def add_message(
         self,
@@ -135,16 +281,18 @@ class FakeGoogle:
         a Gmail add-on event gives them in `gmail.messageId` and `gmail.accessToken`.
         `text` is its text/plain body, `attachments` its files as (filename, MIME type,
         bytes), in the order format=full lists them."""
-        self._ids += 1
-        message_id = f"18e{self._ids:013x}"  # Gmail ids are 16 hex digits
-        token = f"gmail-access-{self._ids:04d}fake"
+        with self._lock:
+            self._ids += 1
+            number = self._ids
+        message_id = f"18e{number:013x}"  # Gmail ids are 16 hex digits
+        token = f"gmail-access-{number:04d}fake"
         self.messages[message_id] = gmail.Message(
             message_id,
             thread_id or message_id,
             list(headers),
             token,
             self.clock(),
-            self._ids,
+            number,
             text=text,
             attachments=list(attachments),
         )
@@ -212,22 +360,21 @@ class FakeGoogle:
             body = json.loads(raw) if raw and "json" in content_type else (raw or None)
             call = match(api_for(path), method, path, query, body)
             method_id = call.method.id
-            self._inject(method_id)
-            self._wait(method_id)
+            self._wait(method_id, self._inject(method_id))  # never sleeps holding the lock
             with self._lock:
-                self.user = self.users.get(
-                    auth.removeprefix("Bearer "), "service@project.iam.gserviceaccount.com"
-                )
+                self.token = auth.removeprefix("Bearer ")
+                self.user = self.users.get(self.token, DEFAULT_USER)
                 self.content_type = content_type
                 self.headers = {k.lower(): v for k, v in (headers or {}).items()}
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
+                # Serialised under the lock: a handler may answer with live state.
+                payload = b"" if result is NO_CONTENT else json.dumps(result).encode()
             if result is NO_CONTENT:
-                status, payload = 204, b""
-            else:
-                payload = json.dumps(result).encode()
+                status = 204
         except ApiError as err:
             status, payload = err.code, json.dumps(err.body()).encode()
-        self.log.append(Logged(method_id, query, raw, status))
+        with self._lock:
+            self.log.append(Logged(method_id, query, raw, status))
         return status, payload
 
     def _batch(self, path: str, auth: str, content_type: str, raw: bytes) -> tuple[int, bytes, str]:
@@ -242,7 +389,8 @@ class FakeGoogle:
         if len(requests) > 100:
             error = ApiError(400, "A batch request may contain at most 100 calls.")
             return 400, json.dumps(error.body()).encode(), "application/json"
-        self.log.append(Logged("batch", {}, b"", 200))
+        with self._lock:
+            self.log.append(Logged("batch", {}, b"", 200))
         parts = []
         for part in requests:
             status, payload = self.dispatch(
@@ -258,26 +406,28 @@ class FakeGoogle:
         body, boundary = batch.join(parts, REASONS)
         return 200, body, f"multipart/mixed; boundary={boundary}"
 
-    def _wait(self, method_id: str) -> None:
-        """Real time spent answering, as Google's round trips take (the benchmark)."""
+    def _wait(self, method_id: str, stall: float = 0.0) -> None:
+        """Real time spent answering, as Google's round trips take (the benchmark), plus a
+        stall injected for this call. Called without the lock."""
         extra = next((s for p, s in self.slow.items() if method_id.startswith(p)), 0.0)
-        if self.latency or extra:
-            time.sleep(self.latency + extra)
+        if self.latency or extra or stall:
+            time.sleep(self.latency + extra + stall)
 
-    def _inject(self, method_id: str) -> None:
-        for fault in self.faults:
-            if fault.times > 0 and method_id.startswith(fault.method_prefix):
-                fault.times -= 1
-                if fault.status == 0:
-                    time.sleep(fault.seconds)
-                    return
-                message = (
-                    "Quota exceeded for quota metric 'Read requests' and limit "
-                    "'Read requests per minute per user'"
-                    if fault.status == 429
-                    else "Internal error encountered."
-                )
-                raise ApiError(fault.status, message)
+    def _inject(self, method_id: str) -> float:
+        """Spends the first matching fault: raises its error, or answers the seconds to
+        stall (slept by the caller, outside the lock)."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and method_id.startswith(fault.method_prefix):
+                    fault.times -= 1
+                    if fault.status == 0:
+                        return fault.seconds
+                    raise fault.error()
+        return 0.0
+
+
+def is_service_account(email: str) -> bool:
+    return email.endswith(".iam.gserviceaccount.com")
 
 
 class _NoContent:
@@ -293,57 +443,124 @@ def _not_modelled(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _book(fake: FakeGoogle, call: Call) -> sheets.SpreadsheetState:
+    """The spreadsheet a Sheets call names, if the caller can open its Drive file (the same
+    access rules as Drive; the 404 wording is Sheets', see assumptions.py)."""
     sid = call.path_params["spreadsheetId"]
     book = fake.spreadsheets.get(sid)
-    if book is None or (sid, fake.user) in fake.denied or fake.files[sid].trashed:
+    if book is None or fake.files[sid].trashed or not fake.can_open(fake.files[sid]):
         raise ApiError(404, "Requested entity was not found.")
     return book
 
 
-def _create(fake: FakeGoogle, call: Call) -> Any:
-    body = call.body or {}
-    props = body.get("properties", {})
-    book = sheets.SpreadsheetState(
-        fake.new_id("sheet"),
-        props.get("title", "Untitled spreadsheet"),
-        props.get("locale", "en_US"),
-        props.get("timeZone", "Etc/GMT"),
-    )
-    specs = body.get("sheets") or [{"properties": {"title": "Sheet1"}}]
-    for i, spec in enumerate(specs):
-        p = spec.get("properties", {})
-        grid = p.get("gridProperties", {})
-        sheet = sheets.SheetState(
-            p.get("sheetId", i * 1000 + 7),
-            p.get("title", f"Sheet{i + 1}"),
-            i,
-            grid.get("rowCount", 1000),
-            grid.get("columnCount", 26),
+# Drive's answer to a service account that would own a file (Drive guide "Shared drives
+# overview": "Service accounts don't have storage quota and can't own any files. Instead,
+# they must upload files and folders into shared drives, or use OAuth 2.0 to upload items
+# on behalf of a human user"); the message is the one Drive returns, as reported by its
+# clients (e.g. n8n-io/n8n#26050, Jumbo810/Upload_Github_Artifacts_TO_GDrive#22).
+NO_QUOTA = (
+    "Service Accounts do not have storage quota. Leverage shared drives "
+    "(https://developers.google.com/workspace/drive/api/guides/about-shareddrives), or use "
+    "OAuth delegation (http://support.google.com/a/answer/7281227) instead."
+)
+
+
+def _needs_storage(fake: FakeGoogle, drive_id: str | None) -> None:
+    """A new file outside a shared drive is owned by its creator: a service account cannot
+    be (403 storageQuotaExceeded, domain usageLimits)."""
+    if drive_id is None and is_service_account(fake.user):
+        raise ApiError(403, NO_QUOTA, reason="storageQuotaExceeded", domain="usageLimits")
+
+
+def _not_found(file_id: str) -> ApiError:
+    # Drive guide "Resolve errors", 404 notFound: "File not found: {fileId}", location fileId.
+    return ApiError(404, f"File not found: {file_id}.", reason="notFound", location="fileId")
+
+
+def _one_parent() -> ApiError:
+    # File.parents (Drive v3 reference): "A file can only have one parent folder; specifying
+    # multiple parents isn't supported"; Drive v2 parents.insert: "Adding files to multiple
+    # folders is no longer supported. Use shortcuts instead". Reason and message as Drive
+    # answers an addParents that would make two parents (seen in Drive clients' reports).
+    return ApiError(403, "Increasing the number of parents is not allowed", "cannotAddParent")
+
+
+def _my_drive(email: str) -> str:
+    """The id of a person's My Drive root folder: a file made there has it as parent."""
+    return "0A" + "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:12] + "Uk9PVA"
+
+
+def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]:
+    """Where a new file goes: (its parents, its shared drive or None). One parent at most;
+    the parent must be one the caller can open, and in a shared drive the caller must be a
+    member who may add files (organizer, fileOrganizer or writer)."""
+    if len(parents) > 1:
+        raise _one_parent()  # files.create: assumptions.py "cannotAddParent on create"
+    if not parents:
+        return [_my_drive(fake.user)], None
+    parent = parents[0]
+    shared = fake.drives.get(parent)
+    if shared is None:
+        folder = fake.files.get(parent)
+        if folder is None or folder.trashed or not fake.can_open(folder):
+            raise _not_found(parent)
+        if folder.drive_id is None:
+            return [parent], None
+        shared = fake.drives[folder.drive_id]
+    role = shared.role(fake.user)
+    if role is None:
+        raise _not_found(parent)  # a non-member cannot see the drive's folders at all
+    if role not in drive.CONTRIBUTORS:
+        raise ApiError(
+            403,
+            "The user does not have sufficient permissions for this file.",
+            reason="insufficientFilePermissions",
         )
-        for data in spec.get("data", []):
-            r0, c0 = data.get("startRow", 0), data.get("startColumn", 0)
-            for dr, row in enumerate(data.get("rowData", [])):
-                for dc, cell in enumerate(row.get("values", [])):
-                    entered = cell.get("userEnteredValue")
-                    if not entered:
-                        continue
-                    fmt = cell.get("userEnteredFormat", {}).get("numberFormat", {})
-                    state = sheets.CellState(
-                        value=entered.get(
-                            "stringValue", entered.get("numberValue", entered.get("boolValue"))
-                        ),
-                        formula=entered.get("formulaValue"),
-                        date_format=fmt.get("type") in ("DATE", "DATE_TIME"),
-                    )
-                    sheet.cells[(r0 + dr, c0 + dc)] = state
-        sheet.merges = [dict(m, sheetId=sheet.sheet_id) for m in spec.get("merges", [])]
-        book.sheets.append(sheet)
-    fake.spreadsheets[book.spreadsheet_id] = book
+    return [parent], shared.id
+
+
+def _record_owner(fake: FakeGoogle, made: drive.DriveFile) -> None:
+    """The creator owns a new file, unless it is made in a shared drive (drive.py)."""
+    if made.drive_id is None:
+        made.owner = {
+            "kind": "drive#permission",
+            "id": fake.new_id("perm"),
+            "type": "user",
+            "role": "owner",
+            "emailAddress": made.modified_by,
+        }
+
+
+def _new_file(
+    fake: FakeGoogle, file_id: str, metadata: dict[str, Any], mime: str, media: bytes = b""
+) -> drive.DriveFile:
+    """A file made by the caller through the app, placed as `_place` allows."""
+    parents, drive_id = _place(fake, list(metadata.get("parents", [])))
+    _needs_storage(fake, drive_id)
     made = drive.DriveFile(
-        book.spreadsheet_id, book.title, drive.SPREADSHEET, fake.clock(), fake.user
+        file_id,
+        metadata.get("name", "Untitled"),
+        mime,
+        fake.clock(),
+        fake.user,
+        parents,
+        dict(metadata.get("appProperties", {})),
+        1,
+        media,
+        drive_id=drive_id,
+        created_by=fake.user,
     )
-    _record_owner(fake, made)  # in My Drive: the Sheets API takes no parents
-    fake.files[book.spreadsheet_id] = made
+    _record_owner(fake, made)
+    fake.files[made.id] = made
+    return made
+
+
+def _create(fake: FakeGoogle, call: Call) -> Any:
+    """spreadsheets.create: the Sheets API makes the file in the caller's My Drive (it takes
+    no parents), so a service account is refused (_needs_storage)."""
+    _needs_storage(fake, None)
+    book = sheets.from_body(fake.new_id("sheet"), call.body or {})
+    _new_file(fake, book.spreadsheet_id, {"name": book.title}, drive.SPREADSHEET)
+    fake.spreadsheets[book.spreadsheet_id] = book
     return book.resource(fake.url)
 
 
@@ -372,7 +589,7 @@ def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
         sheets.write(book, d["range"], d.get("values", []), option)
         for d in call.body.get("data", [])
     ]
-    fake.files[book.spreadsheet_id].touch(fake.clock(), fake.user)
+    fake.touch(fake.files[book.spreadsheet_id])
     return {
         "spreadsheetId": book.spreadsheet_id,
         "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
@@ -384,62 +601,29 @@ def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _batch_update(fake: FakeGoogle, call: Call) -> Any:
-    """spreadsheets.batchUpdate: the requests a buyer's hand makes (sort, insert, delete)."""
+    """spreadsheets.batchUpdate: every request applied in order, all or none (sheets.py)."""
     book = _book(fake, call)
-    replies: list[dict[str, Any]] = []
-    for request in call.body.get("requests", []):
-        if "sortRange" in request:
-            spec = request["sortRange"]
-            rng = spec["range"]
-            sheet = next(s for s in book.sheets if s.sheet_id == rng.get("sheetId", 0))
-            order = spec["sortSpecs"][0]
-            sheets.sort_rows(
-                sheet,
-                rng["startRowIndex"],
-                rng["endRowIndex"] - 1,
-                order["dimensionIndex"],
-                order.get("sortOrder") != "DESCENDING",
-            )
-        elif "insertDimension" in request or "deleteDimension" in request:
-            key = "insertDimension" if "insertDimension" in request else "deleteDimension"
-            rng = request[key]["range"]
-            sheet = next(s for s in book.sheets if s.sheet_id == rng.get("sheetId", 0))
-            count = rng["endIndex"] - rng["startIndex"]
-            sheets.shift_rows(
-                sheet, rng["startIndex"], count if key == "insertDimension" else -count
-            )
-        else:
-            raise ApiError(
-                501, f"batchUpdate request {next(iter(request))} is not modelled by the fake yet"
-            )
-        replies.append({})
-    fake.files[book.spreadsheet_id].touch(fake.clock(), fake.user)
+    replies = sheets.batch_update(book, call.body.get("requests", []))
+    fake.touch(fake.files[book.spreadsheet_id])
     return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
 
 
 def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
-    found = fake.files.get(call.path_params["fileId"])
-    if (found is not None and (found.id, fake.user) in fake.denied) or (
+    file_id = call.path_params["fileId"]
+    found = fake.files.get(file_id)
+    if (
         found is None
+        or not fake.can_open(found)
         or (found.trashed and call.method.id not in ("drive.files.get", "drive.files.update"))
     ):
-        raise ApiError(404, f"File not found: {call.path_params['fileId']}.")
+        raise _not_found(file_id)
     return found
 
 
-def _record_owner(fake: FakeGoogle, made: drive.DriveFile) -> None:
-    """The creator owns a new file, unless it is made in a shared drive (drive.py)."""
-    if fake.shared_drives.isdisjoint(made.parents):
-        made.owner = {
-            "kind": "drive#permission",
-            "id": fake.new_id("perm"),
-            "type": "user",
-            "role": "owner",
-            "emailAddress": made.modified_by,
-        }
-
-
 def _files_create(fake: FakeGoogle, call: Call) -> Any:
+    """files.create: JSON metadata, or a multipart upload. A Google Sheet made this way
+    (mimeType spreadsheet, no media) is an empty spreadsheet the Sheets API can build on
+    (sheets.empty_book; its defaults are assumptions.py "new spreadsheet defaults")."""
     media, media_type = b"", ""
     if call.method.upload:
         metadata, media, media_type = drive.split_multipart(fake.content_type, call.body or b"")
@@ -449,24 +633,48 @@ def _files_create(fake: FakeGoogle, call: Call) -> Any:
     mime = metadata.get("mimeType") or media_type or "application/octet-stream"
     if mime == drive.DOCUMENT and media and media_type not in ("text/html", "text/plain"):
         raise ApiError(400, f"Conversion from {media_type} to a Google Doc is not supported.")
-    created = drive.DriveFile(
-        fake.new_id("file"),
-        metadata.get("name", "Untitled"),
-        mime,
-        fake.clock(),
-        fake.user,
-        list(metadata.get("parents", [])),
-        dict(metadata.get("appProperties", {})),
-        1,
-        media,
-    )
-    _record_owner(fake, created)
-    fake.files[created.id] = created
-    return created.resource(fake.url)
+    if mime == drive.SPREADSHEET and media:
+        raise ApiError(501, "files.create of a spreadsheet from media is not modelled yet")
+    made = _new_file(fake, fake.new_id("file"), metadata, mime, media)
+    if mime == drive.SPREADSHEET:
+        fake.spreadsheets[made.id] = sheets.empty_book(made.id, made.name, fake.default_time_zone)
+    return made.resource(fake.url)
+
+
+def _files_copy(fake: FakeGoogle, call: Call) -> Any:
+    """files.copy: File.parents "If not specified as part of a copy request, the file
+    inherits any discoverable parent of the source file"; the copy is the caller's new file
+    (so a service account needs a shared drive for it). A spreadsheet's content is copied."""
+    source = _file(fake, call)
+    metadata = dict(call.body or {})
+    metadata.setdefault("name", f"Copy of {source.name}")
+    if "parents" not in metadata:
+        metadata["parents"] = [p for p in source.parents if p != _my_drive(source.created_by)]
+    made = _new_file(fake, fake.new_id("file"), metadata, source.mime_type, source.content)
+    if source.id in fake.spreadsheets:
+        book = copy.deepcopy(fake.spreadsheets[source.id])
+        book.spreadsheet_id, book.title = made.id, made.name
+        fake.spreadsheets[made.id] = book
+    return made.resource(fake.url)
 
 
 def _files_get(fake: FakeGoogle, call: Call) -> Any:
     return _file(fake, call).resource(fake.url)
+
+
+def _move(fake: FakeGoogle, found: drive.DriveFile, add: list[str], remove: list[str]) -> None:
+    """addParents/removeParents: a move is allowed, a second parent is not (_one_parent)."""
+    kept = [p for p in found.parents if p not in remove]
+    added = [p for p in add if p not in kept]
+    if len(kept) + len(added) > 1:
+        raise _one_parent()
+    if added:
+        parents, drive_id = _place(fake, added)
+        found.parents, found.drive_id = kept + parents, drive_id
+        if drive_id is not None:
+            found.owner = None  # moved into a shared drive: the drive owns it now
+    else:
+        found.parents = kept
 
 
 def _files_update(fake: FakeGoogle, call: Call) -> Any:
@@ -480,27 +688,99 @@ def _files_update(fake: FakeGoogle, call: Call) -> Any:
             found.app_properties[key] = value
     if "trashed" in body:
         found.trashed = bool(body["trashed"])
-    for parent in ",".join(call.query.get("addParents", [])).split(","):
-        if parent and parent not in found.parents:
-            found.parents.append(parent)
-        if parent in fake.shared_drives:
-            found.owner = None  # moved into a shared drive: the drive owns it now
-    for parent in ",".join(call.query.get("removeParents", [])).split(","):
-        if parent in found.parents:
-            found.parents.remove(parent)
-    found.touch(fake.clock(), fake.user)
+
+    def ids(name: str) -> list[str]:
+        return [p for p in ",".join(call.query.get(name, [])).split(",") if p]
+
+    _move(fake, found, ids("addParents"), ids("removeParents"))
+    fake.touch(found)
     return found.resource(fake.url)
 
 
+def _flag(call: Call, name: str) -> bool:
+    return call.query.get(name, ["false"])[0] == "true"
+
+
+def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
+    """Which files a files.list searches (files.list reference, `corpora`; Drive guide "About
+    files and folders", File organization): `user` (the default) holds the files the caller
+    created, was given a direct permission on, or opened with the app; `drive` every file of
+    one shared drive the caller is a member of; `allDrives` both. Shared drive items are
+    left out unless includeItemsFromAllDrives is true ("Whether both My Drive and shared
+    drive items should be included in results"). Refusals: assumptions.py "corpora"."""
+    corpora = call.query.get("corpora", ["user"])[0]
+    drive_id = call.query.get("driveId", [""])[0]
+    include = _flag(call, "includeItemsFromAllDrives")
+    if corpora not in ("user", "drive", "allDrives"):
+        raise ApiError(501, f"files.list corpora={corpora} is not modelled yet")
+    if (corpora == "drive") != bool(drive_id):
+        raise ApiError(
+            400,
+            "The driveId parameter must be specified if and only if corpora is set to drive.",
+            reason="teamDriveIdRequiresTeamDriveCorpora",
+        )
+    if corpora != "user" and not include:
+        raise ApiError(
+            403,
+            "The includeItemsFromAllDrives parameter must be set to true when driveId is "
+            "specified or corpora contains drive or allDrives.",
+            reason="forbidden",
+        )
+    if include and not _flag(call, "supportsAllDrives"):
+        raise ApiError(
+            403,
+            "The includeItemsFromAllDrives parameter can only be set to true when "
+            "supportsAllDrives is true.",
+            reason="forbidden",
+        )
+    if drive_id and (drive_id not in fake.drives or fake.drives[drive_id].role(fake.user) is None):
+        raise ApiError(
+            404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId"
+        )
+
+    def mine(f: drive.DriveFile) -> bool:
+        return (
+            f.created_by == fake.user
+            or f.shared_with(fake.user)
+            or ((f.id, fake.user) in fake.opened)
+        )
+
+    def member(f: drive.DriveFile) -> bool:
+        return f.drive_id is not None and fake.drives[f.drive_id].role(fake.user) is not None
+
+    def holds(f: drive.DriveFile) -> bool:
+        if not fake.can_open(f) or (f.drive_id is not None and not include):
+            return False
+        if corpora == "drive":
+            return f.drive_id == drive_id
+        return mine(f) or (corpora == "allDrives" and member(f))
+
+    return holds
+
+
+def _listed(fake: FakeGoogle, found: drive.DriveFile) -> drive.DriveFile:
+    """The file as this listing shows it: a lagging file (`FakeGoogle.lag`) as it was."""
+    lagging = fake.lags.get(found.id)
+    if lagging is None:
+        return found
+    lagging[0] -= 1
+    if lagging[0] <= 0:
+        del fake.lags[found.id]
+    return lagging[1]  # type: ignore[no-any-return]
+
+
 def _files_list(fake: FakeGoogle, call: Call) -> Any:
+    """files.list over the corpus `_corpus` picks, `q` as drive.matches, in pages: pageSize
+    "The maximum value is 1000; values above 1000 will be coerced to 1000" (default 100)."""
+    holds = _corpus(fake, call)
     q = call.query.get("q", [""])[0]
-    size = int(call.query.get("pageSize", ["100"])[0])
+    drive.terms(q)  # an unknown term is refused even when nothing would match
+    size = min(int(call.query.get("pageSize", ["100"])[0]), 1000)
+    if size < 1:
+        raise ApiError(400, f"Invalid value '{size}'. Values must be within the range: [1, 1000]")
     start = int(call.query.get("pageToken", ["0"])[0] or 0)
-    hits = [
-        f
-        for f in fake.files.values()
-        if (f.id, fake.user) not in fake.denied and drive.matches(f, q)
-    ]
+    shown = [_listed(fake, f) for f in list(fake.files.values()) if holds(f)]
+    hits = [f for f in shown if drive.matches(f, q)]
     answer: dict[str, Any] = {
         "kind": "drive#fileList",
         "incompleteSearch": False,
@@ -509,6 +789,47 @@ def _files_list(fake: FakeGoogle, call: Call) -> Any:
     if start + size < len(hits):
         answer["nextPageToken"] = str(start + size)
     return answer
+
+
+def _drives_get(fake: FakeGoogle, call: Call) -> Any:
+    """drives.get: the Drive resource with its restrictions, for a member (assumptions.py
+    "shared drive not found" for the refusal)."""
+    drive_id = call.path_params["driveId"]
+    found = fake.drives.get(drive_id)
+    if found is None or found.role(fake.user) is None:
+        raise ApiError(
+            404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId"
+        )
+    return found.resource()
+
+
+def _sharing_restriction(fake: FakeGoogle, found: drive.DriveFile, body: dict[str, Any]) -> None:
+    """A shared drive's restrictions bound who its files may be shared with (Drive v3
+    reference, drives#Drive.restrictions: domainUsersOnly "access to this shared drive and
+    items inside this shared drive is restricted to users of the domain to which this shared
+    drive belongs"; driveMembersOnly "access to items inside this shared drive is restricted
+    to its members"). Reasons as Drive gives them; assumptions.py "sharing restrictions"."""
+    if found.drive_id is None:
+        return
+    shared = fake.drives[found.drive_id]
+    kind, email = body["type"], str(body.get("emailAddress", "")).lower()
+    domain = str(body.get("domain", "")).lower() if kind == "domain" else email.split("@")[-1]
+    if shared.restrictions.get("domainUsersOnly") and (kind == "anyone" or domain != shared.domain):
+        raise ApiError(
+            403,
+            "The user does not have permission to share this item outside the domain of the "
+            "shared drive.",
+            reason="teamDriveDomainUsersOnlyRestriction",
+        )
+    if shared.restrictions.get("driveMembersOnly") and (
+        kind in ("anyone", "domain") or shared.role(email) is None
+    ):
+        raise ApiError(
+            403,
+            "The user does not have permission to share this item with people who are not "
+            "members of the shared drive.",
+            reason="teamDriveTeamMembersOnlyRestriction",
+        )
 
 
 def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
@@ -526,6 +847,7 @@ def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
     if email in fake.refusals:
         status, reason, message = fake.refusals[email]
         raise ApiError(status, message, reason=reason)
+    _sharing_restriction(fake, found, body)
     permission = {
         "kind": "drive#permission",
         "id": fake.new_id("perm"),
@@ -543,7 +865,7 @@ def _permissions_create(fake: FakeGoogle, call: Call) -> Any:
     found.permissions.append(permission)
     if email:
         fake.denied.discard((found.id, email))  # shared again: the person can open it
-    found.touch(fake.clock(), fake.user)
+    fake.touch(found)
     return permission
 
 
@@ -596,7 +918,7 @@ def _permissions_delete(fake: FakeGoogle, call: Call) -> Any:
         p.get("emailAddress") == email for p in found.every_permission()
     ):
         fake.denied.add((found.id, email))
-    found.touch(fake.clock(), fake.user)
+    fake.touch(found)
     return NO_CONTENT
 
 
@@ -864,6 +1186,8 @@ HANDLERS: dict[str, Handler] = {
     "drive.files.get": _files_get,
     "drive.files.update": _files_update,
     "drive.files.list": _files_list,
+    "drive.files.copy": _files_copy,
+    "drive.drives.get": _drives_get,
     "sheets.spreadsheets.create": _create,
     "sheets.spreadsheets.get": _get,
     "sheets.spreadsheets.values.batchGet": _batch_get,
@@ -874,6 +1198,7 @@ HANDLERS: dict[str, Handler] = {
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once are queued, not refused
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -882,8 +1207,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serve() -> Iterator[FakeGoogle]:
-    fake = FakeGoogle()
+def serve(seed: int = 0) -> Iterator[FakeGoogle]:
+    fake = FakeGoogle(seed=seed)
     server = make_server("127.0.0.1", 0, fake, server_class=_Server, handler_class=_QuietHandler)
     fake.url = f"http://127.0.0.1:{server.server_port}/"
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)

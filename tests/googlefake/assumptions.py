@@ -1,0 +1,97 @@
+"""What the fake assumes about Google without a Google page to cite, for the README.
+
+Each behaviour the fake models cites Google's documentation where it is implemented. The
+ones below have no such page (or only a third-party report): the code marks each with
+`UNCONFIRMED` or "ASSUMPTION", and lists it here. The live check (`mapctl google-smoke`)
+is where a real project confirms or corrects them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Assumption:
+    rule: str  # short name
+    assumes: str  # what the fake does
+    why: str  # why it is not confirmed
+
+
+ASSUMPTIONS: tuple[Assumption, ...] = (
+    Assumption(
+        "version step",
+        "Each change to a file raises File.version by a random 1..3 (seeded; "
+        "FakeGoogle.version_step = 1 gives exact steps).",
+        "The File reference only says version is monotonically increasing and reflects "
+        "every change; the size of a step is not documented.",
+    ),
+    Assumption(
+        "listing lag",
+        "FakeGoogle.lag(file, calls=N): the next N files.list answers show the file as it "
+        "was when lag() was called; files.get is always current.",
+        "Drive does not document how soon a change reaches files.list (search is an index); "
+        "no page confirms a lag or bounds it.",
+    ),
+    Assumption(
+        "new spreadsheet defaults",
+        "A spreadsheet made by Drive files.create has one sheet 'Sheet1' with sheetId 0, "
+        "1000 rows x 26 columns, locale en_US and the fake's default time zone.",
+        "Observed in the Sheets UI and API answers, not documented; a real one takes the "
+        "creator's locale and time zone.",
+    ),
+    Assumption(
+        "formula after a locale change",
+        "A formula that parsed keeps working (and reads back as written) after the "
+        "spreadsheet's locale changes.",
+        "Sheets translates the display of formulas between locales; not confirmed through the API.",
+    ),
+    Assumption(
+        "formula separators",
+        "In dot-decimal locales ';' between function arguments and '\\' in array literals "
+        "are parse errors; the comma-decimal locales are de, fr, pt, es (not es_MX/es_US), "
+        "it, nl, ru, pl, tr, id, sv, da, nb, fi, cs, uk, el, hu, ro.",
+        "Reported parse errors cover ',' in comma-decimal locales (google-api-nodejs-client"
+        "#1994, tr_TR); one report says Sheets accepts ';' in every locale. The fake takes "
+        "the stricter reading, and derives the locale list from decimal conventions.",
+    ),
+    Assumption(
+        "sharing restrictions wording",
+        "permissions.create on a shared-drive file answers 403 "
+        "teamDriveDomainUsersOnlyRestriction / teamDriveTeamMembersOnlyRestriction.",
+        "The reason strings are Drive's (used by GAM, seen in reports); the message text "
+        "is the fake's own.",
+    ),
+    Assumption(
+        "corpora refusals",
+        "driveId without corpora=drive (or the reverse): 400 "
+        "teamDriveIdRequiresTeamDriveCorpora; corpora drive/allDrives without "
+        "includeItemsFromAllDrives=true: 403; without supportsAllDrives=true: 403 too.",
+        "Messages are Drive's as reported (google-api-php-client#1825, pygsheets#437); "
+        "the 400 status, the 403 reasons and the supportsAllDrives refusal are not "
+        "documented (Drive may ignore supportsAllDrives today; the fake asks for it).",
+    ),
+    Assumption(
+        "cannotAddParent on create",
+        "files.create with two parents answers 403 cannotAddParent, as files.update does.",
+        "File.parents says multiple parents are not supported; the create-time answer is "
+        "not documented.",
+    ),
+    Assumption(
+        "shared drive not found",
+        "drives.get by a non-member answers 404 notFound 'Shared drive not found: ID'.",
+        "Wording as reported by Drive clients, not in the reference.",
+    ),
+    Assumption(
+        "Sheets without access",
+        "Sheets calls on a file the token cannot open answer 404 'Requested entity was not found.'",
+        "Sheets may answer 403 PERMISSION_DENIED for some of these; undocumented.",
+    ),
+    Assumption(
+        "My Drive access",
+        "A My Drive file can be opened by any full-drive token that knows its id, unless "
+        "FakeGoogle.denied says otherwise; shared-drive files need membership or a direct "
+        "permission, drive.file tokens need the file created or opened by the app.",
+        "A simplification that is more permissive than Google for My Drive files.",
+    ),
+)
