@@ -16,6 +16,7 @@ from addon.google.clients import service
 from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
 from addon.maps import Created, create_map, validate_create
 from addon.registry.store import Registry
+from addon.sharing import share_map
 from addon.sync import sync_all
 from addon.workspace.google import GoogleWorkspace
 from addon.workspace.google_sheet import grids_of, read_params
@@ -41,13 +42,13 @@ class Env:
     def buyer(self) -> Any:
         return service("sheets", "v4", Credentials(token="buyer-token"), root_url=self.fake.url)
 
-    def grids(self, sheet: str) -> dict[str, Any]:
+    def grids(self, sheet: str, *, as_buyer: bool = False) -> dict[str, Any]:
+        """The Sheet as the service reads it, or as the buyer's own client does (who can
+        open only what was shared with them)."""
+        token = "buyer-token" if as_buyer else "service-token"
+        reader = service("sheets", "v4", Credentials(token=token), root_url=self.fake.url)
         answer = (
-            self.buyer()
-            .spreadsheets()
-            .values()
-            .batchGet(spreadsheetId=sheet, **read_params())
-            .execute()
+            reader.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params()).execute()
         )
         return grids_of(answer)
 
@@ -88,7 +89,10 @@ def create(
     *,
     contacts: tuple[str, ...] = (),
     desired_outcome: str = "",
+    shared: bool = False,
 ) -> Created:
+    """A MAP made through the product's create path; `shared`: then shared with its buyer
+    contacts as `mapctl share` does (so the buyer's own client can edit it)."""
     templates = load_templates()
     form = validate_create(
         {
@@ -106,7 +110,7 @@ def create(
         templates,
         TODAY,
     )
-    return create_map(
+    created = create_map(
         form,
         templates=templates,
         workspace=env.workspace,
@@ -116,3 +120,11 @@ def create(
         now=datetime(2026, 3, 2, 9, 0),
         workspace_kind="google",
     )
+    if shared:
+        share_map(
+            env.registry.get(created.map_id),
+            workspace=env.workspace,
+            registry=env.registry,
+            today=TODAY,
+        )
+    return created

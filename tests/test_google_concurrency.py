@@ -88,9 +88,7 @@ def google_web(tmp_path: Path) -> Iterator[GoogleWeb]:
         flask_app = create_app(settings, app=app, queue=None)
         server = make_server("127.0.0.1", 0, flask_app, threaded=True)
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        web = Web(
-            f"http://127.0.0.1:{server.server_port}", key, key, certs, fake, app, settings
-        )
+        web = Web(f"http://127.0.0.1:{server.server_port}", key, key, certs, fake, app, settings)
         try:
             yield GoogleWeb(web, fake, log, maps)
         finally:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from google.oauth2.credentials import Credentials
 
-from addon.google.clients import service
 from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
+from addon.workspace.base import Invite
 from addon.workspace.google import GoogleWorkspace
-from tests.google_env import SERVICE, Env, create
-from tests.googlefake.server import FakeGoogle, serve
+from tests.google_env import BUYER, FOLDER, SERVICE, Env, create
+from tests.googlefake.server import FakeGoogle
 
 
 def test_the_pacer_keeps_every_minute_at_or_under_sixty_calls() -> None:
@@ -35,7 +34,7 @@ def test_the_pacer_keeps_every_minute_at_or_under_sixty_calls() -> None:
 def test_a_refused_call_is_retried_with_backoff_and_the_sync_succeeds(
     env: Env, status: int
 ) -> None:
-    created = create(env)
+    created = create(env, shared=True)
     env.fake.fail("sheets.spreadsheets.values.batchGet", status, times=2)
     before = env.clock.now()
     env.fake.clock = lambda: datetime(2026, 3, 3, 10)
@@ -52,29 +51,55 @@ def test_a_refused_call_is_retried_with_backoff_and_the_sync_succeeds(
 
 
 @pytest.fixture
-def impatient(tmp_path: Path) -> Iterator[tuple[FakeGoogle, GoogleWorkspace, CallLog]]:
-    with serve() as fake:
-        fake.users = {"service-token": SERVICE}
-        clock = Clock.simulated()
-        log = CallLog()
-        http = PacedHttp(
-            authorized_http(Credentials(token="service-token"), timeout=0.3),
-            pacer=Pacer(clock),
-            log=log,
-        )
-        yield (
-            fake,
-            GoogleWorkspace(http, identity=SERVICE, root_url=fake.url, sleep=clock.sleep),
-            log,
-        )
+def impatient(env: Env) -> Iterator[tuple[FakeGoogle, GoogleWorkspace, CallLog]]:
+    """The env's fake through a transport that gives up on a call after 0.3 s."""
+    log = CallLog()
+    http = PacedHttp(
+        authorized_http(Credentials(token="service-token"), timeout=0.3),
+        pacer=Pacer(env.clock),
+        log=log,
+    )
+    yield (
+        env.fake,
+        GoogleWorkspace(
+            http, identity=SERVICE, folder_id=FOLDER, root_url=env.fake.url, sleep=env.clock.sleep
+        ),
+        log,
+    )
 
 
 def test_a_stalled_call_times_out_and_is_retried(
-    impatient: tuple[FakeGoogle, GoogleWorkspace, CallLog],
+    env: Env, impatient: tuple[FakeGoogle, GoogleWorkspace, CallLog]
 ) -> None:
     fake, workspace, log = impatient
-    sheets = service("sheets", "v4", Credentials(token="service-token"), root_url=fake.url)
-    made = sheets.spreadsheets().create(body={"properties": {"title": "x"}}).execute()
+    created = create(env)
     fake.stall("drive.files.get", 1.0)
-    assert workspace.version(made["spreadsheetId"]) == "1"
+    version = workspace.version(created.files.sheet)
+    assert version == str(fake.files[created.files.sheet].version)  # modified by us: plain
     assert len(log) == 2  # the stalled call, then its retry
+
+
+@pytest.mark.parametrize("reason", ["userRateLimitExceeded", "rateLimitExceeded"])
+def test_a_403_rate_limit_is_retried_alone_and_in_a_batch(env: Env, reason: str) -> None:
+    created = create(env, shared=True)
+    env.fake.fail("sheets.spreadsheets.values.batchGet", 403, reason=reason)
+    env.fake.fail("drive.permissions.list", 403, reason=reason)
+    assert env.workspace.read(created.files.sheet).grids["Plan"][3][0] == "S01"
+    people = env.workspace.people([created.files.sheet])
+    assert BUYER in {p.email for p in people}
+    refused = [c for c in env.fake.log if c.status == 403]
+    assert [c.method for c in refused] == [
+        "sheets.spreadsheets.values.batchGet",
+        "drive.permissions.list",
+    ]
+
+
+@pytest.mark.parametrize("reason", ["storageQuotaExceeded", "sharingRateLimitExceeded"])
+def test_a_403_that_waiting_will_not_cure_is_not_retried(env: Env, reason: str) -> None:
+    created = create(env)
+    env.workspace.sharing_restriction()
+    env.fake.fail("drive.permissions.create", 403, reason=reason)
+    results = env.workspace.share([Invite(BUYER, "writer", created.files.sheet)], "Our plan")
+    assert not results[0].ok and reason in results[0].reason
+    assert len([c for c in env.fake.log if c.method == "drive.permissions.create"]) == 3
+    # the rep's two grants at create, and this one refusal: never sent again

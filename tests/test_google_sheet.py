@@ -1,4 +1,5 @@
-"""The MAP Sheet built for Google: accepted by the Sheets schema, read back by the parser."""
+"""The MAP Sheet built for Google: made by Drive in the Shared Drive, built by one
+batchUpdate the Sheets schema accepts, read back by the parser, in any locale."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
+from addon.google.clients import service
 from addon.plan.memory import advance
 from addon.plan.parse import parse_map
 from addon.plan.schedule import Contact, build_plan
@@ -20,13 +22,17 @@ from addon.sync import computed_cells
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.google_sheet import (
     SYNC_TAB,
+    build_requests,
     create_body,
     grids_of,
+    lookup_formula,
     read_params,
+    separator,
     write_body,
 )
 from sheets_schema.template import load_templates
-from sheets_schema.workbook import PLAN
+from sheets_schema.workbook import PLAN, SUMMARY, SUMMARY_FIELDS
+from tests.google_env import DRIVE, FOLDER, SERVICE
 from tests.googlefake.server import FakeGoogle, serve
 
 TODAY = date(2026, 3, 2)
@@ -35,10 +41,36 @@ TODAY = date(2026, 3, 2)
 @pytest.fixture
 def fake() -> Iterator[FakeGoogle]:
     with serve() as server:
+        server.users = {"t": SERVICE}
+        server.add_shared_drive(DRIVE, "Sales", {SERVICE: "fileOrganizer"})
+        server.add_folder(FOLDER, DRIVE, "MAPs")
         yield server
 
 
-def _draft() -> MapDraft:
+def _made(fake: FakeGoogle, draft: MapDraft) -> str:
+    """The MAP Sheet as the workspace makes it: an empty Sheet from Drive in the folder,
+    then the one batchUpdate that builds it."""
+    drive = service("drive", "v3", Credentials(token="t"), root_url=fake.url)
+    made = (
+        drive.files()
+        .create(
+            body={
+                "name": "MAP",
+                "mimeType": "application/vnd.google-apps.spreadsheet",
+                "parents": [FOLDER],
+            },
+            supportsAllDrives=True,
+        )
+        .execute()
+    )
+    requests = build_requests(create_body(draft))
+    _client(fake).spreadsheets().batchUpdate(
+        spreadsheetId=made["id"], body={"requests": requests}
+    ).execute()
+    return str(made["id"])
+
+
+def _draft(locale: str = "en_GB") -> MapDraft:
     row = MapRow(
         id="MAP-1",
         deal="Analytics rollout",
@@ -50,7 +82,7 @@ def _draft() -> MapDraft:
         rep_name="Sam Rivera",
         rep_email="sam@seller.example.com",
         created_on=TODAY,
-        locale="en_GB",
+        locale=locale,
         time_zone="Europe/London",
     )
     plan = build_plan(
@@ -73,9 +105,9 @@ def _client(fake: FakeGoogle) -> Any:
     )
 
 
-def test_the_whole_sheet_is_one_create_google_accepts(fake: FakeGoogle) -> None:
-    body = create_body(_draft())
-    created = _client(fake).spreadsheets().create(body=body).execute()
+def test_the_whole_sheet_is_one_batch_update_google_accepts(fake: FakeGoogle) -> None:
+    sid = _made(fake, _draft())
+    created = _client(fake).spreadsheets().get(spreadsheetId=sid).execute()
     assert [s["properties"]["title"] for s in created["sheets"]] == [
         "Plan",
         "Stakeholders",
@@ -86,7 +118,11 @@ def test_the_whole_sheet_is_one_create_google_accepts(fake: FakeGoogle) -> None:
     ]
     assert created["properties"]["locale"] == "en_GB"
     assert created["properties"]["timeZone"] == "Europe/London"
-    assert [c.method for c in fake.calls()] == ["sheets.spreadsheets.create"]
+    assert [c.method for c in fake.calls()] == [
+        "drive.files.create",
+        "sheets.spreadsheets.batchUpdate",
+        "sheets.spreadsheets.get",
+    ]
 
 
 def test_dropdowns_are_not_strict_and_protection_only_warns() -> None:
@@ -120,7 +156,7 @@ def test_buyer_text_is_never_sent_as_a_formula() -> None:
 def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None:
     draft = _draft()
     client = _client(fake)
-    sid = client.spreadsheets().create(body=create_body(draft)).execute()["spreadsheetId"]
+    sid = _made(fake, draft)
     answer = client.spreadsheets().values().batchGet(spreadsheetId=sid, **read_params()).execute()
     grids = grids_of(answer)
     assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", SYNC_TAB}
@@ -169,7 +205,7 @@ def test_computed_values_land_on_the_right_rows_after_a_change_between_read_and_
     fake: FakeGoogle, buyer_change: dict[str, Any]
 ) -> None:
     client = _client(fake)
-    sid = client.spreadsheets().create(body=create_body(_draft())).execute()["spreadsheetId"]
+    sid = _made(fake, _draft())
     values = client.spreadsheets().values()
     values.batchUpdate(
         spreadsheetId=sid,
@@ -204,7 +240,7 @@ def test_computed_values_land_on_the_right_rows_after_a_change_between_read_and_
 
 def test_a_value_typed_under_a_computed_column_shows_googles_ref_error(fake: FakeGoogle) -> None:
     client = _client(fake)
-    sid = client.spreadsheets().create(body=create_body(_draft())).execute()["spreadsheetId"]
+    sid = _made(fake, _draft())
     client.spreadsheets().values().batchUpdate(
         spreadsheetId=sid,
         body={
@@ -214,3 +250,88 @@ def test_a_value_typed_under_a_computed_column_shows_googles_ref_error(fake: Fak
     ).execute()
     plan = _read(client, sid)["Plan"]
     assert plan[2][11] == "#REF!" and plan[6][11] == "waiting on legal"
+
+
+@pytest.mark.parametrize(
+    ("locale", "sep"),
+    [("en_US", ","), ("en_GB", ","), ("de_DE", ";"), ("fr_FR", ";"), ("pt_BR", ";")],
+)
+def test_formulas_parse_in_the_sheets_own_locale(fake: FakeGoogle, locale: str, sep: str) -> None:
+    assert separator(locale) == sep
+    assert lookup_formula("Health", 2, locale).count(sep) >= 6
+    client = _client(fake)
+    sid = _made(fake, _draft(locale))
+    client.spreadsheets().values().batchUpdate(
+        spreadsheetId=sid,
+        body={"valueInputOption": "RAW", "data": [{"range": "Plan!H5", "values": [["Done"]]}]},
+    ).execute()
+    grids = _read(client, sid)
+    _, write = _computed(grids, TODAY)
+    client.spreadsheets().values().batchUpdate(spreadsheetId=sid, body=write_body(write)).execute()
+    plan = _read(client, sid)["Plan"]
+    computed = [c.header for c in PLAN.columns if c.computed]
+    assert [plan[2][i] for i, c in enumerate(PLAN.columns) if c.computed] == computed
+    assert "#ERROR!" not in str(plan)
+    assert plan[4][PLAN.keys.index("health")] == "Done"
+
+
+def test_a_comma_formula_is_a_parse_error_in_a_comma_decimal_sheet(fake: FakeGoogle) -> None:
+    """What happened before: the en_US formula in a de_DE Sheet shows #ERROR!."""
+    client = _client(fake)
+    sid = _made(fake, _draft("de_DE"))
+    client.spreadsheets().batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "requests": [
+                {
+                    "updateCells": {
+                        "start": {"sheetId": 1000, "rowIndex": 2, "columnIndex": 11},
+                        "rows": [
+                            {
+                                "values": [
+                                    {
+                                        "userEnteredValue": {
+                                            "formulaValue": lookup_formula("Health", 2, "en_US")
+                                        }
+                                    }
+                                ]
+                            }
+                        ],
+                        "fields": "userEnteredValue",
+                    }
+                }
+            ]
+        },
+    ).execute()
+    assert _read(client, sid)["Plan"][2][11] == "#ERROR!"
+
+
+def test_dates_show_as_dates_on_every_row_and_the_summary(fake: FakeGoogle) -> None:
+    """Whole-column formats: a date written RAW on a row the buyer added shows as a
+    date, as do the Summary's dates (FORMATTED_VALUE is what a person sees)."""
+    client = _client(fake)
+    sid = _made(fake, _draft())
+    _, write = _computed(_read(client, sid), TODAY)
+    body = write_body(write)
+    first = SUMMARY.header_row + 1
+    keys = [f.key for f in SUMMARY_FIELDS]
+    target = f"Summary!B{first + keys.index('target_close')}"
+    synced = f"Summary!B{first + keys.index('last_sync')}"
+    body["data"] += [{"range": "Plan!F40", "values": [[46171]]}]  # a row far below the plan
+    body["data"] += [{"range": target, "values": [[46171]]}, {"range": synced, "values": [[46083]]}]
+    client.spreadsheets().values().batchUpdate(spreadsheetId=sid, body=body).execute()
+    shown = (
+        client.spreadsheets()
+        .values()
+        .batchGet(spreadsheetId=sid, ranges=["Plan!F40", target, synced])
+        .execute()
+    )
+    assert [r["values"] for r in shown["valueRanges"]] == [
+        [["29 May 2026"]],
+        [["29 May 2026"]],
+        [["2 Mar 2026"]],
+    ]
+    unformatted = (
+        client.spreadsheets().values().batchGet(spreadsheetId=sid, ranges=["Plan!G40"]).execute()
+    )  # a column that is not a date: a number stays a number
+    assert "values" not in unformatted["valueRanges"][0]

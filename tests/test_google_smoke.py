@@ -13,6 +13,7 @@ from google.oauth2.credentials import Credentials
 
 from addon.cli import main
 from addon.google.clients import service
+from tests.google_env import DRIVE, FOLDER
 from tests.googlefake.server import serve
 
 REP, BUYER = "sam@seller.example.com", "dana@buyer.example.com"
@@ -23,6 +24,8 @@ def test_the_smoke_test_passes_when_google_behaves_as_the_fake_does(
 ) -> None:
     with serve() as fake:
         fake.users = {"rep-token": REP, "buyer-token": BUYER}
+        fake.add_shared_drive(DRIVE, "Sales", {REP: "organizer"})
+        fake.add_folder(FOLDER, DRIVE, "MAPs")
         buyer = service("sheets", "v4", Credentials(token="buyer-token"), root_url=fake.url)
 
         def person(*_args: Any, **_kwargs: Any) -> str:
@@ -64,9 +67,14 @@ def test_the_smoke_test_passes_when_google_behaves_as_the_fake_does(
                 "MAP_GOOGLE_USER_TOKEN": "rep-token",
                 "MAP_GOOGLE_USER_EMAIL": REP,
                 "MAP_GOOGLE_ROOT_URL": fake.url,
+                "MAP_GOOGLE_FOLDER": FOLDER,
             },
         )
     assert result.exit_code == 0, result.output
     assert "✗" not in result.output
     assert "12 matched, 0 did not" in result.output
     assert "✓ after the sort, S01's Health is on S01's row (Done)" in result.output
+    table = result.output.split("What the offline fake assumes, and what Google did:")[1]
+    rules = [line.split() for line in table.strip().splitlines()[1:]]
+    assert len(rules) == 8 and "DIFFERS" not in table and "?" not in table
+    assert "403 cannotAddParent" in table and "de_DE MAP: 8 Health values shown" in table

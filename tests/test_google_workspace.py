@@ -1,39 +1,77 @@
 """The Google workspace end to end: create, share, sync and roll-up through the same
-service code as the local workspace, against the offline fake over real HTTP, counting
-every round trip against the call budget (DESIGN.md)."""
+service code as the local workspace, against the offline fake over real HTTP (which
+refuses what Google refuses), counting every round trip against the call budget."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
+from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
 from addon.workspace.base import Invite
-from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env, create
+from addon.workspace.google import GoogleWorkspace
+from tests.google_env import BUYER, DRIVE, FOLDER, REP, SERVICE, TODAY, Env, create
+from tests.googlefake.server import FakeGoogle
 
 
 def test_create_is_four_round_trips_and_leaves_a_filled_linked_sheet(env: Env) -> None:
     created = create(env)
-    assert [c.method for c in env.fake.calls()] == [
-        "sheets.spreadsheets.create",
-        "drive.files.create",
-        "drive.files.update",
-        "sheets.spreadsheets.values.batchUpdate",
+    assert [c.method for c in env.fake.calls() if c.method != "batch"] == [
+        "drive.files.create",  # an empty Sheet, in the folder
+        "drive.files.create",  # the Doc, HTML converted
+        "drive.permissions.create",  # the rep may edit the Sheet
+        "drive.permissions.create",  # ... and the Doc (one batch)
+        "sheets.spreadsheets.batchUpdate",  # the Sheet built, with the first sync's values
     ]
     assert len(env.log) == 4
     sheet, doc = env.fake.files[created.files.sheet], env.fake.files[created.files.doc]
     assert sheet.parents == [FOLDER] and doc.parents == [FOLDER]
-    assert sheet.app_properties == {"mapApp": "sheet", "mapId": created.map_id, "docId": doc.id}
+    assert sheet.app_properties == {"mapApp": "sheet", "mapId": created.map_id}
+    assert doc.app_properties == {"mapApp": "doc", "mapId": created.map_id, "sheetId": sheet.id}
     assert doc.mime_type == "application/vnd.google-apps.document"
     assert f"spreadsheets/d/{sheet.id}" in doc.content.decode()  # the Doc links the Sheet
+    for file in (sheet, doc):  # the drive owns both; the rep can edit both
+        assert file.owner is None
+        assert [(p["emailAddress"], p["role"]) for p in file.permissions] == [(REP, "writer")]
     grids = env.grids(sheet.id)
+    assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", "_sync"}
     summary = {row[0]: row[1] for row in grids["Summary"][3:] if len(row) > 1}
     assert summary["MAP document"] == f"https://drive.google.com/open?id={doc.id}"
     health = {row[0]: row[11] for row in grids["Plan"][3:] if row and len(row) > 11}
     assert health["S01"] == "On track"
-    assert env.registry.get(created.map_id).last_written_version == str(sheet.version)
+
+
+def test_nothing_ever_has_two_parents_and_nothing_is_made_outside_the_drive(env: Env) -> None:
+    created = create(env, shared=True)
+    env.sync(TODAY)  # makes the roll-up
+    methods = {c.method for c in env.fake.calls()}
+    assert "sheets.spreadsheets.create" not in methods
+    assert not [
+        c for c in env.fake.log if c.method == "drive.files.update" and "addParents" in c.query
+    ]
+    made = [f for f in env.fake.files.values() if f.id != FOLDER]
+    assert len(made) == 3  # the Sheet, the Doc, the roll-up
+    assert all(f.parents == [FOLDER] and f.drive_id == DRIVE for f in made)
+    assert created.files.sheet in {f.id for f in made}
+
+
+def test_the_service_account_without_a_shared_drive_folder_is_refused_by_google(
+    env: Env,
+) -> None:
+    """What the fake refuses, the product never asks: a service account making a file
+    in its own My Drive gets Drive's 403 storageQuotaExceeded."""
+    bare = GoogleWorkspace(env.workspace.http, identity=SERVICE, root_url=env.fake.url)
+    with pytest.raises(HttpError) as refused:
+        create(Env(env.fake, bare, env.registry, env.log, env.clock))
+    assert refused.value.resp.status == 403
+    assert "storageQuotaExceeded" in str(refused.value.content)
+    assert env.registry.maps() == []
 
 
 def test_a_retried_create_returns_the_same_map_without_a_call(env: Env) -> None:
@@ -44,11 +82,46 @@ def test_a_retried_create_returns_the_same_map_without_a_call(env: Env) -> None:
 
 
 def test_a_create_that_fails_part_way_leaves_no_file_and_nothing_registered(env: Env) -> None:
-    env.fake.fail("drive.files.create", 403)
+    env.fake.fail("sheets.spreadsheets.batchUpdate", 400)  # the build is refused
     with pytest.raises(HttpError):
         create(env)
     assert env.registry.maps() == []
-    assert [f.trashed for f in env.fake.files.values()] == [True]  # the Sheet, trashed
+    made = [f for f in env.fake.files.values() if f.id != FOLDER]
+    assert [(f.mime_type.rpartition(".")[2], f.trashed) for f in made] == [
+        ("spreadsheet", True),
+        ("document", True),
+    ]
+
+
+@pytest.fixture
+def impatient(env: Env) -> Iterator[tuple[FakeGoogle, GoogleWorkspace]]:
+    """The env's fake, reached through a transport that gives up on a call after 0.3 s."""
+    http = PacedHttp(
+        authorized_http(Credentials(token="service-token"), timeout=0.3),
+        pacer=Pacer(env.clock),
+        log=CallLog(),
+    )
+    yield (
+        env.fake,
+        GoogleWorkspace(
+            http, identity=SERVICE, folder_id=FOLDER, root_url=env.fake.url, sleep=env.clock.sleep
+        ),
+    )
+
+
+def test_a_create_retried_after_a_timeout_finds_the_first_tries_file(
+    env: Env, impatient: tuple[FakeGoogle, GoogleWorkspace]
+) -> None:
+    fake, workspace = impatient
+    fake.stall("drive.files.create", 1.0)  # Drive makes the file, the answer comes too late
+    created = create(Env(fake, workspace, env.registry, env.log, env.clock))
+    sheets = [
+        f
+        for f in fake.files.values()
+        if f.app_properties.get("mapApp") == "sheet" and not f.trashed
+    ]
+    assert [f.id for f in sheets] == [created.files.sheet]  # one Sheet, not two
+    assert env.grids(created.files.sheet)["Plan"][3][0] == "S01"
 
 
 def _buyer_edits(env: Env, sheet: str, data: list[dict[str, Any]]) -> None:
@@ -57,9 +130,20 @@ def _buyer_edits(env: Env, sheet: str, data: list[dict[str, Any]]) -> None:
     ).execute()
 
 
+def _settle(env: Env, day: date) -> None:
+    """Syncs until one reads nothing: Drive's version after our write is not always the
+    one we expect (the fake steps by 1 to 3), and then the next sync reads once more."""
+    for _ in range(3):
+        env.fake.log.clear()
+        env.sync(day)
+        if not env.fake.calls("sheets.spreadsheets.values.batchGet"):
+            return
+    raise AssertionError("the sync kept reading")
+
+
 def test_sync_reads_a_changed_map_once_writes_once_and_skips_the_rest(env: Env) -> None:
-    maps = [create(env, deal=f"Deal {i}") for i in range(3)]
-    env.sync(TODAY)  # makes the roll-up Sheet
+    maps = [create(env, deal=f"Deal {i}", shared=True) for i in range(3)]
+    _settle(env, TODAY)  # makes the roll-up Sheet
     env.fake.log.clear()
     env.fake.clock = lambda: datetime(2026, 3, 3, 10, 0)
     _buyer_edits(env, maps[1].files.sheet, [{"range": "Plan!H4", "values": [["✅ Done"]]}])
@@ -83,8 +167,12 @@ def test_sync_reads_a_changed_map_once_writes_once_and_skips_the_rest(env: Env) 
     assert not any("Kept from" in n or "filled in by the sync" in n for n in notes), notes
 
     env.fake.log.clear()
-    again = env.sync(date(2026, 3, 3))  # our own writes are recognised: nothing read
+    again = env.sync(date(2026, 3, 3))  # at most one read, never a write: nothing changed
     assert [r.outcome for r in again.results] == ["unchanged"] * 3
+    reads = env.fake.calls("sheets.spreadsheets.values.batchGet")
+    assert len(reads) <= 1 and len(env.fake.calls("sheets.spreadsheets.values.batchUpdate")) == 1
+    env.fake.log.clear()
+    env.sync(date(2026, 3, 3))  # settled: the listing and the roll-up only
     assert [c.method for c in env.fake.calls()] == [
         "drive.files.list",
         "sheets.spreadsheets.values.batchUpdate",  # the roll-up
@@ -93,7 +181,7 @@ def test_sync_reads_a_changed_map_once_writes_once_and_skips_the_rest(env: Env) 
 
 def test_a_new_day_moves_date_driven_values_with_one_write_and_no_read(env: Env) -> None:
     created = create(env)
-    env.sync(TODAY)
+    _settle(env, TODAY)
     first_due = env.grids(created.files.sheet)["Plan"][3][5]  # S01's due date, a serial
     late = date(1899, 12, 30).toordinal() + int(first_due) + 2  # two days past it
     env.fake.log.clear()
@@ -120,6 +208,7 @@ def test_a_map_the_service_cannot_open_is_sync_lost_and_the_others_sync(env: Env
 
 def test_share_is_one_batch_and_each_refusal_keeps_googles_reason(env: Env) -> None:
     created = create(env)
+    env.workspace.sharing_restriction()  # the drive's restrictions, checked once a while
     env.fake.refusals["lee@partner.example.org"] = (
         403,
         "cannotShareTeamDriveWithNonGoogleAccounts",
@@ -141,12 +230,16 @@ def test_share_is_one_batch_and_each_refusal_keeps_googles_reason(env: Env) -> N
     ]
     assert "cannotShareTeamDriveWithNonGoogleAccounts" in results[2].reason
     perms = env.fake.files[created.files.sheet].permissions
-    assert [(p["emailAddress"], p["role"], p["type"]) for p in perms] == [(BUYER, "writer", "user")]
-    assert env.fake.files[created.files.doc].permissions[0]["role"] == "commenter"
+    assert [(p["emailAddress"], p["role"], p["type"]) for p in perms] == [
+        (REP, "writer", "user"),
+        (BUYER, "writer", "user"),
+    ]
+    assert env.fake.files[created.files.doc].permissions[1]["role"] == "commenter"
 
 
 def test_share_retries_only_the_invitations_google_rate_limited(env: Env) -> None:
     created = create(env)
+    env.workspace.sharing_restriction()
     env.fake.fail("drive.permissions.create", 429)
     calls = len(env.log)
     results = env.workspace.share(
@@ -158,4 +251,7 @@ def test_share_retries_only_the_invitations_google_rate_limited(env: Env) -> Non
     )
     assert all(r.ok for r in results)
     assert len(env.log) == calls + 2  # the batch, then one retry batch for the refused call
-    assert len(env.fake.files[created.files.sheet].permissions) == 1
+    assert {p["emailAddress"] for p in env.fake.files[created.files.sheet].permissions} == {
+        REP,
+        BUYER,
+    }
