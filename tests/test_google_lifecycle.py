@@ -25,7 +25,7 @@ from addon.sync import write_rollup
 from addon.workspace.base import Invite
 from addon.workspace.google import DOC_MIME, XLSX_MIME
 from addon.workspace.google_sheet import ROLLUP_TAB, read_params
-from tests.google_env import BUYER, FOLDER, SERVICE, TODAY, Env, create
+from tests.google_env import BUYER, FOLDER, TODAY, Env, create
 
 REP = "sam@seller.example.com"
 LEE = "lee@northwind.example.com"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
+from addon.google.transport import CallLog, PacedHttp, Pacer, authorized_http
 from addon.workspace.base import Invite
 from addon.workspace.google import GoogleWorkspace
 from tests.google_env import BUYER, DRIVE, FOLDER, REP, SERVICE, TODAY, Env, create
