@@ -170,3 +170,23 @@ def test_24_sync_now_clicks_and_2_queue_tasks_at_once(google_web: GoogleWeb) -> 
         health = {r[0]: r[1] for r in grids["_sync"][1:]}
         done = [step for step, h in health.items() if h == "Done"]
         assert done == [f"S0{n + 1}"], row.deal
+
+
+def test_create_from_the_sidebar_acts_as_the_service_account_and_the_rep_can_edit(
+    google_web: GoogleWeb,
+) -> None:
+    """Who does what: the rep's OAuth token (drive.file) never touches Drive; the files
+    are the Shared Drive's, made by the service account, and the rep is a writer on both."""
+    from tests.test_web_cards import form_inputs
+
+    env, fake = google_web.web, google_web.fake
+    fake.scopes["rep-token"] = {"https://www.googleapis.com/auth/drive.file"}
+    event = env.event(form=form_inputs(), params={"request_id": "r-identity"})
+    answer = env.post("/addon/actions/create", event)
+    assert answer.status_code == 200 and "Created as a draft" in answer.text
+    row = next(r for r in env.app.registry.maps() if r.deal == "Analytics platform rollout")
+    for file_id in (row.sheet_ref, row.doc_ref):
+        made = fake.files[file_id]
+        assert made.parents == [FOLDER] and made.owner is None
+        assert {(p["emailAddress"], p["role"]) for p in made.permissions} == {(REP, "writer")}
+    assert not [c for c in fake.log if c.method.startswith("drive") and c.status >= 400]

@@ -254,3 +254,105 @@ def test_share_retries_only_the_invitations_google_rate_limited(env: Env) -> Non
         REP,
         BUYER,
     }
+
+
+# --- change detection without the +1 assumption ---------------------------------------
+
+
+def _health(env: Env, sheet: str, step: str) -> Any:
+    plan = env.grids(sheet)["Plan"]
+    return next(row[11] for row in plan[3:] if row and row[0] == step)
+
+
+def test_a_buyer_edit_between_our_read_and_our_write_is_read_at_the_next_sync(env: Env) -> None:
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!H4", "values": [["Done"]]}])
+    dispatch = env.fake.dispatch
+    edited: list[str] = []
+
+    def buyer_saves_first(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        """The buyer saves S02 just before our write reaches Google."""
+        if path.endswith(f"{sheet}/values:batchUpdate") and not edited:
+            edited.append(path)
+            _buyer_edits(env, sheet, [{"range": "Plan!H5", "values": [["Done"]]}])
+        return dispatch(method, path, *args, **kwargs)
+
+    env.fake.dispatch = buyer_saves_first  # type: ignore[method-assign]
+    first = env.sync(date(2026, 3, 3)).results[0]
+    env.fake.dispatch = dispatch  # type: ignore[method-assign]
+    assert first.outcome == "written" and edited
+    assert _health(env, sheet, "S02") != "Done"  # our write computed from the earlier read
+    second = env.sync(date(2026, 3, 3)).results[0]
+    assert second.outcome == "written"  # the listing shows more than our one write: read
+    assert _health(env, sheet, "S02") == "Done"
+
+
+def test_any_other_version_or_modifier_is_read_and_only_ours_is_skipped(env: Env) -> None:
+    """Random version steps (the fake's default), a listing without lastModifyingUser, a
+    listing that lags: each costs at most a read, never a missed edit."""
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    _settle(env, TODAY)
+    env.fake.log.clear()
+    env.sync(TODAY)
+    assert not env.fake.calls("sheets.spreadsheets.values.batchGet")  # ours: skipped
+
+    env.fake.hide_modifier = {BUYER}  # Drive names nobody for this edit
+    _buyer_edits(env, sheet, [{"range": "Plan!H4", "values": [["Done"]]}])
+    assert env.sync(TODAY).results[0].outcome == "written"
+    assert env.registry.get(created.map_id).last_buyer_update == TODAY
+    env.fake.hide_modifier = set()
+    _settle(env, TODAY)
+
+    env.fake.lag(sheet, calls=1)  # the next listing still shows the file as it is now
+    _buyer_edits(env, sheet, [{"range": "Plan!H5", "values": [["Done"]]}])
+    lagging = env.sync(TODAY).results[0]
+    assert lagging.outcome == "unchanged"  # nothing to see yet
+    caught_up = env.sync(TODAY).results[0]
+    assert caught_up.outcome == "written" and _health(env, sheet, "S02") == "Done"
+
+
+def test_the_listing_sees_maps_another_identity_made_in_the_drive(env: Env) -> None:
+    """corpora=drive: a MAP made by another member of the drive (another service account,
+    an import) is in the one listing; the default corpus (user) would miss it."""
+    other = "map-import@project.iam.gserviceaccount.com"
+    env.fake.users["other-token"] = other
+    env.fake.drives[DRIVE].members[other] = "fileOrganizer"
+    http = PacedHttp(authorized_http(Credentials(token="other-token"), timeout=5), log=CallLog())
+    theirs = GoogleWorkspace(
+        http, identity=other, folder_id=FOLDER, root_url=env.fake.url, sleep=env.clock.sleep
+    )
+    made = create(Env(env.fake, theirs, env.registry, env.log, env.clock), deal="Imported")
+    ours = create(env, deal="Ours")
+    assert env.workspace.shared_drive() == DRIVE  # found once per process (files.get)
+    env.fake.log.clear()
+    versions = env.workspace.versions([made.files.sheet, ours.files.sheet])
+    assert None not in versions.values()
+    [listing] = env.fake.calls("drive.files.list")
+    assert listing.query["corpora"] == ["drive"] and listing.query["driveId"] == [DRIVE]
+    assert listing.query["includeItemsFromAllDrives"] == ["true"]
+    report = env.sync(TODAY)
+    assert {r.outcome for r in report.results} <= {"unchanged", "written"}
+    assert not env.fake.calls("drive.files.get")  # nobody needed a call of their own
+
+
+@pytest.mark.parametrize(
+    ("restrictions", "why"),
+    [
+        ({"driveMembersOnly": True}, "lets only its members open its files"),
+        ({"domainUsersOnly": True}, "is closed to people outside your organisation"),
+    ],
+)
+def test_a_drive_that_forbids_sharing_outside_is_said_before_any_invitation(
+    env: Env, restrictions: dict[str, bool], why: str
+) -> None:
+    env.fake.drives[DRIVE].restrictions.update(restrictions)
+    created = create(env)
+    env.fake.log.clear()
+    results = env.workspace.share([Invite(BUYER, "writer", created.files.sheet)], "Our plan")
+    assert not results[0].ok and why in results[0].reason
+    assert "send an .xlsx copy instead" in results[0].reason
+    assert not env.fake.calls("drive.permissions.create")  # nothing asked of Drive
+    assert [c.method for c in env.fake.calls()] == ["drive.files.get", "drive.drives.get"]
