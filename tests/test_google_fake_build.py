@@ -5,6 +5,7 @@ spreadsheet's locale. Through google-api-python-client over HTTP on loopback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pytest
@@ -34,9 +35,15 @@ def fake() -> Iterator[FakeGoogle]:
         yield server
 
 
-def client(fake: FakeGoogle, api: str) -> Any:
+@cache
+def _client(url: str, api: str) -> Any:
     version = {"drive": "v3", "sheets": "v4"}[api]
-    return service(api, version, Credentials(token="service-token"), root_url=fake.url)
+    return service(api, version, Credentials(token="service-token"), root_url=url)
+
+
+def client(fake: FakeGoogle, api: str) -> Any:
+    """One client per fake and API: building one from its discovery document is slow."""
+    return _client(fake.url, api)
 
 
 def new_sheet(fake: FakeGoogle, **properties: str) -> str:

@@ -5,6 +5,7 @@ and reason Google gives (the fake cites its page for each)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pytest
@@ -34,9 +35,15 @@ def fake() -> Iterator[FakeGoogle]:
         yield server
 
 
-def client(fake: FakeGoogle, api: str, token: str = "service-token") -> Any:
+@cache
+def _client(url: str, api: str, token: str) -> Any:
     version = {"drive": "v3", "sheets": "v4"}[api]
-    return service(api, version, Credentials(token=token), root_url=fake.url)
+    return service(api, version, Credentials(token=token), root_url=url)
+
+
+def client(fake: FakeGoogle, api: str, token: str = "service-token") -> Any:
+    """One client per fake, API and token: building one from its document is slow."""
+    return _client(fake.url, api, token)
 
 
 def refusal(err: pytest.ExceptionInfo[HttpError]) -> tuple[int, str]:
