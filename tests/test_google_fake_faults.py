@@ -8,6 +8,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import google_auth_httplib2
@@ -17,7 +18,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from addon.google.clients import service
-from tests.googlefake.assumptions import ASSUMPTIONS
+from tests.googlefake.assumptions import ASSUMPTIONS, markdown
 from tests.googlefake.drive import SPREADSHEET
 from tests.googlefake.server import FakeGoogle, serve
 
@@ -258,3 +259,8 @@ def test_24_clients_at_once_get_their_own_answers(fake: FakeGoogle) -> None:
     assert len(served) == clients * 3 * 2 and all(c.status == 200 for c in served)
     versions = {fake.files[s].version for s in sheets}
     assert all(v > 1 for v in versions)
+
+
+def test_the_readme_lists_every_assumption_of_the_fake() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert markdown() in readme, "regenerate it: python -m tests.googlefake.assumptions"

@@ -95,3 +95,14 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "A simplification that is more permissive than Google for My Drive files.",
     ),
 )
+
+
+def markdown() -> str:
+    """The table the README carries (`python -m tests.googlefake.assumptions`)."""
+    rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
+    rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())
