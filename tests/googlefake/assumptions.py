@@ -94,6 +94,35 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "permission, drive.file tokens need the file created or opened by the app.",
         "A simplification that is more permissive than Google for My Drive files.",
     ),
+    Assumption(
+        "sort moves values",
+        "sortRange moves cell values and formats, not rows: developer metadata bound to a "
+        "row does not follow a sort.",
+        "Unconfirmed either way (GOOGLE.md); the fake takes the less convenient reading.",
+    ),
+    Assumption(
+        "owner cannot be removed",
+        "permissions.delete of a My Drive file's owner answers 403 cannotDeletePermission "
+        "'The owner of a file cannot be removed.'",
+        "Not in Google's reference; wording as Drive clients match it.",
+    ),
+    Assumption(
+        "permissions pageSize",
+        "permissions.list pageSize below 1 answers 400 with files.list's range wording.",
+        "The discovery document gives the minimum, not the refusal.",
+    ),
+    Assumption(
+        "Gmail access token",
+        "messages.get, attachments.get and drafts.create without the message's "
+        "X-Goog-Gmail-Access-Token answer 403 forbidden; another mailbox 403 'Delegation "
+        "denied for ...'; an unknown attachment id 404 notFound.",
+        "Google documents the header and scopes, not these refusals.",
+    ),
+    Assumption(
+        "Gmail snippet",
+        "A message's snippet is the first 200 characters of its text, whitespace folded.",
+        "Gmail's reference only says 'A short part of the message text'.",
+    ),
 )
 
 

@@ -12,10 +12,10 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
   to a spreadsheet (File.version: "A monotonically increasing version number for the file.
   This reflects every change made to the file on the server, even those not visible to the
   user"); by how much is not documented, so the fake steps by a seeded random 1..3
-  (assumptions.py). `modifiedTime` and `lastModifyingUser` say when and who (the fake maps
-  each bearer token to a user with `FakeGoogle.users`); File.lastModifyingUser "is only
-  populated when the last modification was performed by a signed-in user", so it can be
-  missing (`FakeGoogle.hide_modifier`).
+  (UNCONFIRMED: assumptions.py "version step"). `modifiedTime` and `lastModifyingUser`
+  say when and who (the fake maps each bearer token to a user with `FakeGoogle.users`);
+  File.lastModifyingUser "is only populated when the last modification was performed by a
+  signed-in user", so it can be missing (`FakeGoogle.hide_modifier`).
 - Shared drives (`SharedDrive`; Drive guide "Shared drives overview"): members with a role;
   a file whose parent is in a drive has `driveId` and no owner; `restrictions` as the
   Drive resource gives them (domainUsersOnly, driveMembersOnly, ...).

@@ -148,14 +148,15 @@ class FakeGoogle:
     drives: dict[str, drive.SharedDrive] = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every answer (real time)
     slow: dict[str, float] = field(default_factory=dict)  # method prefix -> extra seconds
-    # How much File.version grows per change: None = a seeded random 1..3 (assumptions.py).
+    # How much File.version grows per change: None = a seeded random 1..3 (ASSUMPTION:
+    # assumptions.py "version step").
     version_step: int | None = None
     # Emails whose changes leave no lastModifyingUser, and the chance any change leaves none
     # (File.lastModifyingUser: "only populated when the last modification was performed by
     # a signed-in user").
     hide_modifier: set[str] = field(default_factory=set)
     modifier_absent: float = 0.0
-    default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (assumptions.py)
+    default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (ASSUMPTION)
     # file id -> [listings left, the file as files.list still shows it] (`lag`).
     lags: dict[str, list[Any]] = field(default_factory=dict)
     _ids: int = 0
@@ -229,7 +230,8 @@ class FakeGoogle:
 
     def lag(self, file_id: str, calls: int = 1) -> None:
         """files.list shows the file as it is now for the next `calls` listings, whatever
-        changes meanwhile (assumptions.py: "listing lag")."""
+        changes meanwhile. UNCONFIRMED: Drive does not document how soon a change
+        reaches files.list (assumptions.py "listing lag")."""
         with self._lock:
             self.lags[file_id] = [calls, copy.deepcopy(self.files[file_id])]
 
@@ -444,7 +446,8 @@ def _not_modelled(fake: FakeGoogle, call: Call) -> Any:
 
 def _book(fake: FakeGoogle, call: Call) -> sheets.SpreadsheetState:
     """The spreadsheet a Sheets call names, if the caller can open its Drive file (the same
-    access rules as Drive; the 404 wording is Sheets', see assumptions.py)."""
+    access rules as Drive). UNCONFIRMED: Sheets' answer to a file it cannot open
+    (assumptions.py "Sheets without access")."""
     sid = call.path_params["spreadsheetId"]
     book = fake.spreadsheets.get(sid)
     if book is None or fake.files[sid].trashed or not fake.can_open(fake.files[sid]):
@@ -494,7 +497,7 @@ def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]
     the parent must be one the caller can open, and in a shared drive the caller must be a
     member who may add files (organizer, fileOrganizer or writer)."""
     if len(parents) > 1:
-        raise _one_parent()  # files.create: assumptions.py "cannotAddParent on create"
+        raise _one_parent()  # UNCONFIRMED for files.create (assumptions.py)
     if not parents:
         return [_my_drive(fake.user)], None
     parent = parents[0]
@@ -623,7 +626,8 @@ def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
 def _files_create(fake: FakeGoogle, call: Call) -> Any:
     """files.create: JSON metadata, or a multipart upload. A Google Sheet made this way
     (mimeType spreadsheet, no media) is an empty spreadsheet the Sheets API can build on
-    (sheets.empty_book; its defaults are assumptions.py "new spreadsheet defaults")."""
+    (sheets.empty_book; its defaults are an ASSUMPTION: assumptions.py "new spreadsheet
+    defaults")."""
     media, media_type = b"", ""
     if call.method.upload:
         metadata, media, media_type = drive.split_multipart(fake.content_type, call.body or b"")
@@ -707,7 +711,8 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
     created, was given a direct permission on, or opened with the app; `drive` every file of
     one shared drive the caller is a member of; `allDrives` both. Shared drive items are
     left out unless includeItemsFromAllDrives is true ("Whether both My Drive and shared
-    drive items should be included in results"). Refusals: assumptions.py "corpora"."""
+    drive items should be included in results"). UNCONFIRMED: the refusals' statuses and
+    reasons, and the supportsAllDrives one (assumptions.py "corpora refusals")."""
     corpora = call.query.get("corpora", ["user"])[0]
     drive_id = call.query.get("driveId", [""])[0]
     include = _flag(call, "includeItemsFromAllDrives")
@@ -792,7 +797,8 @@ def _files_list(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _drives_get(fake: FakeGoogle, call: Call) -> Any:
-    """drives.get: the Drive resource with its restrictions, for a member (assumptions.py
+    """drives.get: the Drive resource with its restrictions, for a member (UNCONFIRMED
+    refusal wording: assumptions.py
     "shared drive not found" for the refusal)."""
     drive_id = call.path_params["driveId"]
     found = fake.drives.get(drive_id)
@@ -808,7 +814,8 @@ def _sharing_restriction(fake: FakeGoogle, found: drive.DriveFile, body: dict[st
     reference, drives#Drive.restrictions: domainUsersOnly "access to this shared drive and
     items inside this shared drive is restricted to users of the domain to which this shared
     drive belongs"; driveMembersOnly "access to items inside this shared drive is restricted
-    to its members"). Reasons as Drive gives them; assumptions.py "sharing restrictions"."""
+    to its members"). Reasons as Drive gives them (GAM's list of Drive API reasons, users'
+    reports); UNCONFIRMED: the message text (assumptions.py "sharing restrictions")."""
     if found.drive_id is None:
         return
     shared = fake.drives[found.drive_id]

@@ -192,7 +192,8 @@ class SpreadsheetState:
 
 def empty_book(spreadsheet_id: str, title: str, time_zone: str) -> SpreadsheetState:
     """A spreadsheet made by Drive files.create: one grid "Sheet1" with sheetId 0, 1000 x 26,
-    locale en_US (observed, not documented: assumptions.py "new spreadsheet defaults")."""
+    locale en_US. ASSUMPTION: observed, not documented (assumptions.py "new spreadsheet
+    defaults")."""
     return SpreadsheetState(
         spreadsheet_id, title, "en_US", time_zone, [SheetState(0, "Sheet1", 0, 1000, 26)]
     )
@@ -633,7 +634,8 @@ def _tidy(sheet: SheetState) -> None:
 
 def _update_spreadsheet_properties(book: SpreadsheetState, spec: dict[str, Any]) -> dict[str, Any]:
     """updateSpreadsheetProperties: title, locale, timeZone under a `fields` mask. Formulas
-    already written stay as parsed (assumptions.py "formula after a locale change")."""
+    already written stay as parsed: ASSUMPTION, not confirmed through the API
+    (assumptions.py "formula after a locale change")."""
     current = {"title": book.title, "locale": book.locale, "timeZone": book.time_zone}
     props = _masked(current, spec.get("properties", {}), _mask(spec.get("fields")))
     book.title = str(props.get("title", book.title))
