@@ -216,8 +216,16 @@ class FakeGoogle:
     def add_folder(self, folder_id: str, drive_id: str, name: str) -> drive.DriveFile:
         """A folder at the top of a shared drive, made by a member before the fake serves."""
         with self._lock:
+            # Made by a person before the fake serves: no modifier worth naming.
             folder = drive.DriveFile(
-                folder_id, name, drive.FOLDER, self.clock(), "", [drive_id], drive_id=drive_id
+                folder_id,
+                name,
+                drive.FOLDER,
+                self.clock(),
+                "",
+                [drive_id],
+                drive_id=drive_id,
+                modifier_hidden=True,
             )
             self.files[folder_id] = folder
         return folder
