@@ -616,7 +616,10 @@ def _batch_update(fake: FakeGoogle, call: Call) -> Any:
     book = _book(fake, call)
     replies = sheets.batch_update(book, call.body.get("requests", []))
     fake.touch(fake.files[book.spreadsheet_id])
-    return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+    answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+    if call.body.get("includeSpreadsheetInResponse"):  # "updatedSpreadsheet" (reference)
+        answer["updatedSpreadsheet"] = book.resource(fake.url)
+    return answer
 
 
 def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
