@@ -5,8 +5,13 @@ Point a client at it with `client_options={"api_endpoint": fake.url}`, or build 
 Sheets v4, Drive v3, Gmail v1, Cloud Tasks v2 and Cloud Scheduler v1, each path matched
 against its API's discovery document (`APIS`). Each request:
 Bearer token required (401 otherwise, as Google), matched and checked against the discovery
-document (400 on anything Google would refuse), faults injected on demand (429, 500, or a
-stall longer than the client's timeout), then served from in-memory state and logged.
+document (400 on anything Google would refuse), faults injected on demand (429, 500, a 403
+with a rate-limit reason, or a stall longer than the client's timeout), then served from
+in-memory state and logged. Who calls is the token's user (`users`) with its scopes
+(`scopes`): Drive's access rules (shared drive membership, drive.file, service accounts
+owning nothing, one parent) are applied per caller. The server is threaded; one lock
+covers every state change, the log and fault bookkeeping, and is never held while
+sleeping for latency or a stall.
 """
 
 from __future__ import annotations
@@ -296,7 +301,7 @@ class FakeGoogle:
             number = self._ids
         message_id = f"18e{number:013x}"  # Gmail ids are 16 hex digits
         token = f"gmail-access-{number:04d}fake"
-        self.messages[message_id] = gmail.Message(
+        message = gmail.Message(
             message_id,
             thread_id or message_id,
             list(headers),
@@ -306,13 +311,16 @@ class FakeGoogle:
             text=text,
             attachments=list(attachments),
         )
+        with self._lock:  # tests add messages while the server answers others
+            self.messages[message_id] = message
         return message_id, token
 
     def add_queue(self, name: str, **fields: Any) -> dict[str, Any]:
         """A Cloud Tasks queue that already exists (as deployment would leave it); `fields`
         are Queue resource fields, e.g. rateLimits={"maxDispatchesPerSecond": 5}."""
         queue = {"name": name, **fields, "state": "RUNNING"}
-        self.queues[name] = queue
+        with self._lock:
+            self.queues[name] = queue
         return queue
 
     def tasks_in(self, queue: str) -> list[dict[str, Any]]:
