@@ -210,8 +210,10 @@ def test_one_batch_update_builds_the_sheet_with_googles_replies(fake: FakeGoogle
     assert [r for i, r in enumerate(replies) if i not in (1, 2, 8, 10)] == [{}] * 7
     assert fake.files[sid].version > version  # one change, one version step or more
     got = client(fake, "sheets").spreadsheets().get(spreadsheetId=sid).execute()
-    again = client(fake, "sheets").spreadsheets().batchUpdate(
-        spreadsheetId=sid, body={"requests": [], "includeSpreadsheetInResponse": True}
+    again = (
+        client(fake, "sheets")
+        .spreadsheets()
+        .batchUpdate(spreadsheetId=sid, body={"requests": [], "includeSpreadsheetInResponse": True})
     )
     assert again.execute()["updatedSpreadsheet"] == got
     assert got["properties"]["locale"] == "en_GB"

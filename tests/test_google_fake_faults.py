@@ -136,17 +136,18 @@ def test_last_modifying_user_can_be_missing(fake: FakeGoogle) -> None:
     assert "lastModifyingUser" not in meta(fake, sid)
 
 
-def test_a_lagging_listing_shows_the_file_as_it_was(fake: FakeGoogle) -> None:
+def test_a_lagging_listing_shows_the_files_previous_metadata(fake: FakeGoogle) -> None:
     sid = new_sheet(fake)
-    before = listed(fake)[sid]["version"]
-    fake.lag(sid, calls=2)
     share(fake, sid)
+    before = listed(fake)[sid]
     edit(fake, sid, "buyer-token")
-    current = meta(fake, sid)["version"]  # files.get is current
-    assert current != before
-    assert listed(fake)[sid]["version"] == before
-    assert listed(fake)[sid]["version"] == before
-    assert listed(fake)[sid]["version"] == current  # caught up
+    fake.lag(sid, calls=2)
+    current = meta(fake, sid)  # files.get is current
+    assert current["version"] != before["version"]
+    assert current["lastModifyingUser"]["emailAddress"] == BUYER
+    for _ in range(2):
+        assert listed(fake)[sid] == before  # as before the buyer's edit
+    assert listed(fake)[sid]["version"] == current["version"]  # caught up
     assert any(a.rule == "listing lag" for a in ASSUMPTIONS)
 
 

@@ -28,8 +28,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "listing lag",
-        "FakeGoogle.lag(file, calls=N): the next N files.list answers show the file as it "
-        "was when lag() was called; files.get is always current.",
+        "FakeGoogle.lag(file, calls=N): the next N files.list answers that hold the file "
+        "show its previous metadata (as before its latest change); files.get is current.",
         "Drive does not document how soon a change reaches files.list (search is an index); "
         "no page confirms a lag or bounds it.",
     ),

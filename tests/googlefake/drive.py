@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -106,6 +106,15 @@ class DriveFile:
     def shared_with(self, email: str) -> bool:
         """A direct permission for this person (the owner's included)."""
         return any(p.get("emailAddress") == email for p in self.every_permission())
+
+    def snapshot(self) -> DriveFile:
+        """A copy as it is now (its metadata; the content is shared, never changed)."""
+        return replace(
+            self,
+            parents=list(self.parents),
+            app_properties=dict(self.app_properties),
+            permissions=[dict(p) for p in self.permissions],
+        )
 
     def touch(self, when: datetime, who: str, step: int = 1, hidden: bool = False) -> None:
         self.version += step

@@ -162,8 +162,11 @@ class FakeGoogle:
     hide_modifier: set[str] = field(default_factory=set)
     modifier_absent: float = 0.0
     default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (ASSUMPTION)
-    # file id -> [listings left, the file as files.list still shows it] (`lag`).
-    lags: dict[str, list[Any]] = field(default_factory=dict)
+    # file id -> how many more files.list answers show it as it was before its latest
+    # change (`lag`); the file after its latest change and before it, by id (`touch`).
+    lags: dict[str, int] = field(default_factory=dict)
+    latest: dict[str, drive.DriveFile] = field(default_factory=dict)
+    previous: dict[str, drive.DriveFile] = field(default_factory=dict)
     _ids: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
     rng: random.Random = field(init=False)
@@ -233,6 +236,7 @@ class FakeGoogle:
                 modifier_hidden=True,
             )
             self.files[folder_id] = folder
+            self.remember(folder)
         return folder
 
     def open_with_app(self, file_id: str, email: str) -> None:
@@ -242,11 +246,12 @@ class FakeGoogle:
             self.opened.add((file_id, email))
 
     def lag(self, file_id: str, calls: int = 1) -> None:
-        """files.list shows the file as it is now for the next `calls` listings, whatever
-        changes meanwhile. UNCONFIRMED: Drive does not document how soon a change
-        reaches files.list (assumptions.py "listing lag")."""
+        """The next `calls` files.list answers that hold the file show its previous metadata:
+        as it was before its latest change (a search index not yet caught up; files.get is
+        always current). UNCONFIRMED: Drive does not document how soon a change reaches
+        files.list (assumptions.py "listing lag")."""
         with self._lock:
-            self.lags[file_id] = [calls, copy.deepcopy(self.files[file_id])]
+            self.lags[file_id] = calls
 
     def new_id(self, prefix: str) -> str:
         with self._lock:
@@ -262,6 +267,13 @@ class FakeGoogle:
             self.modifier_absent > 0 and self.rng.random() < self.modifier_absent
         )
         found.touch(self.clock(), self.user, step, hidden)
+        self.remember(found)
+
+    def remember(self, found: drive.DriveFile) -> None:
+        """Keeps the file as it is now, and as it was before (what a lagging listing shows)."""
+        if found.id in self.latest:
+            self.previous[found.id] = self.latest[found.id]
+        self.latest[found.id] = found.snapshot()
 
     def file_scope_only(self) -> bool:
         """The caller's token has drive.file but not full drive (Drive guide "Choose Google
@@ -570,6 +582,7 @@ def _new_file(
     )
     _record_owner(fake, made)
     fake.files[made.id] = made
+    fake.remember(made)
     return made
 
 
@@ -783,14 +796,14 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
 
 
 def _listed(fake: FakeGoogle, found: drive.DriveFile) -> drive.DriveFile:
-    """The file as this listing shows it: a lagging file (`FakeGoogle.lag`) as it was."""
-    lagging = fake.lags.get(found.id)
-    if lagging is None:
+    """The file as this listing shows it: a lagging file (`FakeGoogle.lag`) as it was before
+    its latest change."""
+    if found.id not in fake.lags:
         return found
-    lagging[0] -= 1
-    if lagging[0] <= 0:
+    fake.lags[found.id] -= 1
+    if fake.lags[found.id] <= 0:
         del fake.lags[found.id]
-    return lagging[1]  # type: ignore[no-any-return]
+    return fake.previous.get(found.id, found)
 
 
 def _files_list(fake: FakeGoogle, call: Call) -> Any:
