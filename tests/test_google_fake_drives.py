@@ -226,11 +226,6 @@ NEEDS_CORPORA = "teamDriveIdRequiresTeamDriveCorpora"
         ({"driveId": DRIVE, "includeItemsFromAllDrives": True}, 400, NEEDS_CORPORA),
         ({"corpora": "drive", "includeItemsFromAllDrives": True}, 400, NEEDS_CORPORA),
         ({"corpora": "drive", "driveId": DRIVE, "supportsAllDrives": True}, 403, "forbidden"),
-        (
-            {"corpora": "drive", "driveId": DRIVE, "includeItemsFromAllDrives": True},
-            403,
-            "forbidden",
-        ),
     ],
 )
 def test_a_drive_listing_needs_its_parameters(
@@ -239,6 +234,23 @@ def test_a_drive_listing_needs_its_parameters(
     with pytest.raises(HttpError) as err:
         client(fake, "drive").files().list(**params).execute()
     assert refusal(err) == (status, reason)
+
+
+def test_without_supports_all_drives_shared_drive_items_are_not_there(fake: FakeGoogle) -> None:
+    """Drive "Implement shared drive support": supportsAllDrives=true on every call that
+    touches a shared drive item; "If false, shared drive items are not included"."""
+    made = make(fake, parents=[FOLDER])["id"]
+    params = {"corpora": "drive", "driveId": DRIVE, "includeItemsFromAllDrives": True}
+    assert _listing(fake, **params) == []
+    files = client(fake, "drive").files()
+    for call in (
+        lambda: files.get(fileId=made).execute(),
+        lambda: files.create(body={"name": "x", "parents": [FOLDER]}).execute(),
+        lambda: client(fake, "drive").permissions().list(fileId=made).execute(),
+    ):
+        with pytest.raises(HttpError) as err:
+            call()
+        assert refusal(err) == (404, "notFound")
 
 
 def test_a_drive_listing_comes_in_pages_of_at_most_1000(fake: FakeGoogle) -> None:

@@ -130,6 +130,7 @@ class FakeGoogle:
     clock: Callable[[], datetime] = field(default=lambda: datetime(2026, 3, 10, 9, 0))
     user: str = ""  # who is calling, for the request being served
     token: str = ""  # their bearer token, same request
+    all_drives: bool = False  # the request says supportsAllDrives=true
     content_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, same request
     messages: dict[str, gmail.Message] = field(default_factory=dict)  # Gmail, by message id
@@ -394,6 +395,9 @@ class FakeGoogle:
             with self._lock:
                 self.token = auth.removeprefix("Bearer ")
                 self.user = self.users.get(self.token, DEFAULT_USER)
+                self.all_drives = "true" in (
+                    query.get("supportsAllDrives", []) + query.get("supportsTeamDrives", [])
+                )
                 self.content_type = content_type
                 self.headers = {k.lower(): v for k, v in (headers or {}).items()}
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
@@ -515,6 +519,16 @@ def _one_parent() -> ApiError:
     return ApiError(403, "Increasing the number of parents is not allowed", "cannotAddParent")
 
 
+def _shared_drives_supported(fake: FakeGoogle, file_id: str) -> None:
+    """Drive guide "Implement shared drive support": an app "must include the
+    supportsAllDrives=true query parameter" in files.get, files.create, files.update,
+    files.copy and permissions.* on shared drive items; the Drive v3 reference: "If false,
+    shared drive items are not included in the response". Without it, a shared drive item
+    is not there (404)."""
+    if not fake.all_drives:
+        raise _not_found(file_id)
+
+
 def _my_drive(email: str) -> str:
     """The id of a person's My Drive root folder: a file made there has it as parent."""
     return "0A" + "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:12] + "Uk9PVA"
@@ -537,6 +551,7 @@ def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]
         if folder.drive_id is None:
             return [parent], None
         shared = fake.drives[folder.drive_id]
+    _shared_drives_supported(fake, parent)
     role = shared.role(fake.user)
     if role is None:
         raise _not_found(parent)  # a non-member cannot see the drive's folders at all
@@ -652,6 +667,8 @@ def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
         or (found.trashed and call.method.id not in ("drive.files.get", "drive.files.update"))
     ):
         raise _not_found(file_id)
+    if found.drive_id is not None:
+        _shared_drives_supported(fake, file_id)
     return found
 
 
@@ -743,8 +760,9 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
     created, was given a direct permission on, or opened with the app; `drive` every file of
     one shared drive the caller is a member of; `allDrives` both. Shared drive items are
     left out unless includeItemsFromAllDrives is true ("Whether both My Drive and shared
-    drive items should be included in results"). UNCONFIRMED: the refusals' statuses and
-    reasons, and the supportsAllDrives one (assumptions.py "corpora refusals")."""
+    drive items should be included in results") and supportsAllDrives too (supportsAllDrives:
+    "If false, shared drive items are not included in the response"). UNCONFIRMED: the
+    refusals' statuses and reasons (assumptions.py "corpora refusals")."""
     corpora = call.query.get("corpora", ["user"])[0]
     drive_id = call.query.get("driveId", [""])[0]
     include = _flag(call, "includeItemsFromAllDrives")
@@ -763,13 +781,6 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
             "specified or corpora contains drive or allDrives.",
             reason="forbidden",
         )
-    if include and not _flag(call, "supportsAllDrives"):
-        raise ApiError(
-            403,
-            "The includeItemsFromAllDrives parameter can only be set to true when "
-            "supportsAllDrives is true.",
-            reason="forbidden",
-        )
     if drive_id and (drive_id not in fake.drives or fake.drives[drive_id].role(fake.user) is None):
         raise ApiError(
             404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId"
@@ -786,7 +797,7 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
         return f.drive_id is not None and fake.drives[f.drive_id].role(fake.user) is not None
 
     def holds(f: drive.DriveFile) -> bool:
-        if not fake.can_open(f) or (f.drive_id is not None and not include):
+        if not fake.can_open(f) or (f.drive_id is not None and not (include and fake.all_drives)):
             return False
         if corpora == "drive":
             return f.drive_id == drive_id
