@@ -66,10 +66,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "corpora refusals",
         "driveId without corpora=drive (or the reverse): 400 "
         "teamDriveIdRequiresTeamDriveCorpora; corpora drive/allDrives without "
-        "includeItemsFromAllDrives=true: 403; without supportsAllDrives=true: 403 too.",
+        "includeItemsFromAllDrives=true: 403 forbidden.",
         "Messages are Drive's as reported (google-api-php-client#1825, pygsheets#437); "
-        "the 400 status, the 403 reasons and the supportsAllDrives refusal are not "
-        "documented (Drive may ignore supportsAllDrives today; the fake asks for it).",
+        "the 400 status and the 403's reason are not documented.",
     ),
     Assumption(
         "cannotAddParent on create",
