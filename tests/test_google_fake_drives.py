@@ -132,7 +132,6 @@ def test_sharing_a_drive_file_is_bounded_by_the_drives_restrictions(
 def test_a_service_account_cannot_own_a_file(fake: FakeGoogle) -> None:
     sheets = client(fake, "sheets").spreadsheets()
     my_folder = make(fake, "rep-token", mimeType=FOLDER_MIME)["id"]
-    fake.users["service-token"] = SERVICE
     attempts = [
         lambda: sheets.create(body={"properties": {"title": "MAP"}}).execute(),
         lambda: make(fake),  # no parent: My Drive
@@ -153,7 +152,6 @@ def test_a_service_account_cannot_own_a_file(fake: FakeGoogle) -> None:
 
 def test_a_service_account_copies_only_into_the_drive(fake: FakeGoogle) -> None:
     source = make(fake, "rep-token", name="Template")["id"]  # in the rep's My Drive
-    fake.opened.add((source, SERVICE))
     client(fake, "drive", "rep-token").permissions().create(
         fileId=source, body={"type": "user", "role": "reader", "emailAddress": SERVICE}
     ).execute()

@@ -225,6 +225,7 @@ def test_24_clients_at_once_get_their_own_answers(fake: FakeGoogle) -> None:
         fake.drives[DRIVE].members[email] = "writer"
     sheets = [new_sheet(fake, f"MAP {i}") for i in range(clients)]
     errors: list[str] = []
+    made: list[str] = []  # files each thread creates: ids must never collide
     barrier = threading.Barrier(clients)
 
     def work(i: int) -> None:
@@ -242,6 +243,8 @@ def test_24_clients_at_once_get_their_own_answers(fake: FakeGoogle) -> None:
                 got = api.values().batchGet(spreadsheetId=sheets[i], ranges=["A1:C1"]).execute()
                 if got["valueRanges"][0]["values"] != [[f"map-{i}", str(round_), str(mine[0][2])]]:
                     errors.append(f"{i}: read {got}")
+                body = {"name": f"doc {i}.{round_}", "parents": [FOLDER]}
+                made.append(drive.create(body=body, supportsAllDrives=True).execute()["id"])
                 got = drive.get(fileId=sheets[i], supportsAllDrives=True).execute()
                 who = got["lastModifyingUser"]["emailAddress"]
                 if (got["name"], who) != (f"MAP {i}", people[i]):
@@ -256,6 +259,8 @@ def test_24_clients_at_once_get_their_own_answers(fake: FakeGoogle) -> None:
         t.join(timeout=60)
     assert errors == []
     assert not any(t.is_alive() for t in threads)
+    assert len(set(made)) == len(made) == clients * 3
+    assert all(fake.files[f].created_by.startswith("rep") for f in made)
     served = [c for c in fake.log if c.method.startswith("sheets.spreadsheets.values")]
     assert len(served) == clients * 3 * 2 and all(c.status == 200 for c in served)
     versions = {fake.files[s].version for s in sheets}
