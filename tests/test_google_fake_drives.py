@@ -185,6 +185,12 @@ def test_one_parent_only_but_a_move_works(fake: FakeGoogle) -> None:
         fileId=file_id, addParents=second, removeParents=FOLDER, supportsAllDrives=True
     ).execute()
     assert moved["parents"] == [second]
+    mine = make(fake, "rep-token")  # in the rep's My Drive, whose alias is "root"
+    rep_files = client(fake, "drive", "rep-token").files()
+    moved = rep_files.update(
+        fileId=mine["id"], addParents=FOLDER, removeParents="root", supportsAllDrives=True
+    ).execute()
+    assert moved["parents"] == [FOLDER] and moved["driveId"] == DRIVE
 
 
 # --- 4. corpora ----------------------------------------------------------------------------

@@ -540,10 +540,12 @@ def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]
     member who may add files (organizer, fileOrganizer or writer)."""
     if len(parents) > 1:
         raise _one_parent()  # UNCONFIRMED for files.create (assumptions.py)
-    if not parents:
+    if not parents or parents == ["root"]:  # "root" is the alias of the caller's My Drive
         return [_my_drive(fake.user)], None
     parent = parents[0]
     shared = fake.drives.get(parent)
+    if parent == _my_drive(fake.user):
+        return [parent], None
     if shared is None:
         folder = fake.files.get(parent)
         if folder is None or folder.trashed or not fake.can_open(folder):
@@ -743,7 +745,8 @@ def _files_update(fake: FakeGoogle, call: Call) -> Any:
         found.trashed = bool(body["trashed"])
 
     def ids(name: str) -> list[str]:
-        return [p for p in ",".join(call.query.get(name, [])).split(",") if p]
+        given = [p for p in ",".join(call.query.get(name, [])).split(",") if p]
+        return [_my_drive(fake.user) if p == "root" else p for p in given]  # "root": alias
 
     _move(fake, found, ids("addParents"), ids("removeParents"))
     fake.touch(found)
