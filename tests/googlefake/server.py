@@ -24,6 +24,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -531,7 +532,8 @@ def _shared_drives_supported(fake: FakeGoogle, file_id: str) -> None:
 
 def _my_drive(email: str) -> str:
     """The id of a person's My Drive root folder: a file made there has it as parent."""
-    return "0A" + "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:12] + "Uk9PVA"
+    name = "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:8]
+    return f"0A{name}{zlib.crc32(email.encode()):08x}Uk9PVA"  # one per person, stable
 
 
 def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]:
