@@ -76,6 +76,7 @@ def test_properties_parents_and_queries(fake: FakeGoogle) -> None:
         fileId=sid,
         addParents="shared-drive-1",
         removeParents=root,  # a move: one parent only
+        supportsAllDrives=True,  # into a shared drive
         body={"appProperties": {"mapId": "MAP-7"}},
     ).execute()
     found = (

@@ -28,8 +28,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     ),
     Assumption(
         "listing lag",
-        "FakeGoogle.lag(file, calls=N): the next N files.list answers show the file as it "
-        "was when lag() was called; files.get is always current.",
+        "FakeGoogle.lag(file, calls=N): the next N files.list answers that hold the file "
+        "show its previous metadata (as before its latest change); files.get is current.",
         "Drive does not document how soon a change reaches files.list (search is an index); "
         "no page confirms a lag or bounds it.",
     ),
@@ -66,10 +66,9 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "corpora refusals",
         "driveId without corpora=drive (or the reverse): 400 "
         "teamDriveIdRequiresTeamDriveCorpora; corpora drive/allDrives without "
-        "includeItemsFromAllDrives=true: 403; without supportsAllDrives=true: 403 too.",
+        "includeItemsFromAllDrives=true: 403 forbidden.",
         "Messages are Drive's as reported (google-api-php-client#1825, pygsheets#437); "
-        "the 400 status, the 403 reasons and the supportsAllDrives refusal are not "
-        "documented (Drive may ignore supportsAllDrives today; the fake asks for it).",
+        "the 400 status and the 403's reason are not documented.",
     ),
     Assumption(
         "cannotAddParent on create",
@@ -94,4 +93,44 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "permission, drive.file tokens need the file created or opened by the app.",
         "A simplification that is more permissive than Google for My Drive files.",
     ),
+    Assumption(
+        "sort moves values",
+        "sortRange moves cell values and formats, not rows: developer metadata bound to a "
+        "row does not follow a sort.",
+        "Unconfirmed either way (GOOGLE.md); the fake takes the less convenient reading.",
+    ),
+    Assumption(
+        "owner cannot be removed",
+        "permissions.delete of a My Drive file's owner answers 403 cannotDeletePermission "
+        "'The owner of a file cannot be removed.'",
+        "Not in Google's reference; wording as Drive clients match it.",
+    ),
+    Assumption(
+        "permissions pageSize",
+        "permissions.list pageSize below 1 answers 400 with files.list's range wording.",
+        "The discovery document gives the minimum, not the refusal.",
+    ),
+    Assumption(
+        "Gmail access token",
+        "messages.get, attachments.get and drafts.create without the message's "
+        "X-Goog-Gmail-Access-Token answer 403 forbidden; another mailbox 403 'Delegation "
+        "denied for ...'; an unknown attachment id 404 notFound.",
+        "Google documents the header and scopes, not these refusals.",
+    ),
+    Assumption(
+        "Gmail snippet",
+        "A message's snippet is the first 200 characters of its text, whitespace folded.",
+        "Gmail's reference only says 'A short part of the message text'.",
+    ),
 )
+
+
+def markdown() -> str:
+    """The table the README carries (`python -m tests.googlefake.assumptions`)."""
+    rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
+    rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -12,10 +12,10 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
   to a spreadsheet (File.version: "A monotonically increasing version number for the file.
   This reflects every change made to the file on the server, even those not visible to the
   user"); by how much is not documented, so the fake steps by a seeded random 1..3
-  (assumptions.py). `modifiedTime` and `lastModifyingUser` say when and who (the fake maps
-  each bearer token to a user with `FakeGoogle.users`); File.lastModifyingUser "is only
-  populated when the last modification was performed by a signed-in user", so it can be
-  missing (`FakeGoogle.hide_modifier`).
+  (UNCONFIRMED: assumptions.py "version step"). `modifiedTime` and `lastModifyingUser`
+  say when and who (the fake maps each bearer token to a user with `FakeGoogle.users`);
+  File.lastModifyingUser "is only populated when the last modification was performed by a
+  signed-in user", so it can be missing (`FakeGoogle.hide_modifier`).
 - Shared drives (`SharedDrive`; Drive guide "Shared drives overview"): members with a role;
   a file whose parent is in a drive has `driveId` and no owner; `restrictions` as the
   Drive resource gives them (domainUsersOnly, driveMembersOnly, ...).
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -106,6 +106,15 @@ class DriveFile:
     def shared_with(self, email: str) -> bool:
         """A direct permission for this person (the owner's included)."""
         return any(p.get("emailAddress") == email for p in self.every_permission())
+
+    def snapshot(self) -> DriveFile:
+        """A copy as it is now (its metadata; the content is shared, never changed)."""
+        return replace(
+            self,
+            parents=list(self.parents),
+            app_properties=dict(self.app_properties),
+            permissions=[dict(p) for p in self.permissions],
+        )
 
     def touch(self, when: datetime, who: str, step: int = 1, hidden: bool = False) -> None:
         self.version += step

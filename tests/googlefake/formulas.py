@@ -9,8 +9,9 @@ arguments in such a locale does not parse: the cell shows #ERROR! (reported agai
 in google-api-nodejs-client#1994 for tr_TR; GOOGLE.md). Function names stay English.
 
 `parse` answers the formula rewritten in en_US syntax (so the fake can evaluate one shape
-whatever the locale), or None when Sheets would not parse it. What is not confirmed is in
-assumptions.py ("formula separators").
+whatever the locale), or None when Sheets would not parse it. UNCONFIRMED: ";" and "\\"
+refused in dot-decimal locales, and the list of comma-decimal locales (assumptions.py
+"formula separators").
 """
 
 from __future__ import annotations

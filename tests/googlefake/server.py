@@ -5,8 +5,13 @@ Point a client at it with `client_options={"api_endpoint": fake.url}`, or build 
 Sheets v4, Drive v3, Gmail v1, Cloud Tasks v2 and Cloud Scheduler v1, each path matched
 against its API's discovery document (`APIS`). Each request:
 Bearer token required (401 otherwise, as Google), matched and checked against the discovery
-document (400 on anything Google would refuse), faults injected on demand (429, 500, or a
-stall longer than the client's timeout), then served from in-memory state and logged.
+document (400 on anything Google would refuse), faults injected on demand (429, 500, a 403
+with a rate-limit reason, or a stall longer than the client's timeout), then served from
+in-memory state and logged. Who calls is the token's user (`users`) with its scopes
+(`scopes`): Drive's access rules (shared drive membership, drive.file, service accounts
+owning nothing, one parent) are applied per caller. The server is threaded; one lock
+covers every state change, the log and fault bookkeeping, and is never held while
+sleeping for latency or a stall.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -125,6 +131,7 @@ class FakeGoogle:
     clock: Callable[[], datetime] = field(default=lambda: datetime(2026, 3, 10, 9, 0))
     user: str = ""  # who is calling, for the request being served
     token: str = ""  # their bearer token, same request
+    all_drives: bool = False  # the request says supportsAllDrives=true
     content_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names, same request
     messages: dict[str, gmail.Message] = field(default_factory=dict)  # Gmail, by message id
@@ -148,16 +155,20 @@ class FakeGoogle:
     drives: dict[str, drive.SharedDrive] = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every answer (real time)
     slow: dict[str, float] = field(default_factory=dict)  # method prefix -> extra seconds
-    # How much File.version grows per change: None = a seeded random 1..3 (assumptions.py).
+    # How much File.version grows per change: None = a seeded random 1..3 (ASSUMPTION:
+    # assumptions.py "version step").
     version_step: int | None = None
     # Emails whose changes leave no lastModifyingUser, and the chance any change leaves none
     # (File.lastModifyingUser: "only populated when the last modification was performed by
     # a signed-in user").
     hide_modifier: set[str] = field(default_factory=set)
     modifier_absent: float = 0.0
-    default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (assumptions.py)
-    # file id -> [listings left, the file as files.list still shows it] (`lag`).
-    lags: dict[str, list[Any]] = field(default_factory=dict)
+    default_time_zone: str = "Etc/GMT"  # a Drive-made spreadsheet's (ASSUMPTION)
+    # file id -> how many more files.list answers show it as it was before its latest
+    # change (`lag`); the file after its latest change and before it, by id (`touch`).
+    lags: dict[str, int] = field(default_factory=dict)
+    latest: dict[str, drive.DriveFile] = field(default_factory=dict)
+    previous: dict[str, drive.DriveFile] = field(default_factory=dict)
     _ids: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
     rng: random.Random = field(init=False)
@@ -215,10 +226,19 @@ class FakeGoogle:
     def add_folder(self, folder_id: str, drive_id: str, name: str) -> drive.DriveFile:
         """A folder at the top of a shared drive, made by a member before the fake serves."""
         with self._lock:
+            # Made by a person before the fake serves: no modifier worth naming.
             folder = drive.DriveFile(
-                folder_id, name, drive.FOLDER, self.clock(), "", [drive_id], drive_id=drive_id
+                folder_id,
+                name,
+                drive.FOLDER,
+                self.clock(),
+                "",
+                [drive_id],
+                drive_id=drive_id,
+                modifier_hidden=True,
             )
             self.files[folder_id] = folder
+            self.remember(folder)
         return folder
 
     def open_with_app(self, file_id: str, email: str) -> None:
@@ -228,10 +248,12 @@ class FakeGoogle:
             self.opened.add((file_id, email))
 
     def lag(self, file_id: str, calls: int = 1) -> None:
-        """files.list shows the file as it is now for the next `calls` listings, whatever
-        changes meanwhile (assumptions.py: "listing lag")."""
+        """The next `calls` files.list answers that hold the file show its previous metadata:
+        as it was before its latest change (a search index not yet caught up; files.get is
+        always current). UNCONFIRMED: Drive does not document how soon a change reaches
+        files.list (assumptions.py "listing lag")."""
         with self._lock:
-            self.lags[file_id] = [calls, copy.deepcopy(self.files[file_id])]
+            self.lags[file_id] = calls
 
     def new_id(self, prefix: str) -> str:
         with self._lock:
@@ -247,6 +269,13 @@ class FakeGoogle:
             self.modifier_absent > 0 and self.rng.random() < self.modifier_absent
         )
         found.touch(self.clock(), self.user, step, hidden)
+        self.remember(found)
+
+    def remember(self, found: drive.DriveFile) -> None:
+        """Keeps the file as it is now, and as it was before (what a lagging listing shows)."""
+        if found.id in self.latest:
+            self.previous[found.id] = self.latest[found.id]
+        self.latest[found.id] = found.snapshot()
 
     def file_scope_only(self) -> bool:
         """The caller's token has drive.file but not full drive (Drive guide "Choose Google
@@ -286,7 +315,7 @@ class FakeGoogle:
             number = self._ids
         message_id = f"18e{number:013x}"  # Gmail ids are 16 hex digits
         token = f"gmail-access-{number:04d}fake"
-        self.messages[message_id] = gmail.Message(
+        message = gmail.Message(
             message_id,
             thread_id or message_id,
             list(headers),
@@ -296,13 +325,16 @@ class FakeGoogle:
             text=text,
             attachments=list(attachments),
         )
+        with self._lock:  # tests add messages while the server answers others
+            self.messages[message_id] = message
         return message_id, token
 
     def add_queue(self, name: str, **fields: Any) -> dict[str, Any]:
         """A Cloud Tasks queue that already exists (as deployment would leave it); `fields`
         are Queue resource fields, e.g. rateLimits={"maxDispatchesPerSecond": 5}."""
         queue = {"name": name, **fields, "state": "RUNNING"}
-        self.queues[name] = queue
+        with self._lock:
+            self.queues[name] = queue
         return queue
 
     def tasks_in(self, queue: str) -> list[dict[str, Any]]:
@@ -364,6 +396,9 @@ class FakeGoogle:
             with self._lock:
                 self.token = auth.removeprefix("Bearer ")
                 self.user = self.users.get(self.token, DEFAULT_USER)
+                self.all_drives = "true" in (
+                    query.get("supportsAllDrives", []) + query.get("supportsTeamDrives", [])
+                )
                 self.content_type = content_type
                 self.headers = {k.lower(): v for k, v in (headers or {}).items()}
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
@@ -444,7 +479,8 @@ def _not_modelled(fake: FakeGoogle, call: Call) -> Any:
 
 def _book(fake: FakeGoogle, call: Call) -> sheets.SpreadsheetState:
     """The spreadsheet a Sheets call names, if the caller can open its Drive file (the same
-    access rules as Drive; the 404 wording is Sheets', see assumptions.py)."""
+    access rules as Drive). UNCONFIRMED: Sheets' answer to a file it cannot open
+    (assumptions.py "Sheets without access")."""
     sid = call.path_params["spreadsheetId"]
     book = fake.spreadsheets.get(sid)
     if book is None or fake.files[sid].trashed or not fake.can_open(fake.files[sid]):
@@ -484,9 +520,20 @@ def _one_parent() -> ApiError:
     return ApiError(403, "Increasing the number of parents is not allowed", "cannotAddParent")
 
 
+def _shared_drives_supported(fake: FakeGoogle, file_id: str) -> None:
+    """Drive guide "Implement shared drive support": an app "must include the
+    supportsAllDrives=true query parameter" in files.get, files.create, files.update,
+    files.copy and permissions.* on shared drive items; the Drive v3 reference: "If false,
+    shared drive items are not included in the response". Without it, a shared drive item
+    is not there (404)."""
+    if not fake.all_drives:
+        raise _not_found(file_id)
+
+
 def _my_drive(email: str) -> str:
     """The id of a person's My Drive root folder: a file made there has it as parent."""
-    return "0A" + "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:12] + "Uk9PVA"
+    name = "".join(ch for ch in email.split("@")[0] if ch.isalnum())[:8]
+    return f"0A{name}{zlib.crc32(email.encode()):08x}Uk9PVA"  # one per person, stable
 
 
 def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]:
@@ -494,11 +541,13 @@ def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]
     the parent must be one the caller can open, and in a shared drive the caller must be a
     member who may add files (organizer, fileOrganizer or writer)."""
     if len(parents) > 1:
-        raise _one_parent()  # files.create: assumptions.py "cannotAddParent on create"
-    if not parents:
+        raise _one_parent()  # UNCONFIRMED for files.create (assumptions.py)
+    if not parents or parents == ["root"]:  # "root" is the alias of the caller's My Drive
         return [_my_drive(fake.user)], None
     parent = parents[0]
     shared = fake.drives.get(parent)
+    if parent == _my_drive(fake.user):
+        return [parent], None
     if shared is None:
         folder = fake.files.get(parent)
         if folder is None or folder.trashed or not fake.can_open(folder):
@@ -506,6 +555,7 @@ def _place(fake: FakeGoogle, parents: list[str]) -> tuple[list[str], str | None]
         if folder.drive_id is None:
             return [parent], None
         shared = fake.drives[folder.drive_id]
+    _shared_drives_supported(fake, parent)
     role = shared.role(fake.user)
     if role is None:
         raise _not_found(parent)  # a non-member cannot see the drive's folders at all
@@ -551,6 +601,7 @@ def _new_file(
     )
     _record_owner(fake, made)
     fake.files[made.id] = made
+    fake.remember(made)
     return made
 
 
@@ -605,7 +656,10 @@ def _batch_update(fake: FakeGoogle, call: Call) -> Any:
     book = _book(fake, call)
     replies = sheets.batch_update(book, call.body.get("requests", []))
     fake.touch(fake.files[book.spreadsheet_id])
-    return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+    answer: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+    if call.body.get("includeSpreadsheetInResponse"):  # "updatedSpreadsheet" (reference)
+        answer["updatedSpreadsheet"] = book.resource(fake.url)
+    return answer
 
 
 def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
@@ -617,13 +671,16 @@ def _file(fake: FakeGoogle, call: Call) -> drive.DriveFile:
         or (found.trashed and call.method.id not in ("drive.files.get", "drive.files.update"))
     ):
         raise _not_found(file_id)
+    if found.drive_id is not None:
+        _shared_drives_supported(fake, file_id)
     return found
 
 
 def _files_create(fake: FakeGoogle, call: Call) -> Any:
     """files.create: JSON metadata, or a multipart upload. A Google Sheet made this way
     (mimeType spreadsheet, no media) is an empty spreadsheet the Sheets API can build on
-    (sheets.empty_book; its defaults are assumptions.py "new spreadsheet defaults")."""
+    (sheets.empty_book; its defaults are an ASSUMPTION: assumptions.py "new spreadsheet
+    defaults")."""
     media, media_type = b"", ""
     if call.method.upload:
         metadata, media, media_type = drive.split_multipart(fake.content_type, call.body or b"")
@@ -690,7 +747,8 @@ def _files_update(fake: FakeGoogle, call: Call) -> Any:
         found.trashed = bool(body["trashed"])
 
     def ids(name: str) -> list[str]:
-        return [p for p in ",".join(call.query.get(name, [])).split(",") if p]
+        given = [p for p in ",".join(call.query.get(name, [])).split(",") if p]
+        return [_my_drive(fake.user) if p == "root" else p for p in given]  # "root": alias
 
     _move(fake, found, ids("addParents"), ids("removeParents"))
     fake.touch(found)
@@ -707,7 +765,9 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
     created, was given a direct permission on, or opened with the app; `drive` every file of
     one shared drive the caller is a member of; `allDrives` both. Shared drive items are
     left out unless includeItemsFromAllDrives is true ("Whether both My Drive and shared
-    drive items should be included in results"). Refusals: assumptions.py "corpora"."""
+    drive items should be included in results") and supportsAllDrives too (supportsAllDrives:
+    "If false, shared drive items are not included in the response"). UNCONFIRMED: the
+    refusals' statuses and reasons (assumptions.py "corpora refusals")."""
     corpora = call.query.get("corpora", ["user"])[0]
     drive_id = call.query.get("driveId", [""])[0]
     include = _flag(call, "includeItemsFromAllDrives")
@@ -726,13 +786,6 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
             "specified or corpora contains drive or allDrives.",
             reason="forbidden",
         )
-    if include and not _flag(call, "supportsAllDrives"):
-        raise ApiError(
-            403,
-            "The includeItemsFromAllDrives parameter can only be set to true when "
-            "supportsAllDrives is true.",
-            reason="forbidden",
-        )
     if drive_id and (drive_id not in fake.drives or fake.drives[drive_id].role(fake.user) is None):
         raise ApiError(
             404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId"
@@ -749,7 +802,7 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
         return f.drive_id is not None and fake.drives[f.drive_id].role(fake.user) is not None
 
     def holds(f: drive.DriveFile) -> bool:
-        if not fake.can_open(f) or (f.drive_id is not None and not include):
+        if not fake.can_open(f) or (f.drive_id is not None and not (include and fake.all_drives)):
             return False
         if corpora == "drive":
             return f.drive_id == drive_id
@@ -759,14 +812,14 @@ def _corpus(fake: FakeGoogle, call: Call) -> Callable[[drive.DriveFile], bool]:
 
 
 def _listed(fake: FakeGoogle, found: drive.DriveFile) -> drive.DriveFile:
-    """The file as this listing shows it: a lagging file (`FakeGoogle.lag`) as it was."""
-    lagging = fake.lags.get(found.id)
-    if lagging is None:
+    """The file as this listing shows it: a lagging file (`FakeGoogle.lag`) as it was before
+    its latest change."""
+    if found.id not in fake.lags:
         return found
-    lagging[0] -= 1
-    if lagging[0] <= 0:
+    fake.lags[found.id] -= 1
+    if fake.lags[found.id] <= 0:
         del fake.lags[found.id]
-    return lagging[1]  # type: ignore[no-any-return]
+    return fake.previous.get(found.id, found)
 
 
 def _files_list(fake: FakeGoogle, call: Call) -> Any:
@@ -792,7 +845,8 @@ def _files_list(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _drives_get(fake: FakeGoogle, call: Call) -> Any:
-    """drives.get: the Drive resource with its restrictions, for a member (assumptions.py
+    """drives.get: the Drive resource with its restrictions, for a member (UNCONFIRMED
+    refusal wording: assumptions.py
     "shared drive not found" for the refusal)."""
     drive_id = call.path_params["driveId"]
     found = fake.drives.get(drive_id)
@@ -808,7 +862,8 @@ def _sharing_restriction(fake: FakeGoogle, found: drive.DriveFile, body: dict[st
     reference, drives#Drive.restrictions: domainUsersOnly "access to this shared drive and
     items inside this shared drive is restricted to users of the domain to which this shared
     drive belongs"; driveMembersOnly "access to items inside this shared drive is restricted
-    to its members"). Reasons as Drive gives them; assumptions.py "sharing restrictions"."""
+    to its members"). Reasons as Drive gives them (GAM's list of Drive API reasons, users'
+    reports); UNCONFIRMED: the message text (assumptions.py "sharing restrictions")."""
     if found.drive_id is None:
         return
     shared = fake.drives[found.drive_id]

@@ -46,7 +46,7 @@ import copy
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -104,6 +104,9 @@ class SheetState:
     conditional: list[dict[str, Any]] = field(default_factory=list)  # ConditionalFormatRule
     charts: list[dict[str, Any]] = field(default_factory=list)  # EmbeddedChart, as sent
     dimensions: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    # Inside a batchUpdate, the ids of the cells this copy of the sheet owns: any other cell
+    # is shared with the spreadsheet as it was, so it is copied before a change (`cell`).
+    owned: set[int] | None = field(default=None, repr=False, compare=False)
 
     def properties(self) -> dict[str, Any]:
         extra = copy.deepcopy(self.extra)
@@ -130,7 +133,35 @@ class SheetState:
         self.extra = {**props, **({"gridProperties": grid} if grid else {})}
 
     def cell(self, r: int, c: int) -> CellState:
-        return self.cells.setdefault((r, c), CellState())
+        """The cell to change at (r, c), made if need be (copied first inside a batchUpdate,
+        so that a refused batch leaves the spreadsheet untouched)."""
+        found = self.cells.get((r, c))
+        if self.owned is None:
+            return found if found is not None else self.cells.setdefault((r, c), CellState())
+        if found is None or id(found) not in self.owned:
+            found = (
+                CellState()
+                if found is None
+                else replace(found, fmt=dict(found.fmt), extra=dict(found.extra))
+            )
+            self.cells[(r, c)] = found
+            self.owned.add(id(found))
+        return found
+
+    def draft(self) -> SheetState:
+        """A copy to change inside a batchUpdate: containers copied, cells shared until
+        changed (`cell`)."""
+        return replace(
+            self,
+            cells=dict(self.cells),
+            merges=list(self.merges),
+            extra=copy.deepcopy(self.extra),
+            protected=list(self.protected),
+            conditional=list(self.conditional),
+            charts=list(self.charts),
+            dimensions=dict(self.dimensions),
+            owned=set(),
+        )
 
     def resource(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"properties": self.properties()}
@@ -192,7 +223,8 @@ class SpreadsheetState:
 
 def empty_book(spreadsheet_id: str, title: str, time_zone: str) -> SpreadsheetState:
     """A spreadsheet made by Drive files.create: one grid "Sheet1" with sheetId 0, 1000 x 26,
-    locale en_US (observed, not documented: assumptions.py "new spreadsheet defaults")."""
+    locale en_US. ASSUMPTION: observed, not documented (assumptions.py "new spreadsheet
+    defaults")."""
     return SpreadsheetState(
         spreadsheet_id, title, "en_US", time_zone, [SheetState(0, "Sheet1", 0, 1000, 26)]
     )
@@ -524,7 +556,7 @@ def batch_update(book: SpreadsheetState, requests: list[dict[str, Any]]) -> list
     """Applies the requests in order to a copy, and keeps the copy only if all of them are
     valid (batchUpdate reference: "If any request is not valid, no requests will be
     applied"). One reply per request."""
-    work = copy.deepcopy(book)
+    work = replace(book, sheets=[s.draft() for s in book.sheets])
     replies = []
     for i, request in enumerate(requests):
         if len(request) != 1:
@@ -539,6 +571,8 @@ def batch_update(book: SpreadsheetState, requests: list[dict[str, Any]]) -> list
             raise ApiError(
                 400, f"Invalid requests[{i}].{kind}: {err}", reason="badRequest"
             ) from err
+    for sheet in work.sheets:
+        sheet.owned = None
     book.__dict__.update(work.__dict__)
     return replies
 
@@ -633,7 +667,8 @@ def _tidy(sheet: SheetState) -> None:
 
 def _update_spreadsheet_properties(book: SpreadsheetState, spec: dict[str, Any]) -> dict[str, Any]:
     """updateSpreadsheetProperties: title, locale, timeZone under a `fields` mask. Formulas
-    already written stay as parsed (assumptions.py "formula after a locale change")."""
+    already written stay as parsed: ASSUMPTION, not confirmed through the API
+    (assumptions.py "formula after a locale change")."""
     current = {"title": book.title, "locale": book.locale, "timeZone": book.time_zone}
     props = _masked(current, spec.get("properties", {}), _mask(spec.get("fields")))
     book.title = str(props.get("title", book.title))
