@@ -5,9 +5,16 @@ to N MAPs in the fake's state and the registry, as they stand after their first 
 Counted with the transport's call log (one entry per HTTP round trip; a batch is one):
 
 - create: one MAP, end to end (workspace, registry, first sync);
-- share: three invitations (two people, the Sheet and the Doc) in one batch;
+- share: three invitations (two people, the Sheet and the Doc) in one batch, and the
+  drive's sharing restrictions read first (once per 10 minutes per process);
 - sync_changed: N MAPs of which 5% were edited by a buyer since the last sync, same day;
-- sync_unchanged: the same N MAPs again, nothing edited.
+- sync_after_write: the same N MAPs again: Drive's version after our write is not always
+  the one we expect (the fake steps it by 1 to 3, at random), so a MAP we just wrote may be
+  read once more (never written);
+- sync_unchanged: the same N MAPs again, settled: nothing edited, nothing read.
+
+The fake is the strict one: MAPs live in a Shared Drive folder where the service account
+is a content manager, versions step at random and listings search the drive.
 
 The sync with changes is run twice more: at a simulated 150 ms per call under the
 60-requests-a-minute pacer (simulated clock: the waits cost no real time), and its wall
@@ -37,6 +44,7 @@ from tests.googlefake.server import FakeGoogle, serve
 
 SERVICE = "map-sync@bench.iam.gserviceaccount.com"
 BUYER = "dana@northwind.example.com"
+DRIVE, FOLDER = "0ABenchSalesDrive", "1BenchMapsFolder"
 DAY1, DAY2 = date(2026, 3, 2), date(2026, 3, 3)
 LATENCY = 0.150
 
@@ -50,7 +58,7 @@ def _workspace(
         authorized_http(Credentials(token="service-token")), pacer=pacer, log=log, latency=latency
     )
     workspace = GoogleWorkspace(
-        http, identity=SERVICE, folder_id="shared-drive", root_url=fake.url, sleep=clock.sleep
+        http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url, sleep=clock.sleep
     )
     return workspace, log, clock, pacer
 
@@ -75,7 +83,9 @@ def _clone(fake: FakeGoogle, registry: Registry, original: MapRow, copies: int) 
                 if c.key not in ("id", "sheet_ref", "doc_ref")
             }
         )
-        row.id, row.sheet_ref, row.doc_ref = f"MAP-B{i:05d}", sid, f"doccopy{i:05d}"
+        # The same Doc: its link is in the Summary the copies were cloned with, so a copy
+        # is as settled as the original (no read, no write until something changes).
+        row.id, row.sheet_ref, row.doc_ref = f"MAP-B{i:05d}", sid, original.doc_ref
         registry.add_map(row, memory)
         sheets.append(sid)
     return sheets
@@ -90,7 +100,7 @@ def _buyer_edits(fake: FakeGoogle, sheets: list[str], share: float) -> int:
     for sid in edited:
         plan = fake.spreadsheets[sid].sheet("Plan")
         plan.cells[(3, 7)] = fake_sheets.CellState(value="Done")
-        fake.files[sid].touch(fake.clock(), BUYER)
+        fake.files[sid].touch(fake.clock(), BUYER, step=fake.rng.randint(1, 3))
     return len(edited)
 
 
@@ -104,6 +114,10 @@ def run(maps: int = 1000, share: float = 0.05) -> list[tuple[str, object, str]]:
     with serve() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.users = {"service-token": SERVICE}
         fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
+        fake.add_shared_drive(
+            DRIVE, "Sales", {SERVICE: "fileOrganizer", "sam@seller.example.com": "writer"}
+        )
+        fake.add_folder(FOLDER, DRIVE, "MAPs")
         registry = Registry(f"sqlite:///{Path(tmp) / 'registry.sqlite'}")
         workspace, log, _, _ = _workspace(fake)
         templates = load_templates()
@@ -132,6 +146,9 @@ def run(maps: int = 1000, share: float = 0.05) -> list[tuple[str, object, str]]:
         )
         lines.append(("google_create_round_trips", len(log), "count"))
         before = len(log)
+        workspace.sharing_restriction()  # read once per 10 minutes per process
+        lines.append(("google_share_restrictions_round_trips", len(log) - before, "count"))
+        before = len(log)
         workspace.share(
             [
                 Invite(BUYER, "writer", created.files.sheet),
@@ -141,8 +158,10 @@ def run(maps: int = 1000, share: float = 0.05) -> list[tuple[str, object, str]]:
             "Our mutual action plan",
         )
         lines.append(("google_share_round_trips", len(log) - before, "count"))
+        for _ in range(3):  # read once since its create's write, until a sync reads nothing
+            sync_all(workspace=workspace, registry=registry, today_of=lambda _r: DAY1)
         sheets = _clone(fake, registry, registry.get(created.map_id), maps)
-        sync_all(workspace=workspace, registry=registry, today_of=lambda _r: DAY1)  # roll-up made
+        sync_all(workspace=workspace, registry=registry, today_of=lambda _r: DAY1)  # roll-up
         state = (copy.deepcopy(fake.spreadsheets), copy.deepcopy(fake.files))
         saved = Path(tmp) / "saved.sqlite"
         registry.close()
@@ -168,6 +187,9 @@ def run(maps: int = 1000, share: float = 0.05) -> list[tuple[str, object, str]]:
             ("google_sync_changed_written", report.count("written"), "count"),
             ("google_sync_changed_local_wall", f"{real:.2f}", "s"),
         ]
+        log.calls.clear()
+        sync_all(workspace=workspace, registry=registry, today_of=lambda _r: DAY2)
+        lines.append(("google_sync_after_write_round_trips", len(log), "count"))
         log.calls.clear()
         sync_all(workspace=workspace, registry=registry, today_of=lambda _r: DAY2)
         lines.append(("google_sync_unchanged_round_trips", len(log), "count"))
