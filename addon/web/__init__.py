@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from addon.alerts import DeliveryReport, deliver
 from addon.app import App
 from addon.config import Settings
-from addon.errors import MapError, NotFound
+from addon.errors import NotFound
 from addon.google.auth import service_identity
 from addon.google.transport import authorized_http
 from addon.sync import ACTIVE, sync_map, write_rollup
@@ -52,6 +52,7 @@ TRIGGERS: dict[str, tuple[str, Handler]] = {
     "/addon/drive/selected": ("drive", Sidebar.drive),
 }
 ACTIONS: dict[str, Handler] = {
+    "retry": Sidebar.retry,
     "open": Sidebar.open,
     "home": Sidebar.home_action,
     "new": Sidebar.new,
@@ -147,7 +148,7 @@ def create_app(
     def audience() -> str:
         return settings.public_url.rstrip("/") + request.path
 
-    def addon_call(endpoint: str, handler: Handler) -> Any:
+    def addon_call(endpoint: str, handler: Handler, *, trigger: bool = False) -> Any:
         try:
             verifier.system(
                 bearer(request.headers.get("Authorization", "")),
@@ -170,25 +171,39 @@ def create_app(
             return jsonify(cards.request_scopes(missing))
         try:
             return jsonify(handler(sidebar, event, rep))
-        except (MapError, HttpError) as exc:
-            g.outcome = type(exc).__name__
-            log.warning("%s failed for %s: %s", endpoint, rep.email, exc)
-            return jsonify(cards.notify(failure_text(exc)))
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
+        except Exception as exc:  # the rep always gets an answer; the log gets the detail
+            return jsonify(failed(endpoint, trigger, event, rep, exc))
+
+    def failed(
+        endpoint: str, trigger: bool, event: Event, rep: Rep, exc: Exception
+    ) -> dict[str, Any]:
+        """The answer to a request that failed. A trigger (and the error card's Retry) must
+        answer with a card, so it gets the error card with a Retry button; a card click
+        gets a notification. Either way the text says what happened, never a trace, and
+        carries a reference the log line carries too."""
+        ref = uuid.uuid4().hex[:8]
+        text = failure_text(exc)
+        if text:  # Google said no, or the rep's input or the MAP's files were the trouble
+            g.outcome = f"{type(exc).__name__} {ref}"
+            log.warning("%s failed for %s (ref %s): %s", endpoint, rep.email, ref, exc)
+        else:
             g.outcome = f"error {ref}"
             log.exception("%s failed for %s (ref %s)", endpoint, rep.email, ref)
-            return jsonify(
-                cards.notify(
-                    f"Something went wrong on our side (ref {ref}); nothing was lost. Try again."
-                )
-            )
+            text = "Something went wrong on our side; nothing was lost. Try again."
+        if trigger:
+            return cards.push(cards.error_card(text, ref, endpoint, sidebar.actions))
+        if endpoint == "retry":
+            retry = sidebar.trigger_of(event)
+            return cards.update(cards.error_card(text, ref, retry, sidebar.actions))
+        return cards.notify(f"{text} (ref {ref})")
 
     for path, (endpoint, handler) in TRIGGERS.items():
         web.add_url_rule(
             path,
             endpoint=endpoint,
-            view_func=lambda endpoint=endpoint, handler=handler: addon_call(endpoint, handler),
+            view_func=lambda endpoint=endpoint, handler=handler: addon_call(
+                endpoint, handler, trigger=True
+            ),
             methods=["POST"],
         )
 

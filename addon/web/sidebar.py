@@ -122,6 +122,8 @@ class Sidebar:
         }.get(endpoint, (*drive, EMAIL) if endpoint in ACTS_ON_DRIVE else (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
+        if endpoint == "retry":  # the error card's Retry runs a trigger: that trigger's scopes
+            endpoint = self.trigger_of(event)
         granted = event.auth.authorized_scopes
         if granted is None:  # the host did not say: assume the install granted them
             return []
@@ -225,6 +227,16 @@ class Sidebar:
             else "Select a MAP Sheet to see its status."
         )
         return cards.push(cards.message_card(title, text, self.actions))
+
+    def trigger_of(self, event: Event) -> str:
+        """Which trigger the error card's Retry runs again (home when it does not say)."""
+        trigger = event.param("trigger")
+        return trigger if trigger in ("home", "gmail", "drive") else "home"
+
+    def retry(self, event: Event, rep: Rep) -> Json:
+        """The error card's Retry: the trigger again, its card in place of the error card."""
+        run = {"home": self.home, "gmail": self.gmail, "drive": self.drive}
+        return cards.pushed_as_update(run[self.trigger_of(event)](event, rep))
 
     # --- actions ------------------------------------------------------------------------
 
