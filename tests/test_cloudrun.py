@@ -31,6 +31,8 @@ def test_descriptor_urls_and_scopes_match_the_app(web: Web) -> None:
     descriptor = json.loads(text)
     addons = descriptor["addOns"]
     assert addons["common"]["useLocaleFromApp"] is True
+    # useLocaleFromApp sends the rep's locale and time zone only with this scope granted.
+    assert "https://www.googleapis.com/auth/script.locale" in descriptor["oauthScopes"]
     assert addons["httpOptions"]["authorizationHeader"] == "SYSTEM_ID_TOKEN"
     assert set(descriptor["oauthScopes"]) == set(ADDON_SCOPES)
     assert len(descriptor["oauthScopes"]) == len(ADDON_SCOPES)

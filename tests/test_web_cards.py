@@ -16,7 +16,7 @@ import pytest
 from google.apps import card_v1
 from sqlalchemy import text as sql
 
-from addon.web.sidebar import DRIVE_METADATA, EMAIL, EXECUTE
+from addon.web.sidebar import ADDON_SCOPES, DRIVE_METADATA, EMAIL, EXECUTE, LOCALE
 from addon.workspace.local import LocalWorkspace
 from tests.web_env import REP, Web, day, text
 
@@ -348,3 +348,19 @@ def test_a_failed_card_click_is_a_notification_with_a_reference(web: Web) -> Non
 def test_healthz(web: Web) -> None:
     answer = web.session.get(web.url + "/healthz", timeout=5)
     assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+
+def test_create_asks_for_the_locale_scope_before_making_a_map(web: Web) -> None:
+    granted = [s for s in ADDON_SCOPES if s != LOCALE]
+    event = web.event(form=form_inputs(), params={"request_id": "r1"}, scopes=granted)
+    answer = web.post("/addon/actions/create", event).json()
+    assert answer == {
+        "requesting_google_scopes": {"scopes": ["https://www.googleapis.com/auth/script.locale"]}
+    }
+    assert web.app.registry.maps() == []
+
+
+def test_a_map_takes_the_reps_locale_and_time_zone_from_the_event(web: Web) -> None:
+    create(web)  # the event says en-GB and America/Los_Angeles
+    (row,) = web.app.registry.maps()
+    assert (row.locale, row.time_zone) == ("en_GB", "America/Los_Angeles")

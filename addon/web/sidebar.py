@@ -42,6 +42,11 @@ DRIVE_FILE = SCOPE + "drive.file"
 MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
 COMPOSE = SCOPE + "gmail.addons.current.action.compose"  # the follow-up draft, on click
 EMAIL = SCOPE + "userinfo.email"
+# The rep's locale and time zone in every event (commonEventObject.userLocale, .timeZone):
+# with `useLocaleFromApp: true` Google sends them only when this scope is granted
+# (https://developers.google.com/workspace/add-ons/guides/access-user-locale-timezone).
+# Without them a MAP would be made en/UTC, its "today" in UTC.
+LOCALE = SCOPE + "script.locale"
 # Every scope the add-on asks for (the deployment descriptor must list exactly these).
 ADDON_SCOPES = (
     EXECUTE,
@@ -51,6 +56,7 @@ ADDON_SCOPES = (
     DRIVE_METADATA,
     DRIVE_FILE,
     EMAIL,
+    LOCALE,
 )
 
 FIELD_LABELS = {
@@ -119,6 +125,8 @@ class Sidebar:
             "drive": (DRIVE_METADATA, EMAIL),
             "merge": (MESSAGE_READONLY, *drive, EMAIL),
             "followup": (COMPOSE, MESSAGE_METADATA, EMAIL),
+            # A MAP takes the rep's locale and time zone: never make one without them.
+            "create": (*drive, EMAIL, LOCALE),
         }.get(endpoint, (*drive, EMAIL) if endpoint in ACTS_ON_DRIVE else (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
