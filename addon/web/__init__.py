@@ -88,6 +88,38 @@ def _task_queue(settings: Settings) -> TaskQueue | None:
     )
 
 
+REQUIRED = {
+    "public_url": "the service's public https URL, as in the add-on's deployment.json",
+    "addon_service_account": "the add-on's service account "
+    "(gcloud workspace-add-ons get-authorization: serviceAccountEmail)",
+    "addon_client_id": "the add-on's OAuth client id "
+    "(gcloud workspace-add-ons get-authorization: oauthClientId)",
+}
+
+
+class NotConfigured(Exception):
+    """The service is missing a setting it cannot verify callers without."""
+
+
+def refuse_to_start(settings: Settings) -> None:
+    """Fail closed: without these every token's audience or signer would be unchecked."""
+    missing = [
+        f"  MAP_{name.upper()}: {what}"
+        for name, what in REQUIRED.items()
+        if not str(getattr(settings, name)).strip()
+    ]
+    if missing:
+        raise NotConfigured(
+            "the add-on service will not start: set these environment variables "
+            "(cloudrun/deploy.sh sets them in service.yaml):\n" + "\n".join(missing)
+        )
+    if not settings.public_url.startswith("https://"):
+        raise NotConfigured(
+            f"the add-on service will not start: MAP_PUBLIC_URL is {settings.public_url!r}; "
+            "give the service's public https URL, e.g. https://map-addon-123.europe-west1.run.app"
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -99,8 +131,14 @@ def create_app(
     preview: dict[str, Any] | None = None,
 ) -> Flask:
     """The WSGI app. Everything it talks to can be handed in (tests, the local preview);
-    by default it is built from the settings."""
+    by default it is built from the settings.
+
+    It refuses to start without the settings every token check needs (`refuse_to_start`),
+    unless `preview` is given: only `mapctl serve` passes it, for its local card preview on
+    loopback. No environment variable turns the checks off, so no deployment can."""
     settings = settings or Settings()
+    if preview is None:
+        refuse_to_start(settings)
     configure_logging(settings.log_format)
     core = app or App(settings)
     verifier = verifier or Verifier(settings.certs_url)
@@ -109,7 +147,7 @@ def create_app(
         core,
         reader or GmailReader(settings.google_root_url),
         settings.public_url,
-        seller_domains=tuple(d for d in settings.seller_domains.split(",") if d.strip()),
+        seller_domains=settings.seller_domain_list(),
         now=now,
     )
     web = Flask(__name__)
@@ -163,7 +201,11 @@ def create_app(
             g.outcome = "bad event"
             return jsonify(error=f"not an add-on event: {exc.errors()[0]['msg']}"), 400
         try:
-            rep = verifier.user(event.auth.user_id_token, settings.addon_client_id)
+            rep = verifier.user(
+                event.auth.user_id_token,
+                settings.addon_client_id,
+                settings.seller_domain_list(),
+            )
         except Unverified as exc:
             return refuse(str(exc))
         if missing := sidebar.missing_scopes(endpoint, event):
