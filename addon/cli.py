@@ -1015,7 +1015,13 @@ def demo(ctx: click.Context, today: str | None, days: int) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the preview answers only to loopback names (127.0.0.1, "
+    "localhost, [::1]) in the Host header.",
+)
 @click.option("--port", default=8080, show_default=True, help="Port (0: any free port).")
 @click.option("--rep", "rep_email", default="sam@seller.example.com", show_default=True)
 @click.option("--rep-name", default="Sam Rivera", show_default=True)
