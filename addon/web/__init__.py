@@ -70,6 +70,38 @@ ACTIONS: dict[str, Handler] = {
 }
 
 
+TASK_PATHS = ("/tasks/sync", "/tasks/sync-map", "/tasks/rollup")
+
+
+def audiences(public_url: str) -> list[str]:
+    """Every audience a token for this service names: the service's URL, and each endpoint's
+    URL (Google's system ID tokens and Scheduler's and Tasks' OIDC tokens are minted for the
+    endpoint's full URL). On a custom domain Cloud Run's IAM check accepts only its run.app
+    URL unless these are its custom audiences
+    (https://cloud.google.com/run/docs/configuring/custom-audiences): deploy.sh puts them in
+    service.yaml's run.googleapis.com/custom-audiences."""
+    base = public_url.rstrip("/")
+    paths = [*TRIGGERS, *(f"/addon/actions/{name}" for name in ACTIONS), *TASK_PATHS]
+    return [base, *(base + path for path in paths)]
+
+
+def _http_request(response: Response) -> dict[str, Any]:
+    """Cloud Logging's HttpRequest for this request (LogEntry.httpRequest, logging v2)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    fields: dict[str, Any] = {
+        "requestMethod": request.method,
+        "requestUrl": request.path,
+        "status": response.status_code,
+        "latency": f"{time.perf_counter() - g.get('started', 0.0):.3f}s",
+        "remoteIp": forwarded.split(",")[0].strip() or request.remote_addr or "",
+        "userAgent": request.user_agent.string,
+        "protocol": request.environ.get("SERVER_PROTOCOL", ""),
+    }
+    if response.content_length is not None:
+        fields["responseSize"] = str(response.content_length)  # int64: a JSON string
+    return {k: v for k, v in fields.items() if v != ""}
+
+
 def _alert_counts(report: DeliveryReport) -> dict[str, int]:
     states = ("sent", "held", "retry", "failed", "off")
     return {**{s: report.count(s) for s in states}, "digests": report.digests}
@@ -160,21 +192,16 @@ def create_app(
 
     @web.after_request
     def _finish(response: Response) -> Response:
+        # The one line per request (gunicorn's access log is off: cloudrun/gunicorn.conf.py),
+        # with Cloud Logging's httpRequest and what the request came to (`outcome`).
         if request.path != "/healthz":
-            log.info(
+            log.log(
+                logging.ERROR if response.status_code >= 500 else logging.INFO,
                 "%s %s %s",
                 request.method,
                 request.path,
                 response.status_code,
-                extra={
-                    "httpRequest": {
-                        "requestMethod": request.method,
-                        "requestUrl": request.path,
-                        "status": response.status_code,
-                        "latency": f"{time.perf_counter() - g.get('started', 0.0):.3f}s",
-                    },
-                    "outcome": g.get("outcome", ""),
-                },
+                extra={"httpRequest": _http_request(response), "outcome": g.get("outcome", "")},
             )
         return response
 
