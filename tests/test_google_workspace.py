@@ -1,6 +1,6 @@
 """The Google workspace end to end: create, share, sync and roll-up through the same
 service code as the local workspace, against the offline fake over real HTTP, counting
-every round trip against the call budget (DESIGN.md)."""
+every round trip against the call budget (docs/design.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The Google workspace: MAP Sheets and Docs in Drive, behind the same Workspace protocol.
 
-Round trips (DESIGN.md, call budget):
+Round trips (docs/design.md, call budget):
 - create: spreadsheets.create (the whole Sheet) + files.create (the Doc, HTML converted, with
   parents and appProperties) + files.update (the Sheet's parents and appProperties, which
   spreadsheets.create cannot set; it answers the version) = 3; the create's first sync
