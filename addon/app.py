@@ -1,5 +1,5 @@
 """What every entry point needs, built once from the settings: the workspace, the registry,
-the templates, and "today" for a MAP. The CLI (addon/cli.py) and the web service
+the templates, and "today" for a MAP. The CLI (addon/cli/) and the web service
 (addon/web) both stand on it.
 """
 

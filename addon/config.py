@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     seller_domains: str = Field(
         default="",
         description="comma-separated email domains of the seller's own people (besides the "
-        "rep's own domain), never offered as buyer contacts",
+        "rep's own domain), never offered as buyer contacts; when set, only people at these "
+        "domains may use the add-on",
     )
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object a line, as Cloud Logging reads"
@@ -127,6 +128,10 @@ class Settings(BaseSettings):
     digest_hour: int = Field(
         default=8, ge=0, le=23, description="digests go out from this local hour"
     )
+
+    def seller_domain_list(self) -> tuple[str, ...]:
+        """MAP_SELLER_DOMAINS as domains: 'Acme.com, acme.de' -> ('acme.com', 'acme.de')."""
+        return tuple(d.strip().lower() for d in self.seller_domains.split(",") if d.strip())
 
     def registry(self) -> str:
         return self.registry_url or f"sqlite:///{(self.workspace / 'registry.sqlite').resolve()}"

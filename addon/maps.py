@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from addon.docs import render_map_doc
-from addon.errors import InputError
+from addon.errors import InputError, MapError
 from addon.plan.cells import EMAIL
 from addon.plan.dates import fmt
 from addon.plan.schedule import Contact, InitialPlan, build_plan
@@ -20,6 +21,16 @@ from addon.registry.store import Registry, info_of
 from addon.sync import sync_map
 from addon.workspace.base import MapDraft, MapFiles, Workspace
 from sheets_schema.template import Template
+
+# A double click's later requests wait this long for the first one's MAP: inside the 30 s we
+# budget for a card's answer (Google documents no limit for HTTP add-ons that we could find;
+# 30 s is Apps Script's), and longer than a create takes (files, registry, first sync: a few
+# seconds on Google).
+CREATE_WAIT_SECONDS = 20.0
+CLAIM_POLL_SECONDS = 0.1
+# A claim this old with no MAP was left by a create whose process died (Cloud Run ends a
+# request after 300 s): a later create may take the key over.
+STALE_CLAIM = timedelta(minutes=10)
 
 _CONTACT = re.compile(r"^\s*(?:\"?([^\"<]*?)\"?\s*<([^>]+)>|([^\s<>]+))\s*$")
 
@@ -127,6 +138,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "map"
 
 
+class CreateRunning(MapError):
+    """Another request with the same idempotency key is still creating the MAP."""
+
+
 @dataclass(frozen=True)
 class Created:
     map_id: str
@@ -146,10 +161,65 @@ def create_map(
     now: datetime,
     workspace_kind: str = "local",
     plan: InitialPlan | None = None,
+    wait_seconds: float = CREATE_WAIT_SECONDS,
 ) -> Created:
-    """`plan` is the first plan when it does not come from the form's template (an import)."""
-    if form.idempotency_key and (hit := registry.by_idempotency_key(form.idempotency_key)):
+    """`plan` is the first plan when it does not come from the form's template (an import).
+
+    With an idempotency key the key is claimed in the registry before anything else is done:
+    of a double click's requests one creates the MAP, the others wait for it (at most
+    `wait_seconds`) and answer with the same MAP; a create that fails gives the key back."""
+    key = form.idempotency_key
+    if key and (existing := claim_or_wait(registry, key, wait_seconds)) is not None:
+        hit = registry.get(existing)
         return Created(hit.id, MapFiles(hit.sheet_ref, hit.doc_ref), True, None)
+    try:
+        return _create(
+            form,
+            templates=templates,
+            workspace=workspace,
+            registry=registry,
+            today=today,
+            seller_company=seller_company,
+            now=now,
+            workspace_kind=workspace_kind,
+            plan=plan,
+        )
+    except BaseException:
+        if key:
+            registry.release_key(key)  # a no-op once the key names the MAP
+        raise
+
+
+def claim_or_wait(registry: Registry, key: str, wait_seconds: float) -> str | None:
+    """None when this create holds `key` and makes the MAP; else the id of the MAP the key
+    names, once the create holding it has made it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        claim = registry.claim_key(key, STALE_CLAIM)
+        if claim.mine:
+            return None
+        if claim.map_id:
+            return claim.map_id
+        if time.monotonic() >= deadline:
+            raise CreateRunning(
+                f"request {key}: this MAP is still being created by an earlier click; "
+                "open your MAPs in a moment to see it"
+            )
+        time.sleep(CLAIM_POLL_SECONDS)
+
+
+def _create(
+    form: CreateMap,
+    *,
+    templates: dict[str, Template],
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    seller_company: str,
+    now: datetime,
+    workspace_kind: str,
+    plan: InitialPlan | None,
+) -> Created:
     contacts = [parse_contact(c) for c in form.buyer_contacts]
     if plan is None:
         plan = build_plan(

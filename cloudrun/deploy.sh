@@ -24,7 +24,11 @@
 #   AR_REPOSITORY        Artifact Registry Docker repository             [map]
 #   IMAGE                an image to deploy instead of building one
 #                        [builds REGION-docker.pkg.dev/PROJECT/AR_REPOSITORY/SERVICE:UTC-time]
-#   SERVICE_URL          the service's public URL if not its run.app URL (custom domain)
+#   SERVICE_URL          the service's public URL if not its run.app URL (custom domain); it
+#                        becomes MAP_PUBLIC_URL, the descriptor's URLs and the custom audiences
+#   LOGO_URL             a public https URL of the add-on's logo
+#                        [uploads addon/web/static/logo.png to gs://LOGO_BUCKET, made public]
+#   LOGO_BUCKET          Cloud Storage bucket for the logo  [PROJECT-map-public]
 #   QUEUE, SCHEDULE, TIME_ZONE   Cloud Tasks queue and Cloud Scheduler job  [map-sync, */15 * * * *, Etc/UTC]
 #   DEPLOYMENT_ID        the Workspace add-on deployment                 [map-addon]
 #   INSTALL_FOR_ME       1: install the add-on for the gcloud account (a test install)  [1]
@@ -146,6 +150,11 @@ print("\n".join(dict.fromkeys(u for u in urls if u)))'
 }
 
 deploy_service() {
+  # IAM accepts tokens for the run.app URL only, unless SERVICE_URL (a custom domain) and its
+  # endpoints' URLs are custom audiences: the list comes from the app's own routes.
+  CUSTOM_AUDIENCES=$("$PY" -m addon.web.audiences "$SERVICE_URL") ||
+    die "SERVICE_URL $SERVICE_URL is not an https URL"
+  export CUSTOM_AUDIENCES
   render cloudrun/service.yaml "$WORK/service.yaml"
   gc run services replace "$WORK/service.yaml" --region="$REGION"
 }
@@ -174,7 +183,7 @@ gc services enable \
   cloudtasks.googleapis.com cloudscheduler.googleapis.com \
   sheets.googleapis.com drive.googleapis.com docs.googleapis.com gmail.googleapis.com \
   gsuiteaddons.googleapis.com sqladmin.googleapis.com secretmanager.googleapis.com \
-  iam.googleapis.com
+  iam.googleapis.com storage.googleapis.com
 PROJECT_NUMBER=$(gc projects describe "$PROJECT" --format='value(projectNumber)') ||
   die "cannot read project $PROJECT"
 
@@ -284,6 +293,24 @@ GOOGLE_CLOUD_QUOTA_PROJECT="$PROJECT" "$DEPLOY_VENV/bin/mapctl" cloud-setup \
   --project "$PROJECT" --location "$REGION" --queue "$QUEUE" \
   --service-url "$SERVICE_URL" --invoker "$RUNTIME_SA" \
   --schedule "$SCHEDULE" --time-zone "$TIME_ZONE"
+
+step "The add-on's logo, where Gmail and Drive fetch it without a token"
+# The service answers only callers with a Google-signed token (roles/run.invoker above) and
+# the host fetches logoUrl without one, so the logo is served from a public bucket instead.
+if [[ -z "${LOGO_URL:-}" ]]; then
+  LOGO_BUCKET=${LOGO_BUCKET:-$PROJECT-map-public}
+  if ! gc storage buckets describe "gs://$LOGO_BUCKET" >/dev/null 2>&1; then
+    gc storage buckets create "gs://$LOGO_BUCKET" --location="$REGION" --uniform-bucket-level-access
+  fi
+  gc storage cp addon/web/static/logo.png "gs://$LOGO_BUCKET/logo.png" \
+    --cache-control="public, max-age=3600"
+  retry gc storage buckets add-iam-policy-binding "gs://$LOGO_BUCKET" \
+    --member=allUsers --role=roles/storage.objectViewer >/dev/null ||
+    die "cannot make gs://$LOGO_BUCKET public (an organization policy may forbid it): put the logo at a public https URL and run again with LOGO_URL set"
+  LOGO_URL="https://storage.googleapis.com/$LOGO_BUCKET/logo.png"
+fi
+note "logo: $LOGO_URL"
+export LOGO_URL
 
 step "Workspace add-on deployment $DEPLOYMENT_ID"
 render cloudrun/deployment.json "$WORK/deployment.json"

@@ -14,8 +14,10 @@ The Dockerfile runs `gunicorn --config cloudrun/gunicorn.conf.py 'addon.web:crea
   rest under jsonPayload. `stack_trace` is the field Error Reporting reads first
   (https://cloud.google.com/error-reporting/docs/formatting-error-messages). Application code
   logs through the root logger and gets the same format; `extra={...}` fields become keys.
-  Health checks (/healthz, every 30 s) are left out of the access log, and
-  `GUNICORN_ACCESS_LOG=off` turns it off altogether (the app also logs each request).
+  gunicorn's access log is off by default: the app logs each request once, with the same
+  `httpRequest` fields and what the request came to (addon/web/__init__.py), and two lines
+  a request would double the log volume. `GUNICORN_ACCESS_LOG=on` turns it on (for a request
+  that never reaches the app); health checks (/healthz, every 30 s) are left out of it.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class _NotHealthChecks(logging.Filter):
         return not (isinstance(atoms, Mapping) and atoms.get("U") == "/healthz")
 
 
-ACCESS_LOG = os.environ.get("GUNICORN_ACCESS_LOG", "on").lower() not in ("off", "0", "false")
+ACCESS_LOG = os.environ.get("GUNICORN_ACCESS_LOG", "off").lower() in ("on", "1", "true")
 
 _JSON_FORMATTER = {
     "()": CloudLoggingFormatter,

@@ -1,6 +1,7 @@
 """The Google workspace end to end: create, share, sync and roll-up through the same
 service code as the local workspace, against the offline fake over real HTTP (which
-refuses what Google refuses), counting every round trip against the call budget."""
+refuses what Google refuses), counting every round trip against the call budget
+(docs/design.md)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -14,6 +16,7 @@ from addon.demo import BuyerEdit
 from addon.plan.models import AnchorKey, DueChange, KeptText, StepMemory
 from addon.registry import Registry
 from addon.registry.models import Base, MapRow
+from addon.registry.store import Claim
 from tests.cli_helpers import CREATE, run
 
 CREATE_ARGS = [*CREATE, "--idempotency-key", "crm-7"]
@@ -118,3 +121,30 @@ def test_the_whole_cli_runs_on_the_registry(registry_url: str, workspace_dir: Pa
     assert data["map"]["last_buyer_update"] == "2026-03-09"
     again = run(workspace_dir, "--registry", registry_url, *CREATE_ARGS).output
     assert again.startswith("Already created (same idempotency key)")
+
+
+def test_an_idempotency_key_is_claimed_by_exactly_one_of_many(registry_url: str) -> None:
+    """Ten callers claim one key at once: one wins; the others learn a create is running,
+    then the MAP once it is registered; a released claim can be claimed again."""
+    registry = Registry(registry_url)
+    start = threading.Barrier(10)
+
+    def claim(_: int) -> Claim:
+        start.wait()
+        return registry.claim_key("addon:sam@example.com:r1", timedelta(minutes=10))
+
+    with ThreadPoolExecutor(10) as pool:
+        claims = list(pool.map(claim, range(10)))
+    assert sorted(c.mine for c in claims) == [False] * 9 + [True]
+    assert {c.map_id for c in claims} == {None}
+    registry.add_map(_map(), {}, "addon:sam@example.com:r1")
+    assert registry.claim_key("addon:sam@example.com:r1", timedelta(minutes=10)) == Claim(
+        False, "MAP-1"
+    )
+    registry.release_key("addon:sam@example.com:r1")  # names its MAP now: kept
+    assert registry.by_idempotency_key("addon:sam@example.com:r1") is not None
+    assert registry.claim_key("r2", timedelta(minutes=10)) == Claim(True, None)
+    registry.release_key("r2")  # the create failed
+    assert registry.claim_key("r2", timedelta(minutes=10)) == Claim(True, None)
+    assert registry.claim_key("r2", timedelta(0)) == Claim(True, None)  # stale: taken over
+    registry.close()

@@ -1,4 +1,4 @@
-"""The status rules of DESIGN.md, one case per rule."""
+"""The status rules of docs/status-rules.md, one case per rule."""
 
 from __future__ import annotations
 

@@ -6,13 +6,17 @@ rejected, so a field Google's host would not understand fails the test."""
 from __future__ import annotations
 
 import json
+import logging
+import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from google.apps import card_v1
+from sqlalchemy import text as sql
 
-from addon.web.sidebar import DRIVE_METADATA, EMAIL, EXECUTE
+from addon.web.sidebar import ADDON_SCOPES, DRIVE_METADATA, EMAIL, EXECUTE, LOCALE
 from addon.workspace.local import LocalWorkspace
 from tests.web_env import REP, Web, day, text
 
@@ -252,28 +256,111 @@ def test_missing_consent_is_requested(web: Web) -> None:
     assert drive["requesting_google_scopes"]["scopes"] == [DRIVE_METADATA]
 
 
-def test_a_google_failure_is_a_notification_not_a_trace(web: Web) -> None:
+def error_card(answer: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The error card a trigger answers with: its reference, its text, its Retry click."""
+    card = only_card(answer)
+    assert card["header"]["title"] == "Could not load the Mutual Action Plan"
+    ref = card["header"]["subtitle"].removeprefix("Reference ")
+    (text,) = [w["textParagraph"]["text"] for w in widgets(card) if "textParagraph" in w]
+    assert list(buttons(card)) == ["Retry"]
+    return ref, text, buttons(card)["Retry"]["action"]
+
+
+def retry_click(trigger: str) -> dict[str, Any]:
+    return {
+        "function": "https://map-addon.example.com/addon/actions/retry",
+        "parameters": [{"key": "trigger", "value": trigger}],
+    }
+
+
+@pytest.fixture
+def web_log() -> Iterator[list[str]]:
+    """The lines the add-on's web layer logs, as they are formatted."""
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Keep()
+    logging.getLogger("addon.web").addHandler(handler)
+    yield lines
+    logging.getLogger("addon.web").removeHandler(handler)
+
+
+def test_a_google_failure_in_a_trigger_is_an_error_card_with_retry(
+    web: Web, web_log: list[str]
+) -> None:
     message = web.fake.add_message(THREAD)
     web.fake.fail("gmail.users.messages.get", 503, times=5)
     answer = web.post("/addon/gmail", web.event(gmail=message))
     assert answer.status_code == 200
-    note = answer.json()["renderActions"]["action"]["notification"]["text"]
-    assert "Google answered 503" in note and "Traceback" not in note
+    assert "renderActions" not in answer.json()  # a card, not a notification
+    ref, text, click = error_card(answer.json())
+    assert text == "Google answered 503: try again in a moment. Nothing was changed."
+    assert click == retry_click("gmail")
+    assert any(f"(ref {ref})" in line for line in web_log)
+    # Google is back: Retry shows the trigger's card in place of the error card.
+    event = web.event(gmail=message, params={"trigger": "gmail"})
+    again = web.post("/addon/actions/retry", event).json()
+    form = only_card(again)
+    assert "updateCard" in again["renderActions"]["action"]["navigations"][0]
+    assert inputs(form)["deal"] == "Analytics platform rollout"
 
 
-def test_an_unexpected_error_says_so_with_a_reference(
-    web: Web, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("path", "host", "trigger"),
+    [
+        ("/addon/home", "DRIVE", "home"),
+        ("/addon/gmail", "GMAIL", "gmail"),
+        ("/addon/drive/selected", "DRIVE", "drive"),
+    ],
+)
+def test_an_unexpected_error_in_a_trigger_is_an_error_card_with_a_reference(
+    web: Web, web_log: list[str], path: str, host: str, trigger: str
 ) -> None:
-    def broken(*_args: Any, **_kw: Any) -> Any:
-        raise RuntimeError("disk on fire")
+    # The registry breaks under the app (a table gone): no MapError, nothing foreseen.
+    with web.app.registry.engine.begin() as conn:
+        conn.execute(sql("ALTER TABLE maps RENAME TO maps_moved_away"))
+    message = web.fake.add_message(THREAD)
+    drive = [{"id": "sheet-1", "title": "Budget"}]
+    event = web.event(host, gmail=message if host == "GMAIL" else None, drive=drive)
+    answer = web.post(path, event)
+    assert answer.status_code == 200
+    ref, text, click = error_card(answer.json())
+    assert text == "Something went wrong on our side; nothing was lost. Try again."
+    assert click == retry_click(trigger)
+    assert f"{trigger} failed for {REP} (ref {ref})" in web_log
+    assert "maps_moved_away" not in answer.text and "Traceback" not in answer.text
 
-    monkeypatch.setattr(web.app.registry, "maps_of_rep", broken)
-    answer = web.post("/addon/home", web.event("DRIVE")).json()
+
+def test_a_failed_card_click_is_a_notification_with_a_reference(web: Web) -> None:
+    with web.app.registry.engine.begin() as conn:
+        conn.execute(sql("ALTER TABLE maps RENAME TO maps_moved_away"))
+    answer = web.post("/addon/actions/home", web.event("DRIVE")).json()
     note = answer["renderActions"]["action"]["notification"]["text"]
-    assert note.startswith("Something went wrong on our side (ref ")
-    assert "disk on fire" not in note
+    assert re.fullmatch(
+        r"Something went wrong on our side; nothing was lost\. Try again\. \(ref [0-9a-f]{8}\)",
+        note,
+    )
 
 
 def test_healthz(web: Web) -> None:
     answer = web.session.get(web.url + "/healthz", timeout=5)
     assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+
+def test_create_asks_for_the_locale_scope_before_making_a_map(web: Web) -> None:
+    granted = [s for s in ADDON_SCOPES if s != LOCALE]
+    event = web.event(form=form_inputs(), params={"request_id": "r1"}, scopes=granted)
+    answer = web.post("/addon/actions/create", event).json()
+    assert answer == {
+        "requesting_google_scopes": {"scopes": ["https://www.googleapis.com/auth/script.locale"]}
+    }
+    assert web.app.registry.maps() == []
+
+
+def test_a_map_takes_the_reps_locale_and_time_zone_from_the_event(web: Web) -> None:
+    create(web)  # the event says en-GB and America/Los_Angeles
+    (row,) = web.app.registry.maps()
+    assert (row.locale, row.time_zone) == ("en_GB", "America/Los_Angeles")

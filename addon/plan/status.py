@@ -1,4 +1,4 @@
-"""The status rules (see DESIGN.md). Deterministic: the plan, its memory and `today` in.
+"""The status rules (docs/status-rules.md). Deterministic: the plan, its memory and `today` in.
 
 Step health, first match wins: done, skipped, blocked (status, or a direct prerequisite
 not done and overdue), overdue, at_risk (projected finish after due), due_soon (within 3

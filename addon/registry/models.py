@@ -250,10 +250,14 @@ class RecipientRow(Base):
 
 
 class IdempotencyRow(Base):
+    """A create's idempotency key, claimed before any workspace work: the primary key makes
+    the claim atomic (one INSERT wins, on SQLite and PostgreSQL alike). `map_id` is empty
+    while the claiming create runs; `created_at` is when it was claimed (UTC, wall clock)."""
+
     __tablename__ = "idempotency_keys"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"))
+    map_id: Mapped[str | None] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 

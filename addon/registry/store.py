@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, event, or_, select, text
+from sqlalchemy import create_engine, delete, event, or_, select, text, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from addon.errors import NotFound
@@ -37,6 +39,25 @@ from addon.registry.outbox import OutboxStore, raise_alerts
 from sheets_schema.vocab import Side
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to claiming an idempotency key: `mine` (this create makes the MAP), or
+    the MAP the key already names (`map_id`), or neither (another create is running)."""
+
+    mine: bool
+    map_id: str | None
+
+
+def _utc() -> datetime:
+    """Now, UTC, naive as the DateTime columns store it: claims compare real time, never a
+    pinned "today"."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -109,8 +130,12 @@ class Registry(OutboxStore):
                 )
                 for email, name in names.items()
             )
-            if idempotency_key:
-                s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=row.created_at))
+            if idempotency_key:  # the claimed key now names its MAP, in the same transaction
+                claimed = s.get(IdempotencyRow, idempotency_key)
+                if claimed is None:
+                    s.add(IdempotencyRow(key=idempotency_key, map_id=row.id, created_at=_utc()))
+                else:
+                    claimed.map_id = row.id
 
     def remove_map(self, map_id: str) -> None:
         """Forget a MAP whose create failed after it was registered (its rows cascade)."""
@@ -120,7 +145,46 @@ class Registry(OutboxStore):
     def by_idempotency_key(self, key: str) -> MapRow | None:
         with self.session() as s:
             hit = s.get(IdempotencyRow, key)
-            return s.get(MapRow, hit.map_id) if hit else None
+            return s.get(MapRow, hit.map_id) if hit and hit.map_id else None
+
+    def claim_key(self, key: str, stale_after: timedelta) -> Claim:
+        """Claim an idempotency key for a create about to start, atomically: of any number
+        of callers at once, exactly one gets `mine`. Another caller learns the MAP the key
+        names, or that its create is still running. A claim older than `stale_after` with
+        no MAP was left by a create that died (its process ended): it is taken over."""
+        for _ in range(3):  # a claim released between our INSERT and our read: try again
+            with self.session() as s:
+                held = s.get(IdempotencyRow, key)
+                if held is not None and held.map_id:
+                    return Claim(False, held.map_id)
+            if held is None:
+                try:
+                    with self.session() as s:
+                        s.add(IdempotencyRow(key=key, map_id=None, created_at=_utc()))
+                    return Claim(True, None)
+                except IntegrityError:  # another caller's INSERT won
+                    continue
+            if held.created_at < _utc() - stale_after:
+                with self.session() as s:
+                    taken = s.execute(
+                        update(IdempotencyRow)
+                        .where(IdempotencyRow.key == key)
+                        .where(IdempotencyRow.map_id.is_(None))
+                        .where(IdempotencyRow.created_at == held.created_at)
+                        .values(created_at=_utc())
+                    )
+                    return Claim(_rowcount(taken) == 1, None)
+            return Claim(False, None)
+        return Claim(False, None)
+
+    def release_key(self, key: str) -> None:
+        """A create that failed gives its key back, so trying again can create the MAP."""
+        with self.session() as s:
+            s.execute(
+                delete(IdempotencyRow)
+                .where(IdempotencyRow.key == key)
+                .where(IdempotencyRow.map_id.is_(None))
+            )
 
     def get(self, map_id: str) -> MapRow:
         with self.session() as s:

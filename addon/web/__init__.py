@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from addon.alerts import DeliveryReport, deliver
 from addon.app import App
 from addon.config import Settings
-from addon.errors import MapError, NotFound
+from addon.errors import NotFound
 from addon.google.auth import service_identity
 from addon.google.transport import authorized_http
 from addon.sync import ACTIVE, sync_map, write_rollup
@@ -52,6 +52,7 @@ TRIGGERS: dict[str, tuple[str, Handler]] = {
     "/addon/drive/selected": ("drive", Sidebar.drive),
 }
 ACTIONS: dict[str, Handler] = {
+    "retry": Sidebar.retry,
     "open": Sidebar.open,
     "home": Sidebar.home_action,
     "new": Sidebar.new,
@@ -67,6 +68,38 @@ ACTIONS: dict[str, Handler] = {
     "followup": Sidebar.followup,
     "reminders": Sidebar.reminders,
 }
+
+
+TASK_PATHS = ("/tasks/sync", "/tasks/sync-map", "/tasks/rollup")
+
+
+def audiences(public_url: str) -> list[str]:
+    """Every audience a token for this service names: the service's URL, and each endpoint's
+    URL (Google's system ID tokens and Scheduler's and Tasks' OIDC tokens are minted for the
+    endpoint's full URL). On a custom domain Cloud Run's IAM check accepts only its run.app
+    URL unless these are its custom audiences
+    (https://cloud.google.com/run/docs/configuring/custom-audiences): deploy.sh puts them in
+    service.yaml's run.googleapis.com/custom-audiences."""
+    base = public_url.rstrip("/")
+    paths = [*TRIGGERS, *(f"/addon/actions/{name}" for name in ACTIONS), *TASK_PATHS]
+    return [base, *(base + path for path in paths)]
+
+
+def _http_request(response: Response) -> dict[str, Any]:
+    """Cloud Logging's HttpRequest for this request (LogEntry.httpRequest, logging v2)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    fields: dict[str, Any] = {
+        "requestMethod": request.method,
+        "requestUrl": request.path,
+        "status": response.status_code,
+        "latency": f"{time.perf_counter() - g.get('started', 0.0):.3f}s",
+        "remoteIp": forwarded.split(",")[0].strip() or request.remote_addr or "",
+        "userAgent": request.user_agent.string,
+        "protocol": request.environ.get("SERVER_PROTOCOL", ""),
+    }
+    if response.content_length is not None:
+        fields["responseSize"] = str(response.content_length)  # int64: a JSON string
+    return {k: v for k, v in fields.items() if v != ""}
 
 
 def _alert_counts(report: DeliveryReport) -> dict[str, int]:
@@ -87,6 +120,38 @@ def _task_queue(settings: Settings) -> TaskQueue | None:
     )
 
 
+REQUIRED = {
+    "public_url": "the service's public https URL, as in the add-on's deployment.json",
+    "addon_service_account": "the add-on's service account "
+    "(gcloud workspace-add-ons get-authorization: serviceAccountEmail)",
+    "addon_client_id": "the add-on's OAuth client id "
+    "(gcloud workspace-add-ons get-authorization: oauthClientId)",
+}
+
+
+class NotConfigured(Exception):
+    """The service is missing a setting it cannot verify callers without."""
+
+
+def refuse_to_start(settings: Settings) -> None:
+    """Fail closed: without these every token's audience or signer would be unchecked."""
+    missing = [
+        f"  MAP_{name.upper()}: {what}"
+        for name, what in REQUIRED.items()
+        if not str(getattr(settings, name)).strip()
+    ]
+    if missing:
+        raise NotConfigured(
+            "the add-on service will not start: set these environment variables "
+            "(cloudrun/deploy.sh sets them in service.yaml):\n" + "\n".join(missing)
+        )
+    if not settings.public_url.startswith("https://"):
+        raise NotConfigured(
+            f"the add-on service will not start: MAP_PUBLIC_URL is {settings.public_url!r}; "
+            "give the service's public https URL, e.g. https://map-addon-123.europe-west1.run.app"
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -98,8 +163,14 @@ def create_app(
     preview: dict[str, Any] | None = None,
 ) -> Flask:
     """The WSGI app. Everything it talks to can be handed in (tests, the local preview);
-    by default it is built from the settings."""
+    by default it is built from the settings.
+
+    It refuses to start without the settings every token check needs (`refuse_to_start`),
+    unless `preview` is given: only `mapctl serve` passes it, for its local card preview on
+    loopback. No environment variable turns the checks off, so no deployment can."""
     settings = settings or Settings()
+    if preview is None:
+        refuse_to_start(settings)
     configure_logging(settings.log_format)
     core = app or App(settings)
     verifier = verifier or Verifier(settings.certs_url)
@@ -108,7 +179,7 @@ def create_app(
         core,
         reader or GmailReader(settings.google_root_url),
         settings.public_url,
-        seller_domains=tuple(d for d in settings.seller_domains.split(",") if d.strip()),
+        seller_domains=settings.seller_domain_list(),
         now=now,
     )
     web = Flask(__name__)
@@ -121,21 +192,16 @@ def create_app(
 
     @web.after_request
     def _finish(response: Response) -> Response:
+        # The one line per request (gunicorn's access log is off: cloudrun/gunicorn.conf.py),
+        # with Cloud Logging's httpRequest and what the request came to (`outcome`).
         if request.path != "/healthz":
-            log.info(
+            log.log(
+                logging.ERROR if response.status_code >= 500 else logging.INFO,
                 "%s %s %s",
                 request.method,
                 request.path,
                 response.status_code,
-                extra={
-                    "httpRequest": {
-                        "requestMethod": request.method,
-                        "requestUrl": request.path,
-                        "status": response.status_code,
-                        "latency": f"{time.perf_counter() - g.get('started', 0.0):.3f}s",
-                    },
-                    "outcome": g.get("outcome", ""),
-                },
+                extra={"httpRequest": _http_request(response), "outcome": g.get("outcome", "")},
             )
         return response
 
@@ -147,7 +213,7 @@ def create_app(
     def audience() -> str:
         return settings.public_url.rstrip("/") + request.path
 
-    def addon_call(endpoint: str, handler: Handler) -> Any:
+    def addon_call(endpoint: str, handler: Handler, *, trigger: bool = False) -> Any:
         try:
             verifier.system(
                 bearer(request.headers.get("Authorization", "")),
@@ -162,7 +228,11 @@ def create_app(
             g.outcome = "bad event"
             return jsonify(error=f"not an add-on event: {exc.errors()[0]['msg']}"), 400
         try:
-            rep = verifier.user(event.auth.user_id_token, settings.addon_client_id)
+            rep = verifier.user(
+                event.auth.user_id_token,
+                settings.addon_client_id,
+                settings.seller_domain_list(),
+            )
         except Unverified as exc:
             return refuse(str(exc))
         if missing := sidebar.missing_scopes(endpoint, event):
@@ -170,25 +240,39 @@ def create_app(
             return jsonify(cards.request_scopes(missing))
         try:
             return jsonify(handler(sidebar, event, rep))
-        except (MapError, HttpError) as exc:
-            g.outcome = type(exc).__name__
-            log.warning("%s failed for %s: %s", endpoint, rep.email, exc)
-            return jsonify(cards.notify(failure_text(exc)))
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
+        except Exception as exc:  # the rep always gets an answer; the log gets the detail
+            return jsonify(failed(endpoint, trigger, event, rep, exc))
+
+    def failed(
+        endpoint: str, trigger: bool, event: Event, rep: Rep, exc: Exception
+    ) -> dict[str, Any]:
+        """The answer to a request that failed. A trigger (and the error card's Retry) must
+        answer with a card, so it gets the error card with a Retry button; a card click
+        gets a notification. Either way the text says what happened, never a trace, and
+        carries a reference the log line carries too."""
+        ref = uuid.uuid4().hex[:8]
+        text = failure_text(exc)
+        if text:  # Google said no, or the rep's input or the MAP's files were the trouble
+            g.outcome = f"{type(exc).__name__} {ref}"
+            log.warning("%s failed for %s (ref %s): %s", endpoint, rep.email, ref, exc)
+        else:
             g.outcome = f"error {ref}"
             log.exception("%s failed for %s (ref %s)", endpoint, rep.email, ref)
-            return jsonify(
-                cards.notify(
-                    f"Something went wrong on our side (ref {ref}); nothing was lost. Try again."
-                )
-            )
+            text = "Something went wrong on our side; nothing was lost. Try again."
+        if trigger:
+            return cards.push(cards.error_card(text, ref, endpoint, sidebar.actions))
+        if endpoint == "retry":
+            retry = sidebar.trigger_of(event)
+            return cards.update(cards.error_card(text, ref, retry, sidebar.actions))
+        return cards.notify(f"{text} (ref {ref})")
 
     for path, (endpoint, handler) in TRIGGERS.items():
         web.add_url_rule(
             path,
             endpoint=endpoint,
-            view_func=lambda endpoint=endpoint, handler=handler: addon_call(endpoint, handler),
+            view_func=lambda endpoint=endpoint, handler=handler: addon_call(
+                endpoint, handler, trigger=True
+            ),
             methods=["POST"],
         )
 

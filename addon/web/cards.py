@@ -74,6 +74,15 @@ def update(card: c.Card, note: str = "") -> Json:
     return {"renderActions": {"action": action}}
 
 
+def pushed_as_update(answer: Json) -> Json:
+    """A trigger's answer given to a card click: the same card, replacing the one on screen
+    (a consent request passes through as it is)."""
+    if "action" not in answer:
+        return answer
+    card = answer["action"]["navigations"][0]["pushCard"]
+    return {"renderActions": {"action": {"navigations": [{"updateCard": card}]}}}
+
+
 def notify(text: str) -> Json:
     return {"renderActions": {"action": {"notification": {"text": text}}}}
 
@@ -619,6 +628,23 @@ def share_card(
         c.Card.Section(widgets=widgets),
         c.Card.Section(widgets=[_buttons(*buttons)]),
         name=f"shared-{map_id}",
+    )
+
+
+def error_card(text: str, ref: str, retry: str, actions: Actions) -> c.Card:
+    """What a trigger shows when it failed: what happened, the reference the logs carry,
+    and a Retry button that runs the trigger again (`retry`: home, gmail or drive).
+    Google's manifest reference says a trigger function must return cards
+    (https://developers.google.com/apps-script/manifest/homepage-trigger: "must return an
+    array of Card objects"), so a bare notification there shows the rep nothing useful."""
+    return _card(
+        "Could not load the Mutual Action Plan",
+        f"Reference {ref}",
+        c.Card.Section(widgets=[_para(_esc(text))]),
+        c.Card.Section(
+            widgets=[_buttons(_button("Retry", _action(actions.url("retry"), trigger=retry), True))]
+        ),
+        name="error",
     )
 
 

@@ -6,26 +6,40 @@ It calls the same Sidebar methods the verified endpoints call, with events it bu
 Google's host does (form inputs, parameters, the rep's time zone); only the token checks are
 skipped, so these routes exist only when `mapctl serve` asks for them, on loopback.
 The Gmail side is a few sample threads (made-up people at example.com addresses).
+
+It is a preview, not a file server, and a web page the rep has open elsewhere must not be
+able to drive it:
+- /preview/files serves a MAP's own outputs only (its Sheet, Doc, handoff Doc and .xlsx
+  copies, as the registry names them): never the registry, access lists or anything else
+  in the workspace folder;
+- every request must name a loopback host (127.0.0.1, localhost, [::1]) in its Host
+  header, so a DNS-rebinding page (evil.example resolving to 127.0.0.1) is refused;
+- every POST carries the page's CSRF token, made at start and never sent to another origin.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, request, send_from_directory
+from flask import Flask, Response, abort, request, send_from_directory
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from addon.errors import MapError
+from addon.registry.store import Registry
 from addon.web.events import Event
 from addon.web.gmail import SampleReader
 from addon.web.sidebar import Sidebar, failure_text
 from addon.web.verify import Rep
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 SAMPLE_THREADS: dict[str, dict[str, str]] = {
     "northwind": {
@@ -111,6 +125,22 @@ def _event(
     return Event.model_validate(raw)
 
 
+def host_name(header: str) -> str:
+    """The name in a Host header: '127.0.0.1:8080' -> '127.0.0.1', '[::1]:8080' -> '::1'."""
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def outputs(registry: Registry) -> set[str]:
+    """Every file a MAP made, as the registry names them: what the preview may serve."""
+    refs: set[str] = set()
+    for row in registry.maps():
+        refs |= {row.sheet_ref, row.doc_ref, row.handoff_ref or ""}
+        refs |= {e.ref for e in registry.exports(row.id)}
+    return refs - {""}
+
+
 def register(web: Flask, sidebar: Sidebar, *, root: Path, rep: Rep, zone: str = "UTC") -> None:
     env = Environment(
         loader=PackageLoader("addon.web", "templates"), autoescape=select_autoescape(["j2"])
@@ -119,6 +149,26 @@ def register(web: Flask, sidebar: Sidebar, *, root: Path, rep: Rep, zone: str = 
     env.globals["click"] = _click
     env.globals["day_of"] = _day_of
     page = env.get_template("preview.html.j2")
+    csrf = secrets.token_urlsafe(32)
+    env.globals["csrf"] = csrf
+
+    @web.before_request
+    def _loopback_only() -> Response | None:
+        name = host_name(request.headers.get("Host", "")).lower()
+        if name not in LOOPBACK:
+            return Response(
+                f"Host {name!r} is not this preview's: open it as http://127.0.0.1:PORT/preview "
+                "(a page served from another name could be a DNS-rebinding attack)\n",
+                status=403,
+                mimetype="text/plain",
+            )
+        return None
+
+    def checked() -> None:
+        """A POST from our own page carries its CSRF token; anything else is refused."""
+        if not hmac.compare_digest(request.form.get("__csrf", ""), csrf):
+            abort(403, description="no valid CSRF token: reload /preview and try again")
+
     sidebar.reader = SampleReader(SAMPLE_THREADS)
     sidebar.link = lambda ref: f"/preview/files/{ref}"
 
@@ -156,6 +206,7 @@ def register(web: Flask, sidebar: Sidebar, *, root: Path, rep: Rep, zone: str = 
 
     @web.post("/preview/open")
     def preview_open() -> str:
+        checked()
         host = request.form.get("host", "drive")
         if host == "gmail":
             event = _event("GMAIL", zone, message=request.form.get("thread", ""))
@@ -169,6 +220,7 @@ def register(web: Flask, sidebar: Sidebar, *, root: Path, rep: Rep, zone: str = 
     def preview_action() -> str:
         from addon.web import ACTIONS  # the same table the verified endpoint dispatches on
 
+        checked()
         click = json.loads(request.form.get("__click", "{}"))
         name = str(click.get("function", "")).rstrip("/").rpartition("/")[2]
         handler = ACTIONS.get(name)
@@ -181,4 +233,6 @@ def register(web: Flask, sidebar: Sidebar, *, root: Path, rep: Rep, zone: str = 
 
     @web.get("/preview/files/<path:ref>")
     def preview_file(ref: str) -> Any:
+        if ref not in outputs(sidebar.app.registry):
+            abort(404)
         return send_from_directory(root.resolve(), ref)

@@ -39,6 +39,11 @@ DRIVE_METADATA = SCOPE + "drive.addons.metadata.readonly"
 MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
 COMPOSE = SCOPE + "gmail.addons.current.action.compose"  # the follow-up draft, on click
 EMAIL = SCOPE + "userinfo.email"
+# The rep's locale and time zone in every event (commonEventObject.userLocale, .timeZone):
+# with `useLocaleFromApp: true` Google sends them only when this scope is granted
+# (https://developers.google.com/workspace/add-ons/guides/access-user-locale-timezone).
+# Without them a MAP would be made en/UTC, its "today" in UTC.
+LOCALE = SCOPE + "script.locale"
 # Every scope the add-on asks for (the deployment descriptor must list exactly these).
 ADDON_SCOPES = (
     EXECUTE,
@@ -47,6 +52,7 @@ ADDON_SCOPES = (
     COMPOSE,
     DRIVE_METADATA,
     EMAIL,
+    LOCALE,
 )
 
 FIELD_LABELS = {
@@ -112,9 +118,13 @@ class Sidebar:
             "drive": (DRIVE_METADATA, EMAIL),
             "merge": (MESSAGE_READONLY, EMAIL),
             "followup": (COMPOSE, MESSAGE_METADATA, EMAIL),
+            # A MAP takes the rep's locale and time zone: never make one without them.
+            "create": (EMAIL, LOCALE),
         }.get(endpoint, (EMAIL,))
 
     def missing_scopes(self, endpoint: str, event: Event) -> list[str]:
+        if endpoint == "retry":  # the error card's Retry runs a trigger: that trigger's scopes
+            endpoint = self.trigger_of(event)
         granted = event.auth.authorized_scopes
         if granted is None:  # the host did not say: assume the install granted them
             return []
@@ -204,6 +214,16 @@ class Sidebar:
             else "Select a MAP Sheet to see its status."
         )
         return cards.push(cards.message_card(title, text, self.actions))
+
+    def trigger_of(self, event: Event) -> str:
+        """Which trigger the error card's Retry runs again (home when it does not say)."""
+        trigger = event.param("trigger")
+        return trigger if trigger in ("home", "gmail", "drive") else "home"
+
+    def retry(self, event: Event, rep: Rep) -> Json:
+        """The error card's Retry: the trigger again, its card in place of the error card."""
+        run = {"home": self.home, "gmail": self.gmail, "drive": self.drive}
+        return cards.pushed_as_update(run[self.trigger_of(event)](event, rep))
 
     # --- actions ------------------------------------------------------------------------
 

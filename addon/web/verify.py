@@ -80,6 +80,13 @@ class Verifier:
         return claims
 
     def _account(self, token: str, audience: str, account: str, what: str) -> dict[str, Any]:
+        if audience and not audience.startswith(("https://", "http://")):
+            # A bare path ('/addon/home' when MAP_PUBLIC_URL is unset) would accept a token
+            # minted for that path on any host.
+            raise Unverified(
+                f"{what}: the expected audience {audience!r} is not a URL; "
+                "set MAP_PUBLIC_URL to the service's https URL"
+            )
         claims = self._claims(token, audience, what)
         if not account:
             raise Unverified(f"{what}: no service account is configured to accept")
@@ -97,12 +104,21 @@ class Verifier:
         """Cloud Scheduler's or Cloud Tasks' OIDC token."""
         return self._account(token, audience, invoker_account, "OIDC token")
 
-    def user(self, token: str, client_id: str) -> Rep:
-        """The rep's user ID token from the event."""
+    def user(self, token: str, client_id: str, domains: tuple[str, ...] = ()) -> Rep:
+        """The rep's user ID token from the event: a person's (never a service account's),
+        and at one of `domains` (the seller's) when they are given."""
         if not token:
             raise Unverified("user ID token: missing from the event")
         claims = self._claims(token, client_id, "user ID token")
-        email = str(claims.get("email") or "")
+        email = str(claims.get("email") or "").lower()
         if not email or claims.get("email_verified") is not True:
             raise Unverified("user ID token: no verified email")
-        return Rep(email.lower(), str(claims.get("name") or ""), str(claims.get("sub") or ""))
+        domain = email.rpartition("@")[2]
+        if domain == "gserviceaccount.com" or domain.endswith(".gserviceaccount.com"):
+            raise Unverified(f"user ID token: {email} is a service account, not a person")
+        if domains and domain not in domains:
+            raise Unverified(
+                f"user ID token: {email} is not at one of the seller's domains "
+                f"(MAP_SELLER_DOMAINS: {', '.join(domains)})"
+            )
+        return Rep(email, str(claims.get("name") or ""), str(claims.get("sub") or ""))

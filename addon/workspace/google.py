@@ -5,7 +5,7 @@ Who acts: the service's own account, a content manager of the team's Shared Driv
 account has no Drive storage and can own nothing (Drive, "Shared drives overview"), so
 every file is created straight into the drive, with one parent, never moved after.
 
-Round trips (the call budget):
+Round trips (docs/design.md, call budget):
 - create: files.create (an empty Sheet in the folder, appProperties) + files.create (the
   Doc, HTML converted) + one Drive batch giving the creating rep edit access to both +
   one spreadsheets.batchUpdate that builds the Sheet (every tab, value, format,

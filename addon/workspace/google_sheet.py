@@ -16,7 +16,7 @@ Pure: values in, JSON out; the Google workspace sends it. Choices, with their re
   never a wall (GOOGLE.md: warningOnly lets editors through).
 - Computed values live in a `_sync` tab keyed by row id, one write a sync; each visible
   computed column is one ARRAYFORMULA lookup by row id, so values follow any insert,
-  delete or sort the buyer makes (DESIGN.md, Google specifics: a sort moves values, not
+  delete or sort the buyer makes (docs/design.md, "Google, in short"; a sort moves values, not
   rows, so nothing row-bound can be trusted).
 - Dates are serial numbers with a `d mmm yyyy` format, shown unambiguously in every locale.
 """

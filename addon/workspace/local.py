@@ -80,10 +80,9 @@ class LocalWorkspace:
     # --- create -----------------------------------------------------------------------
 
     def create_map(self, draft: MapDraft) -> MapFiles:
-        folder = self.root / "maps" / draft.slug
-        folder.mkdir(parents=True, exist_ok=False)
-        sheet_ref = f"maps/{draft.slug}/{draft.slug}.xlsx"
-        doc_ref = f"maps/{draft.slug}/{draft.slug}.html"
+        slug = self._claim_folder(draft.slug)
+        sheet_ref = f"maps/{slug}/{slug}.xlsx"
+        doc_ref = f"maps/{slug}/{slug}.html"
         wb = build_workbook(draft)
         wb.properties.lastModifiedBy = SYNC_IDENTITY
         wb.properties.modified = datetime.combine(draft.info.created_on, time(9))
@@ -91,6 +90,19 @@ class LocalWorkspace:
         html = draft.render_doc(self.path(sheet_ref).name, self.path(sheet_ref).name)
         self.path(doc_ref).write_text(html, encoding="utf-8")
         return MapFiles(sheet_ref, doc_ref)
+
+    def _claim_folder(self, slug: str) -> str:
+        """A new folder under maps/ named `slug`, or `slug-2`, `slug-3`...: creating the folder
+        is the claim (mkdir is atomic), so creates of the same deal at once never share one."""
+        (self.root / "maps").mkdir(parents=True, exist_ok=True)
+        base, n = slug, 1
+        while True:
+            try:
+                (self.root / "maps" / slug).mkdir()
+                return slug
+            except FileExistsError:
+                n += 1
+                slug = f"{base}-{n}"
 
     def delete_map(self, files: MapFiles) -> None:
         shutil.rmtree(self.path(files.sheet).parent, ignore_errors=True)

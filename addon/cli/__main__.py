@@ -1,0 +1,5 @@
+"""`python -m addon.cli`: mapctl."""
+
+from addon.cli import main
+
+main()
