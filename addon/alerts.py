@@ -41,6 +41,7 @@ from addon.plan.dates import fmt
 from addon.plan.delivery import Decision, Pending, Quiet, plan, zone
 from addon.registry.models import AlertRow, DeliveryRow, MapRow
 from addon.registry.store import Registry
+from addon.sharing import Inviter
 from addon.sync import ACTIVE, compute_map, raised_by, rollup_rows, settled_snapshot
 from addon.workspace.base import Workspace
 
@@ -453,6 +454,55 @@ def compose(
     message.set_content(render("alert_email.txt.j2", **context))
     message.add_alternative(render("alert_email.html.j2", **context), subtype="html")
     return message
+
+
+# --- invitations ----------------------------------------------------------------------
+
+
+def invitation(channels: Channels, row: MapRow, email: str, name: str) -> EmailMessage:
+    """The email that tells a buyer a MAP was shared with them: from the rep through our
+    relay, replies to the rep (on Google the files are shared by the service account,
+    whose own notification would come from an address nobody reads)."""
+    message = EmailMessage()
+    digest = hashlib.sha256(f"{row.id}:{email}:invite".encode()).hexdigest()[:20]
+    message["Message-ID"] = f"<map-{digest}@{channels.domain}>"
+    _sender_name, sender = parseaddr(channels.mail_from)
+    message["From"] = formataddr((f"{row.rep_name} (via MAP)", sender))
+    message["Reply-To"] = formataddr((row.rep_name, row.rep_email))
+    message["To"] = formataddr((name, email))
+    message["Subject"] = f"{row.rep_name} shared our plan for {row.deal}"
+    message["X-MAP-Id"] = row.id
+    context = {
+        "first_name": (name or email).split()[0].split("@")[0],
+        "deal": row.deal,
+        "rep_name": row.rep_name,
+        "rep_email": row.rep_email,
+        "sheet_link": channels.link(row.sheet_ref),
+        "doc_link": channels.link(row.doc_ref),
+    }
+    message.set_content(render("invitation.txt.j2", **context))
+    message.add_alternative(render("invitation.html.j2", **context), subtype="html")
+    return message
+
+
+def inviter(channels: Channels) -> Inviter | None:
+    """Sends invitations through the relay (or the local outbox); None when there is no
+    way to send email, and the workspace notifies (Drive's own email)."""
+    mailer = channels.mailer
+    if mailer is None:
+        return None
+
+    def invite(row: MapRow, people: Sequence[tuple[str, str]]) -> dict[str, str]:
+        failed = {}
+        for email, name in people:
+            try:
+                mailer.send(invitation(channels, row, email, name))
+            except ChannelError as exc:
+                log.warning("the invitation to %s (%s) was not sent: %s", email, row.id, exc)
+                failed[email] = str(exc)
+        return failed
+
+    return invite
 
 
 # --- digests ---------------------------------------------------------------------------

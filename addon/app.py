@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from addon.alerts import Channels, channels_from
+from addon.alerts import Channels, channels_from, inviter
 from addon.config import Settings
 from addon.errors import InputError, NotFound
 from addon.importing import Given, Imported, create_imported, understand
@@ -19,6 +19,7 @@ from addon.maps import Created, create_map, validate_create
 from addon.plan.adopt import Source
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
+from addon.sharing import Inviter
 from addon.workspace.base import Workspace
 from addon.workspace.local import LocalWorkspace
 from addon.workspace.open import open_workspace
@@ -92,6 +93,11 @@ class App:
     def channels(self) -> Channels:
         """Where alerts go: the SMTP relay (or the local outbox folder) and the webhooks."""
         return channels_from(self.settings, self.workspace.link)
+
+    def inviter(self) -> Inviter | None:
+        """Who emails a person a MAP was shared with: the relay (or the local outbox),
+        from the rep with replies to the rep; None: the workspace's own notification."""
+        return inviter(self.channels())
 
     @property
     def local(self) -> LocalWorkspace:

@@ -10,7 +10,7 @@ MAP; a person the buyer adds on the Stakeholders tab is offered to the rep, who 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,6 +30,10 @@ from addon.workspace.xlsx import export_workbook, workbook_grids
 OPEN = ("draft", "shared", "won")  # a MAP people may still be given access to
 KEEP_ROLES = ("owner", "organizer", "fileOrganizer")  # never revoked: the file's keepers
 MAX_MERGE_ATTEMPTS = 3
+
+
+# Emails each person shared: (email, name) pairs -> {email: why} for those it could not.
+Inviter = Callable[[MapRow, Sequence[tuple[str, str]]], dict[str, str]]
 
 
 def invitation(row: MapRow) -> str:
@@ -54,6 +58,8 @@ class Shared:
     revoked: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # revocations that failed
     offered: list[PersonRow] = field(default_factory=list)  # still waiting for the rep
+    # shared, but our invitation email failed: (email, why); they can open the plan
+    not_emailed: list[tuple[str, str]] = field(default_factory=list)
 
 
 def offered(registry: Registry, map_id: str) -> list[PersonRow]:
@@ -61,14 +67,22 @@ def offered(registry: Registry, map_id: str) -> list[PersonRow]:
 
 
 def _grant(
-    row: MapRow, emails: Sequence[str], *, workspace: Workspace, registry: Registry, today: date
+    row: MapRow,
+    emails: Sequence[str],
+    *,
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    invite: Inviter | None = None,
 ) -> Shared:
-    """Editors on the Sheet, commenters on the Doc; a person is shared when both worked."""
+    """Editors on the Sheet, commenters on the Doc; a person is shared when both worked.
+    With `invite`, each person shared is emailed by it (from the rep, replies to the rep)
+    instead of by the workspace."""
     out = Shared()
     invites = [Invite(e, "writer", row.sheet_ref) for e in emails] + [
         Invite(e, "commenter", row.doc_ref) for e in emails
     ]
-    results = workspace.share(invites, invitation(row)) if invites else []
+    results = workspace.share(invites, invitation(row), notify=invite is None) if invites else []
     refused: dict[str, str] = {}
     for r in results:
         if not r.ok:
@@ -80,6 +94,10 @@ def _grant(
         else:
             out.added.append(email)
             registry.set_person(row.id, email, state="shared", today=today)
+    if invite is not None and out.added:
+        names = {p.email: p.name for p in registry.people(row.id)}
+        unsent = invite(row, [(e, names.get(e, "")) for e in out.added])
+        out.not_emailed = sorted(unsent.items())
     if out.added and row.lifecycle == "draft":
         registry.update(row.id, lifecycle="shared")
     out.offered = offered(registry, row.id)
@@ -94,18 +112,31 @@ def _open(row: MapRow, what: str) -> None:
         )
 
 
-def share_map(row: MapRow, *, workspace: Workspace, registry: Registry, today: date) -> Shared:
+def share_map(
+    row: MapRow,
+    *,
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    invite: Inviter | None = None,
+) -> Shared:
     """Share with every buyer contact who has no access yet, those refused before
     included. Offers stay offers: the rep confirms each with add_contact."""
     _open(row, "sharing")
     states = ("contact", "refused")
     wanted = {c["email"] for c in row.buyer_contacts}
     emails = [p.email for p in registry.people(row.id) if p.state in states and p.email in wanted]
-    return _grant(row, emails, workspace=workspace, registry=registry, today=today)
+    return _grant(row, emails, workspace=workspace, registry=registry, today=today, invite=invite)
 
 
 def add_contact(
-    row: MapRow, text: str, *, workspace: Workspace, registry: Registry, today: date
+    row: MapRow,
+    text: str,
+    *,
+    workspace: Workspace,
+    registry: Registry,
+    today: date,
+    invite: Inviter | None = None,
 ) -> Shared:
     """Add a buyer contact ('Name <email>'). On a shared MAP they are invited now (this is
     the rep's confirmation of an offer, too); on a draft, when the MAP is shared."""
@@ -124,7 +155,12 @@ def add_contact(
     if row.lifecycle == "draft":
         return Shared(offered=offered(registry, row.id))
     return _grant(
-        registry.get(row.id), [contact.email], workspace=workspace, registry=registry, today=today
+        registry.get(row.id),
+        [contact.email],
+        workspace=workspace,
+        registry=registry,
+        today=today,
+        invite=invite,
     )
 
 

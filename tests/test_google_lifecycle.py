@@ -6,9 +6,13 @@ the roll-up), and a Shared Drive that owns every file."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import re
 from datetime import date, datetime
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 from openpyxl import load_workbook
 
+from addon.alerts import ChannelError, Channels, FolderMailer, inviter
 from addon.google.clients import service
 from addon.lifecycle import close_map, reassign
 from addon.maps import Created
@@ -129,6 +134,40 @@ def test_a_draft_has_no_buyer_access_until_shared_in_one_batch(env: Env) -> None
     assert all(p["type"] == "user" for p in env.fake.files[sheet].permissions)  # no link share
     assert env.registry.get(row.id).lifecycle == "shared"
     assert _states(env, row.id) == {BUYER: "shared", LEE: "shared"}
+
+
+def test_with_a_relay_the_invitation_comes_from_the_rep_not_from_drive(
+    env: Env, tmp_path: Path
+) -> None:
+    """Drive's own notification would come from the service account; with a relay the
+    product mails each person itself (from the rep, replies to the rep) and asks Drive
+    for no notification."""
+    created = _create(env, f"Dana Whitfield <{BUYER}>", f"Lee Chen <{LEE}>")
+    row = env.registry.get(created.map_id)
+    channels = Channels(FolderMailer(tmp_path / "outbox"), [], "MAP <map@seller.example.com>")
+    channels.link = env.workspace.link
+
+    class Refusing:
+        def send(self, message: EmailMessage) -> None:
+            if LEE in str(message["To"]):
+                raise ChannelError("SMTP relay.example.com:587: 550 mailbox unavailable")
+            FolderMailer(tmp_path / "outbox").send(message)
+
+    channels.mailer = Refusing()
+    env.fake.log.clear()
+    shared = share_map(
+        row, workspace=env.workspace, registry=env.registry, today=TODAY, invite=inviter(channels)
+    )
+    assert sorted(shared.added) == [BUYER, LEE]
+    assert shared.not_emailed == [(LEE, "SMTP relay.example.com:587: 550 mailbox unavailable")]
+    for call in env.fake.calls("drive.permissions.create"):
+        assert call.query["sendNotificationEmail"] == ["false"]
+        assert "emailMessage" not in call.query
+    [sent] = list((tmp_path / "outbox").glob("*.eml"))
+    message = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    assert str(message["To"]) == f"Dana Whitfield <{BUYER}>"
+    assert str(message["Reply-To"]) == "Sam Rivera <sam@seller.example.com>"
+    assert env.workspace.link(created.files.sheet) in message.get_body(("plain",)).get_content()
 
 
 # --- 2. a refusal, then a contact added to a shared MAP ---------------------------------

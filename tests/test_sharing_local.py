@@ -5,6 +5,8 @@ on its own (pure)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +67,31 @@ def test_a_draft_is_shared_only_when_the_rep_shares_it(tmp_path: Path) -> None:
     assert "revoked   Lee" in people
     bad = run(tmp_path, "people", map_id, "--add", "not an address", ok=False)
     assert bad.exit_code == 2 and "is not an email address" in bad.output
+
+
+def test_each_person_shared_is_invited_by_an_email_from_the_rep(tmp_path: Path) -> None:
+    """The invitation comes from the rep through our relay (here the local outbox) and a
+    reply reaches the rep, not a service address nobody reads."""
+    create(tmp_path)
+    map_id = _map_id(tmp_path)
+    run(tmp_path, "share", map_id, "--today", "2026-03-02")
+    run(tmp_path, "people", map_id, "--add", "Ana Ruiz <ana@northwind.example.com>")
+    sent = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted((tmp_path / "outbox").glob("*.eml"))
+    ]
+    invites = {str(m["To"]): m for m in sent if "shared our plan" in str(m["Subject"])}
+    assert sorted(invites) == [
+        "Ana Ruiz <ana@northwind.example.com>",
+        "Dana Whitfield <dana@northwind.example.com>",
+        "Lee <lee@northwind.example.com>",
+    ]
+    dana = invites["Dana Whitfield <dana@northwind.example.com>"]
+    assert str(dana["From"]) == '"Sam Rivera (via MAP)" <map-alerts@example.com>'
+    assert str(dana["Reply-To"]) == "Sam Rivera <sam@seller.example.com>"
+    assert str(dana["Subject"]) == "Sam Rivera shared our plan for Analytics rollout"
+    text = dana.get_body(("plain",)).get_content()
+    assert text.startswith("Hi Dana,") and "reply to this email: it goes to Sam Rivera" in text
 
 
 def test_xlsx_round_trip_with_conflicting_edits_loses_nothing(tmp_path: Path) -> None:

@@ -31,6 +31,11 @@ def _shared_lines(map_id: str, shared: Shared) -> None:
         click.echo(f"  - {email}: access removed")
     for email, reason in shared.refused:
         click.echo(f"  ✗ {email}: not added: {reason}")
+    for email, reason in shared.not_emailed:
+        click.echo(
+            f"  ! {email}: shared, but the invitation email was not sent ({reason}); "
+            "send them the Sheet's link yourself"
+        )
     for email, reason in shared.failed:
         click.echo(f"  ✗ {email}: access NOT removed: {reason}")
     if shared.refused:
@@ -61,7 +66,11 @@ def share(ctx: click.Context, target: str, today: str | None) -> None:
     try:
         row = _find(app, target)
         shared = share_map(
-            row, workspace=app.workspace, registry=app.registry, today=app.today_of(row)
+            row,
+            workspace=app.workspace,
+            registry=app.registry,
+            today=app.today_of(row),
+            invite=app.inviter(),
         )
     except MapError as exc:
         _fail(exc)
@@ -98,16 +107,25 @@ def people(
     try:
         row = _find(app, target)
         day = app.today_of(row)
-        for change, values in ((add_contact, added), (remove_contact, removed)):
-            for value in values:
-                done = change(
-                    app.registry.get(row.id),  # as the previous change left it
-                    value,
-                    workspace=app.workspace,
-                    registry=app.registry,
-                    today=day,
-                )
-                _shared_lines(row.id, done)
+        for value in added:
+            done = add_contact(
+                app.registry.get(row.id),  # as the previous change left it
+                value,
+                workspace=app.workspace,
+                registry=app.registry,
+                today=day,
+                invite=app.inviter(),
+            )
+            _shared_lines(row.id, done)
+        for value in removed:
+            done = remove_contact(
+                app.registry.get(row.id),
+                value,
+                workspace=app.workspace,
+                registry=app.registry,
+                today=day,
+            )
+            _shared_lines(row.id, done)
         for email in declined:
             decline(app.registry.get(row.id), email, registry=app.registry, today=day)
             click.echo(f"  · {email}: declined, not offered again")

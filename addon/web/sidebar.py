@@ -335,11 +335,20 @@ class Sidebar:
             workspace=self.app.workspace,
             registry=self.app.registry,
             today=self.app.today_of(row),
+            invite=self.app.inviter(),
         )
         role = "can edit the Sheet, comment on the Doc"
-        card = cards.share_card(
-            row.deal, [(e, role) for e in shared.added], shared.refused, row.id, self.actions
-        )
+        unsent = dict(shared.not_emailed)
+        added = [
+            (
+                e,
+                f"{role}; the invitation email was not sent: send them the link"
+                if e in unsent
+                else role,
+            )
+            for e in shared.added
+        ]
+        card = cards.share_card(row.deal, added, shared.refused, row.id, self.actions)
         return cards.update(card)
 
     def export(self, event: Event, rep: Rep) -> Json:
@@ -369,6 +378,7 @@ class Sidebar:
                 workspace=self.app.workspace,
                 registry=self.app.registry,
                 today=today,
+                invite=self.app.inviter(),
             )
             if shared.refused:
                 note = f"{email} could not be added: {shared.refused[0][1]}"

@@ -75,9 +75,13 @@ class Workspace(Protocol):
     def delete_map(self, files: MapFiles) -> None:
         """Remove what create_map made (a create that failed after it)."""
 
-    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+    def share(
+        self, invites: Sequence[Invite], message: str, *, notify: bool = True
+    ) -> list[InviteResult]:
         """Give each person access to one file, each answered on its own (never a link
-        share); sharing someone who already has access again is not an error."""
+        share); sharing someone who already has access again is not an error. `notify`:
+        the workspace tells them (Drive's email with `message`); False when we email them
+        ourselves."""
 
     def people(self, files: Sequence[str]) -> list[Invite]:
         """Everyone who can open these files now, each as a granted Invite (with its

@@ -444,10 +444,15 @@ class GoogleWorkspace:
             )
         return ""
 
-    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+    def share(
+        self, invites: Sequence[Invite], message: str, *, notify: bool = True
+    ) -> list[InviteResult]:
         """Every invitation in one Drive batch; each failure is reported on its own with
         the reason Google gave. Never a link share: each permission names one person.
-        Invitations the Shared Drive's restrictions forbid are refused here, with why."""
+        Invitations the Shared Drive's restrictions forbid are refused here, with why.
+        Drive's notification comes from the service account: `message` names the rep and
+        where to write; with `notify` False we send our own (from the rep, replies to
+        the rep) instead."""
         restrictions = self.sharing_restriction() if invites else {}
         refused = {i.email: why for i in invites if (why := self._refusal(i.email, restrictions))}
         allowed = [i for i in invites if i.email not in refused]
@@ -456,8 +461,8 @@ class GoogleWorkspace:
             return lambda: self.drive.permissions().create(
                 fileId=invite.file,
                 body={"type": "user", "role": invite.role, "emailAddress": invite.email},
-                sendNotificationEmail=True,
-                emailMessage=message,
+                sendNotificationEmail=notify,
+                **({"emailMessage": message} if notify else {}),
                 supportsAllDrives=True,
                 fields="id",
             )

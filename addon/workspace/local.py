@@ -114,7 +114,9 @@ class LocalWorkspace:
         path = self._access_path(ref)
         return list(json.loads(path.read_text())) if path.exists() else []
 
-    def share(self, invites: Sequence[Invite], message: str) -> list[InviteResult]:
+    def share(
+        self, invites: Sequence[Invite], message: str, *, notify: bool = True
+    ) -> list[InviteResult]:
         """Record each person's access beside the MAP's files, as Drive keeps permissions;
         an address that cannot receive an invitation is refused on its own."""
         results = []
