@@ -5,9 +5,8 @@ on its own (pure)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
+from email import message_from_bytes, policy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def test_each_person_shared_is_invited_by_an_email_from_the_rep(tmp_path: Path) 
     run(tmp_path, "share", map_id, "--today", "2026-03-02")
     run(tmp_path, "people", map_id, "--add", "Ana Ruiz <ana@northwind.example.com>")
     sent = [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        message_from_bytes(p.read_bytes(), policy=policy.default)
         for p in sorted((tmp_path / "outbox").glob("*.eml"))
     ]
     invites = {str(m["To"]): m for m in sent if "shared our plan" in str(m["Subject"])}
