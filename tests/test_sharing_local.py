@@ -6,8 +6,8 @@ on its own (pure)."""
 from __future__ import annotations
 
 import json
-from email import message_from_bytes, policy
 from datetime import date, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from openpyxl import load_workbook
