@@ -190,3 +190,25 @@ def test_create_from_the_sidebar_acts_as_the_service_account_and_the_rep_can_edi
         assert made.parents == [FOLDER] and made.owner is None
         assert {(p["emailAddress"], p["role"]) for p in made.permissions} == {(REP, "writer")}
     assert not [c for c in fake.log if c.method.startswith("drive") and c.status >= 400]
+
+
+def test_ten_clients_with_one_request_id_make_one_map_on_google_and_trash_nothing(
+    google_web: GoogleWeb,
+) -> None:
+    """The double click on Google: the key is claimed before any Drive call, so one
+    Sheet and one Doc are made, every client is shown that MAP, and no file is made
+    and then trashed (before, 20 files were made and 18 trashed)."""
+    from tests.test_web_cards import form_inputs, only_card
+    from tests.test_web_double_click import CLIENTS, _at_once
+
+    env, fake = google_web.web, google_web.fake
+    before = set(fake.files)
+    event = env.event(form=form_inputs(), params={"request_id": "double-click"})
+    answers = _at_once(env, [event] * CLIENTS)
+    assert [a.status_code for a in answers] == [200] * CLIENTS
+    row = next(r for r in env.app.registry.maps() if r.deal == "Analytics platform rollout")
+    assert len(env.app.registry.maps()) == MAPS + 1
+    assert [only_card(a.json())["name"] for a in answers] == [f"created-{row.id}"] * CLIENTS
+    made = [fake.files[f] for f in set(fake.files) - before]
+    assert sorted(f.id for f in made) == sorted([row.sheet_ref, row.doc_ref])
+    assert not any(f.trashed for f in fake.files.values())
