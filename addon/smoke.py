@@ -21,7 +21,7 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
-from addon.maps import CreateMap, create_map, validate_create
+from addon.maps import Created, CreateMap, create_map, validate_create
 from addon.plan.grid import find_header, find_tab
 from addon.registry.store import Registry
 from addon.sync import sync_all
@@ -78,6 +78,26 @@ RULES = (
     Rule("one parent", "files.update(addParents) on a filed file: 403 cannotAddParent"),
     Rule("default tab", "a Sheet Drive makes has one tab, sheetId 0 (deleted by the build)"),
 )
+
+
+def _create(
+    workspace: GoogleWorkspace,
+    registry: Registry,
+    templates: dict[str, Template],
+    form: CreateMap,
+    today: date,
+    now: datetime,
+) -> Created:
+    return create_map(
+        form,
+        templates=templates,
+        workspace=workspace,
+        registry=registry,
+        today=today,
+        seller_company="Smoke test",
+        now=now,
+        workspace_kind="google",
+    )
 
 
 def rules_table(rules: list[Rule]) -> list[str]:
@@ -154,16 +174,7 @@ def run_smoke(
         today,
     )
     start = len(log)
-    created = create_map(
-        form,
-        templates=templates,
-        workspace=workspace,
-        registry=registry,
-        today=today,
-        seller_company="Smoke test",
-        now=now,
-        workspace_kind="google",
-    )
+    created = _create(workspace, registry, templates, form, today, now)
     calls = len(log) - start
     checks.append(Check("create takes at most 4 round trips", calls <= 4, f"{calls}"))
     made = created.files.made
@@ -389,28 +400,24 @@ def _locale_rules(
     now: datetime,
 ) -> None:
     """A de_DE MAP (formulas written with ';'), and an en_US one switched to de_DE."""
-    german = create_map(
+    german = _create(
+        workspace,
+        registry,
+        templates,
         form_of.model_copy(update={"deal": f"{form_of.deal} (de_DE)", "locale": "de_DE"}),
-        templates=templates,
-        workspace=workspace,
-        registry=registry,
-        today=today,
-        seller_company="Smoke test",
-        now=now,
-        workspace_kind="google",
+        today,
+        now,
     )
     shown, detail = _computed_shown(workspace, german.files.sheet)
     rule = smoke.rule("de_DE formula")
     rule.google, rule.agrees = f"de_DE MAP: {detail}", shown
-    english = create_map(
+    english = _create(
+        workspace,
+        registry,
+        templates,
         form_of.model_copy(update={"deal": f"{form_of.deal} (locale switch)"}),
-        templates=templates,
-        workspace=workspace,
-        registry=registry,
-        today=today,
-        seller_company="Smoke test",
-        now=now,
-        workspace_kind="google",
+        today,
+        now,
     )
     workspace.sheets.spreadsheets().batchUpdate(
         spreadsheetId=english.files.sheet,
