@@ -91,24 +91,21 @@ def google_app(fake: FakeGoogle, root: Path, certs_url: str) -> tuple[App, Setti
     return App(settings, workspace=workspace), settings
 
 
+def serve_app(app: App, settings: Settings, certs: Any, fake: FakeGoogle) -> tuple[Any, Web]:
+    """The add-on's WSGI app on a threaded loopback server, and a signing client for it."""
+    server = make_server("127.0.0.1", 0, create_app(settings, app=app), threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    return server, Web(url, make_key("key-1"), make_key("key-1", 1), certs, fake, app, settings)
+
+
 def bench_create(creates: int, concurrency: int) -> list[tuple[str, str, str]]:
     certs, cert_server = serve_certs(make_key("key-1"))
     with serve() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.latency = LATENCY
         fake.slow = {"drive.files.create": CONVERSION}
         app, settings = google_app(fake, Path(tmp) / "ws", certs.url)
-        flask_app = create_app(settings, app=app)
-        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        web = Web(
-            f"http://127.0.0.1:{server.server_port}",
-            make_key("key-1"),
-            make_key("key-1", 1),
-            certs,
-            fake,
-            app,
-            settings,
-        )
+        server, web = serve_app(app, settings, certs, fake)
 
         def one(n: int) -> tuple[float, bool, int]:
             event = web.event(form=_form(n), params={"request_id": f"bench-{n}"})
@@ -172,17 +169,7 @@ def bench_sync_now(clicks: int = 24, maps: int = 6) -> list[tuple[str, str, str]
                 },
             ).execute()
         fake.latency = 0.020
-        server = make_server("127.0.0.1", 0, create_app(settings, app=app), threaded=True)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        web = Web(
-            f"http://127.0.0.1:{server.server_port}",
-            make_key("key-1"),
-            make_key("key-1", 1),
-            certs,
-            fake,
-            app,
-            settings,
-        )
+        server, web = serve_app(app, settings, certs, fake)
 
         def click(i: int) -> tuple[float, bool]:
             event = web.event("DRIVE", params={"map_id": rows[i % maps].map_id})
