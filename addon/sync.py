@@ -326,7 +326,7 @@ def sync_map(
         learned = computed.learned
         texts = _texts(computed.write)
         new_version = row.last_written_version
-        if texts != (row.last_written or {}) or computed.write.ids or force:
+        if texts != (row.last_written or {}) or computed.write.ids or force or snapshot.repair:
             try:
                 new_version = workspace.write_computed(
                     row.sheet_ref, snapshot.version, computed.write

@@ -274,7 +274,7 @@ def test_an_invalid_request_applies_nothing(fake: FakeGoogle) -> None:
         ({"addSheet": {"properties": {"title": "Sheet1"}}}, 400),  # the name is taken
         ({"updateCells": {"start": {"sheetId": 9}, "rows": [], "fields": "*"}}, 400),
         ({"repeatCell": {"range": {"sheetId": 0, "endRowIndex": 2000}, "fields": "note"}}, 400),
-        ({"mergeCells": {"range": {"sheetId": 0}, "mergeType": "MERGE_ALL"}}, 501),
+        ({"autoFill": {"useAlternateSeries": False}}, 501),  # valid, not modelled
     ],
 )
 def test_what_the_fake_cannot_apply_is_refused(
@@ -410,3 +410,31 @@ def test_a_formula_that_parsed_keeps_working_after_a_locale_change(fake: FakeGoo
     assert values(fake, sid, "Sheet1!B3:B4") == [["Owner"], ["Dana"]]
     cell_state = fake.spreadsheets[sid].sheet("Sheet1").cells[(2, 1)]
     assert (cell_state.formula, cell_state.formula_locale) == (LOOKUP_EN, "en_US")
+
+
+def test_a_merge_keeps_the_top_left_value_and_unmerging_needs_the_whole_merge(
+    fake: FakeGoogle,
+) -> None:
+    sid = new_sheet(fake)
+    rng = {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1, "startColumnIndex": 0}
+    update(
+        fake,
+        sid,
+        {
+            "updateCells": {
+                "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+                "rows": [{"values": [{"userEnteredValue": {"stringValue": v}} for v in "ab"]}],
+                "fields": "userEnteredValue",
+            }
+        },
+    )
+    update(
+        fake, sid, {"mergeCells": {"range": {**rng, "endColumnIndex": 2}, "mergeType": "MERGE_ALL"}}
+    )
+    sheet = fake.spreadsheets[sid].sheets[0]
+    assert sheet.cells[(0, 0)].value == "a" and (0, 1) not in sheet.cells
+    with pytest.raises(HttpError) as err:  # half of a merge
+        update(fake, sid, {"unmergeCells": {"range": {**rng, "endColumnIndex": 1}}})
+    assert err.value.resp.status == 400
+    update(fake, sid, {"unmergeCells": {"range": {**rng, "endColumnIndex": 2}}})
+    assert fake.spreadsheets[sid].sheets[0].merges == []  # a batchUpdate applies to a copy

@@ -357,3 +357,70 @@ def test_a_drive_that_forbids_sharing_outside_is_said_before_any_invitation(
     assert "send an .xlsx copy instead" in results[0].reason
     assert not env.fake.calls("drive.permissions.create")  # nothing asked of Drive
     assert [c.method for c in env.fake.calls()] == ["drive.files.get", "drive.drives.get"]
+
+
+def _merge(env: Env, sheet: str, r0: int, r1: int, c0: int, c1: int) -> None:
+    """The buyer selects cells and clicks Merge (Format > Merge cells > Merge all)."""
+    env.buyer().spreadsheets().batchUpdate(
+        spreadsheetId=sheet,
+        body={
+            "requests": [
+                {
+                    "mergeCells": {
+                        "range": {
+                            "sheetId": 1000,
+                            "startRowIndex": r0,
+                            "endRowIndex": r1,
+                            "startColumnIndex": c0,
+                            "endColumnIndex": c1,
+                        },
+                        "mergeType": "MERGE_ALL",
+                    }
+                }
+            ]
+        },
+    ).execute()
+
+
+def test_a_merge_across_a_computed_column_is_undone_and_the_text_kept(env: Env) -> None:
+    """Issue 16, item 1, on Google: the buyer types into If it slips (K11) and merges it
+    across Health (L11). The array behind Health cannot fill (#REF!); the sync finds the
+    merge (one spreadsheets.get, only then), undoes it in its one write, and K11 keeps
+    the text. The sync after reads no merges."""
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!K11", "values": [["Legal is on holiday"]]}])
+    _merge(env, sheet, 10, 11, 10, 12)
+    assert env.grids(sheet)["Plan"][2][11] == "#REF!"  # Health's header: blocked
+    env.fake.log.clear()
+    result = env.sync(date(2026, 3, 3)).results[0]
+    assert result.outcome == "written"
+    assert [c.method for c in env.fake.calls() if c.method.startswith("sheets")] == [
+        "sheets.spreadsheets.values.batchGet",
+        "sheets.spreadsheets.get",  # the merges, because a header showed #REF!
+        "sheets.spreadsheets.batchUpdate",  # unmerge + the computed values, one call
+        "sheets.spreadsheets.values.batchUpdate",  # the roll-up
+    ]
+    plan = env.grids(sheet)["Plan"]
+    assert plan[2][11] == "Health" and plan[10][11] in ("On track", "Due soon", "Overdue")
+    assert plan[10][10] == "Legal is on holiday"
+    assert env.fake.spreadsheets[sheet].sheet("Plan").merges == []
+    env.fake.log.clear()
+    env.sync(date(2026, 3, 3))
+    assert not env.fake.calls("sheets.spreadsheets.get")
+
+
+def test_a_merge_that_starts_in_a_computed_cell_keeps_its_text_in_the_sync_note(
+    env: Env,
+) -> None:
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!L9", "values": [["waiting on legal"]]}])
+    _merge(env, sheet, 8, 9, 11, 13)  # Health and Days late of S06
+    assert env.sync(date(2026, 3, 3)).results[0].outcome == "written"
+    plan = env.grids(sheet)["Plan"]
+    assert (plan[2][11], plan[2][12]) == ("Health", "Days late")
+    assert plan[8][0] == "S06" and "waiting on legal" in plan[8][16]
+    assert env.fake.spreadsheets[sheet].sheet("Plan").merges == []

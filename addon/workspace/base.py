@@ -26,6 +26,9 @@ class Snapshot:
     version: str
     modified_by: str
     modified_at: datetime | None
+    # Something in the sheet keeps the computed columns from showing (a merge across them,
+    # text under an array): write even if no computed value changed, to repair it.
+    repair: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
 from addon.plan.adopt import Source
-from addon.plan.grid import a1, find_header, find_tab
+from addon.plan.grid import a1, col_letter, find_header, find_tab
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
@@ -67,10 +67,12 @@ from addon.workspace.google_sheet import (
     ROLLUP_ROWS,
     ROLLUP_TAB,
     SYNC_TAB,
+    blocked_columns,
     build_requests,
     create_body,
     grids_of,
     grids_of_create,
+    merges_blocking,
     quote,
     raw,
     read_params,
@@ -138,6 +140,7 @@ class _PerThread(threading.local):
         self.read: dict[str, tuple[int, int]] = {}  # sheet -> (_sync rows, id column)
         self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
+        self.unmerge: dict[str, list[dict[str, int]]] = {}  # sheet -> merges to undo
 
 
 class GoogleWorkspace:
@@ -615,8 +618,10 @@ class GoogleWorkspace:
                     sheet, f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
                 ) from None
             raise
-        grids, clear = unblock(grids_of(answer))
+        raw_grids = grids_of(answer)
+        grids, clear = unblock(raw_grids)
         self._thread.clear[sheet] = clear
+        self._thread.unmerge[sheet] = self._merges_in_the_way(sheet, raw_grids, clear)
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
         self._thread.read[sheet] = (
@@ -630,7 +635,26 @@ class GoogleWorkspace:
             self._token(meta),
             SYNC_IDENTITY if editor and editor.lower() == self.identity else editor,
             when.replace(tzinfo=None),
+            repair=bool(clear or self._thread.unmerge[sheet]),
         )
+
+    def _merges_in_the_way(
+        self, sheet: str, grids: dict[str, Any], clear: Sequence[str]
+    ) -> list[dict[str, int]]:
+        """A computed column's header shows #REF! with nothing typed under it: a merge the
+        buyer made across it blocks its array. One spreadsheets.get (only then) finds the
+        merges to undo with the next write; the text merged stays in its top-left cell,
+        or, when that is a computed cell, in the row's sync note like any typed text."""
+        blocked, header_row = blocked_columns(grids)
+        typed = {c.rsplit("!", 1)[1].rstrip("0123456789") for c in clear}
+        if not blocked or all(col_letter(c) in typed for c in blocked):
+            return []
+        book = self._run(
+            self.sheets.spreadsheets().get(
+                spreadsheetId=sheet, fields="sheets(properties(sheetId,title),merges)"
+            )
+        )
+        return merges_blocking(book, blocked, header_row)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -645,9 +669,18 @@ class GoogleWorkspace:
             clear=self._thread.clear.pop(sheet, []),
         )
         unbuilt = self._thread.unbuilt.pop(sheet, None)
+        unmerge = self._thread.unmerge.pop(sheet, [])
         try:
             if unbuilt is not None:
                 self._build(sheet, build_requests(unbuilt, then=values_as_cells(body)))
+            elif unmerge:  # the merges undone and the values written: one batchUpdate
+                requests = [{"unmergeCells": {"range": m}} for m in unmerge]
+                self._run(
+                    self.sheets.spreadsheets().batchUpdate(
+                        spreadsheetId=sheet,
+                        body={"requests": requests + values_as_cells(body)},
+                    )
+                )
             else:
                 self._run(
                     self.sheets.spreadsheets().values().batchUpdate(spreadsheetId=sheet, body=body)

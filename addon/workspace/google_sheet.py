@@ -688,6 +688,37 @@ def grids_of_create(body: Mapping[str, Any]) -> dict[str, Grid]:
     return grids
 
 
+def merges_blocking(
+    book: Mapping[str, Any], blocked: Sequence[int], header_row: int
+) -> list[dict[str, int]]:
+    """From a spreadsheets.get answer (sheets' properties and merges): the Plan tab's
+    merged ranges below the header that cover a blocked computed column, as GridRanges."""
+    for sheet in book.get("sheets", []):
+        if sheet.get("properties", {}).get("sheetId") != SHEET_IDS[PLAN.name]:
+            continue
+        return [
+            dict(m)
+            for m in sheet.get("merges", [])
+            if m.get("endRowIndex", 0) > header_row + 1
+            and any(m.get("startColumnIndex", 0) <= c < m.get("endColumnIndex", 0) for c in blocked)
+        ]
+    return []
+
+
+def blocked_columns(grids: Mapping[str, Grid]) -> tuple[list[int], int]:
+    """The Plan header's cells that show #REF! (a computed column's array could not
+    fill), and the header's row index."""
+    found = find_tab(grids, PLAN)
+    if found is None:
+        return [], 0
+    grid = found[1]
+    for r, row in enumerate(grid[:20]):
+        refs = [i for i, v in enumerate(row) if isinstance(v, str) and v.startswith("#REF!")]
+        if refs and any(isinstance(v, str) and v.strip() == "ID" for v in row):
+            return refs, r
+    return [], 0
+
+
 def unblock(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]]:
     """Text a buyer typed under a computed column's header formula stops its array from
     spilling: Sheets shows #REF! in the header and nothing else in that column. Restore

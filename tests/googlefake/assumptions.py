@@ -20,6 +20,14 @@ class Assumption:
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
+        "a merge blocks an array",
+        "A merged range that covers any cell an ARRAYFORMULA would fill blocks it: the "
+        "formula's cell shows #REF!, as a typed value there does; merging keeps only the "
+        "top-left value.",
+        "Sheets documents the #REF! for data in the way ('Array result was not expanded') "
+        "and the top-left rule for merges in its UI, not a merge over a spill range.",
+    ),
+    Assumption(
         "version step",
         "Each change to a file raises File.version by a random 1..3 (seeded; "
         "FakeGoogle.version_step = 1 gives exact steps).",

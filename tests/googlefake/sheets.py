@@ -398,8 +398,12 @@ def _arrays(book: SpreadsheetState, sheet: SheetState) -> dict[tuple[int, int], 
                     "" if found is None or found.value is None else (found.value)
                 )
         below = (sheet.cells.get((rr, c)) for rr in range(r + 1, sheet.rows))
-        if any(b is not None and not b.blank for b in below):
-            out[(r, c)] = "#REF!"  # a typed value below blocks the array
+        merged = any(_overlaps(m, range(r + 1, sheet.rows), range(c, c + 1)) for m in sheet.merges)
+        if merged or any(b is not None and not b.blank for b in below):
+            # A typed value below blocks the array ("Array result was not expanded because
+            # it would overwrite data"); so does a merge across its column (ASSUMPTION:
+            # assumptions.py, "a merge blocks an array").
+            out[(r, c)] = "#REF!"
             continue
         out[(r, c)] = m[1]  # the header text, then one value a row below it
         for rr in range(r + 1, sheet.rows):
@@ -863,6 +867,71 @@ def _dimension(book: SpreadsheetState, spec: dict[str, Any], sign: int) -> dict[
     return {}
 
 
+def _merge_pieces(rows: range, cols: range, kind: str) -> list[tuple[range, range]]:
+    if kind == "MERGE_COLUMNS":
+        return [(rows, range(c, c + 1)) for c in cols]
+    if kind == "MERGE_ROWS":
+        return [(range(r, r + 1), cols) for r in rows]
+    return [(rows, cols)]
+
+
+def _overlaps(merge: dict[str, int], rows: range, cols: range) -> bool:
+    return (
+        merge["startRowIndex"] < rows.stop
+        and rows.start < merge["endRowIndex"]
+        and merge["startColumnIndex"] < cols.stop
+        and cols.start < merge["endColumnIndex"]
+    )
+
+
+def _merge_cells(book: SpreadsheetState, spec: dict[str, Any]) -> dict[str, Any]:
+    """mergeCells (Sheets reference, MergeCellsRequest: `range`, `mergeType` MERGE_ALL,
+    MERGE_COLUMNS or MERGE_ROWS): each piece becomes one cell showing its top-left value;
+    the other values are dropped, as Sheets warns when a person merges ("Merging cells will
+    only preserve the top-left value"). A range overlapping an existing merge is refused
+    with the Sheets API's wording (UNCONFIRMED: as reported by API users)."""
+    sheet, rows, cols = _grid(book, spec["range"])
+    if any(_overlaps(m, rows, cols) for m in sheet.merges):
+        raise Invalid("You must select all cells in a merged range to merge or unmerge them.")
+    for piece_rows, piece_cols in _merge_pieces(rows, cols, spec.get("mergeType", "MERGE_ALL")):
+        for r, c in itertools.product(piece_rows, piece_cols):
+            if (r, c) != (piece_rows.start, piece_cols.start) and (r, c) in sheet.cells:
+                sheet.cells[(r, c)].value = None
+                sheet.cells[(r, c)].formula = None
+        sheet.merges.append(
+            {
+                "sheetId": sheet.sheet_id,
+                "startRowIndex": piece_rows.start,
+                "endRowIndex": piece_rows.stop,
+                "startColumnIndex": piece_cols.start,
+                "endColumnIndex": piece_cols.stop,
+            }
+        )
+    _tidy(sheet)
+    return {}
+
+
+def _unmerge_cells(book: SpreadsheetState, spec: dict[str, Any]) -> dict[str, Any]:
+    """unmergeCells (UnmergeCellsRequest: "Unmerges cells in the given range"): every
+    merge inside the range goes; one only partly inside is refused, as mergeCells does."""
+    sheet, rows, cols = _grid(book, spec["range"])
+    inside, partly = [], []
+    for m in sheet.merges:
+        if not _overlaps(m, rows, cols):
+            continue
+        whole = (
+            rows.start <= m["startRowIndex"]
+            and m["endRowIndex"] <= rows.stop
+            and cols.start <= m["startColumnIndex"]
+            and m["endColumnIndex"] <= cols.stop
+        )
+        (inside if whole else partly).append(m)
+    if partly:
+        raise Invalid("You must select all cells in a merged range to merge or unmerge them.")
+    sheet.merges = [m for m in sheet.merges if m not in inside]
+    return {}
+
+
 REQUESTS: dict[str, Request] = {
     "updateSpreadsheetProperties": _update_spreadsheet_properties,
     "addSheet": _add_sheet,
@@ -876,6 +945,8 @@ REQUESTS: dict[str, Request] = {
     "updateDimensionProperties": _update_dimension_properties,
     "addChart": _add_chart,
     "sortRange": _sort_range,
+    "mergeCells": _merge_cells,
+    "unmergeCells": _unmerge_cells,
     "insertDimension": lambda book, spec: _dimension(book, spec, 1),
     "deleteDimension": lambda book, spec: _dimension(book, spec, -1),
 }
