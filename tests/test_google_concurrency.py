@@ -34,9 +34,9 @@ from tests.google_env import DRIVE, FOLDER, REP, SERVICE
 from tests.googlefake.server import FakeGoogle, serve
 from tests.web_env import INVOKER, Web, make_key, serve_certs, settings_for
 
-# Google Workspace add-ons: a card callback must answer within 30 seconds, or the host
-# shows an error ("Google Workspace add-ons ... execution time limit": 30 s for HTTP
-# endpoints, developers.google.com/workspace/add-ons/concepts/.. limits).
+# The add-on's time limit: Google says callbacks "have execution time limits" ("Building
+# interactive cards") without a figure for HTTP endpoints; 30 s is Apps Script's for an
+# add-on callback, taken here as the budget (unconfirmed for HTTP add-ons).
 ADDON_TIME_LIMIT = 30.0
 MAPS = 6
 CLICKS = 24
