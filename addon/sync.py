@@ -16,7 +16,7 @@ from addon.errors import MapLocked, VersionConflict, WorkspaceError
 from addon.plan.alerts import Alert, agenda, evaluate
 from addon.plan.cells import cell_text
 from addon.plan.dates import fmt
-from addon.plan.grid import col_letter, find_header, find_tab, settle
+from addon.plan.grid import col_letter, find_header, find_tab, settle, shown
 from addon.plan.memory import advance
 from addon.plan.merge import CONFLICT, UNPLACED
 from addon.plan.models import (
@@ -30,7 +30,7 @@ from addon.plan.models import (
     Problem,
     StepMemory,
 )
-from addon.plan.parse import parse_map
+from addon.plan.parse import CELL_LIMIT, SUMMARY_KEY, is_ours, parse_map
 from addon.plan.people import stakeholder_offers
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
@@ -106,11 +106,27 @@ def _note_lines(
         if p.step_id is None or p.tab.strip().lower() != PLAN.name.lower():
             continue
         column = headers.get(p.cell.rstrip("0123456789"), p.cell)
-        value = f' "{p.value}"' if p.value else ""
+        value = f' "{_excerpt(p.value)}"' if p.value else ""
         lines.setdefault(p.step_id, []).append(f"{column}{value}: {p.message}")
     for text, kept_on in kept:
         lines.setdefault(text.step_id, []).append(kept_line(text, kept_on))
     return lines
+
+
+QUOTE_CHARS = 60  # a problem line quotes the cell; the full text, when kept, is quoted once
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}…"
+
+
+def fit_note(note: str) -> str:
+    """A note a cell can hold: cut at the cell's limit with a line that says so (the kept
+    text itself stays whole in the registry and in `mapctl status`)."""
+    if len(note) <= CELL_LIMIT:
+        return note
+    tail = f"… (cut: a cell holds {CELL_LIMIT:,} characters)"
+    return note[: CELL_LIMIT - len(tail)] + tail
 
 
 def kept_line(text: KeptText, kept_on: date) -> str:
@@ -156,7 +172,7 @@ def computed_cells(
             "slipped": st.slipped_days or None,
             "waiting_on": _waiting_text(parsed, st.waiting_on),
             "projected_finish": st.projected_finish if st.health is not Health.SKIPPED else None,
-            "sync_note": "\n".join(note) or None,
+            "sync_note": fit_note("\n".join(note)) or None,
         }
     return rows
 
@@ -180,6 +196,8 @@ def compute_map(
         anchors=registry.anchors(row.id),
         memory=memory,
         last_written=row.last_written or {},
+        merges=snapshot.merges,
+        formulas=snapshot.formulas,
     )
     saved_on = _saved_on(row, snapshot, today)
     new_memory, changes = advance(memory, parsed, today, saved_on)
@@ -253,7 +271,7 @@ def _summary(
         "stale": "Yes: no recent buyer progress" if status.stale else "No",
         "doc_link": doc_link,
         # Notes that belong to no Plan row (a returned copy's Stakeholders conflict...).
-        "sync_notes": "\n".join(notes) or "none",
+        "sync_notes": fit_note("\n".join(notes)) or "none",
         "last_sync": today,
     }
     return [(f.label, values[f.key]) for f in SUMMARY_FIELDS]
@@ -261,10 +279,20 @@ def _summary(
 
 def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
     out = {sid: {k: cell_text(v) for k, v in values.items()} for sid, values in write.rows.items()}
-    out["__summary__"] = {
-        label: cell_text(v) for label, v in write.summary if label != "Last synced"
-    }
+    out[SUMMARY_KEY] = {label: cell_text(v) for label, v in write.summary if label != "Last synced"}
     return out
+
+
+def _moved(snapshot: Snapshot, texts: Mapping[str, Mapping[str, str]]) -> bool:
+    """The sheet does not show what we would write: its rows were sorted (or computed cells
+    cleared) since our last write. What we wrote last is no evidence of what it shows."""
+    on_sheet = shown(snapshot.grids)
+    return any(
+        not is_ours(on_sheet.get(sid, {}).get(key, ""), text)
+        for sid, values in texts.items()
+        if sid != SUMMARY_KEY
+        for key, text in values.items()
+    )
 
 
 def _unchanged(row: MapRow, version: str | None) -> bool:
@@ -321,12 +349,17 @@ def sync_map(
             snapshot = made or workspace.read(row.sheet_ref)
         except WorkspaceError as exc:
             return _failed(row, registry, result, str(exc))
-        made = None
+        as_read, made = made is None, None
         computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
         learned = computed.learned
         texts = _texts(computed.write)
         new_version = row.last_written_version
-        if texts != (row.last_written or {}) or computed.write.ids or force:
+        if (
+            texts != (row.last_written or {})
+            or computed.write.ids
+            or force
+            or (as_read and _moved(snapshot, texts))
+        ):
             try:
                 new_version = workspace.write_computed(
                     row.sheet_ref, snapshot.version, computed.write

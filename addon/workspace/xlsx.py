@@ -276,6 +276,7 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         cols["id"] = width
         ws.cell(row=header.row + 1, column=width + 1, value="ID").font = Font(bold=True)
         notes.append("the ID column was missing; it is back at the right end")
+    _unmerge_computed(ws, header.row + 1, {cols[c.key] for c in PLAN.columns if c.computed})
     id_col = cols["id"]
     for assignment in write.ids:
         set_value(ws.cell(row=assignment.row + 1, column=id_col + 1), assignment.new)
@@ -294,6 +295,8 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         for key, value in values.items():
             cell = ws.cell(row=r + 1, column=cols[key] + 1)
             set_value(cell, value)
+            # Its own format back: a date typed into Days late leaves a date format behind.
+            cell.number_format = _COMPUTED_FORMATS[key]
             cell.fill = COMPUTED_FILL
             cell.font = Font(italic=True, color="404040")
             cell.alignment = Alignment(wrap_text=key in WRAP, vertical="top")
@@ -303,20 +306,39 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
     return notes
 
 
+_COMPUTED_FORMATS = {
+    c.key: DATE_FORMAT if c.type is ColumnType.DATE else "General" for c in PLAN.columns
+}
+
+
+def _unmerge_computed(ws: Worksheet, first_row: int, computed: set[int]) -> None:
+    """Undo a buyer's merge that covers a computed cell below the header (0-based
+    `first_row` and columns): a merged cell cannot be written. Its text stays in its
+    top-left cell, and the parser kept it in the row's sync note."""
+    for rng in list(ws.merged_cells.ranges):
+        touches = any(rng.min_col - 1 <= c <= rng.max_col - 1 for c in computed)
+        if touches and rng.max_row - 1 >= first_row:
+            ws.unmerge_cells(rng.coord)
+
+
 def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     ws = find_sheet(wb, SUMMARY)
     if ws is None:
         ws = wb.create_sheet(SUMMARY.name)
         _header(ws, SUMMARY)
     first = SUMMARY.header_row + 1
-    for r in range(first, max(ws.max_row, first + len(summary)) + 1):
-        for c in (1, 2):
-            ws.cell(row=r, column=c).value = None
+    last = first + len(summary) - 1
+    # Only the summary's own cells: a row a buyer typed under it stays as typed.
+    for rng in list(ws.merged_cells.ranges):
+        if rng.min_col <= 2 and rng.min_row <= last and rng.max_row >= first:
+            ws.unmerge_cells(rng.coord)
     for i, (label, value) in enumerate(summary):
         set_value(ws.cell(row=first + i, column=1), label)
         ws.cell(row=first + i, column=1).font = Font(bold=True)
         cell = ws.cell(row=first + i, column=2)
         set_value(cell, value)
+        if not isinstance(value, date):
+            cell.number_format = "General"
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         if isinstance(value, str) and value.startswith(("file://", "https://", "http://")):
             cell.hyperlink = value
