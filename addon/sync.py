@@ -14,7 +14,7 @@ from datetime import date
 
 from addon.errors import MapLocked, VersionConflict, WorkspaceError
 from addon.plan.alerts import Alert, agenda, evaluate
-from addon.plan.cells import cell_text
+from addon.plan.cells import PLACEHOLDER_NOTICE, cell_text
 from addon.plan.dates import fmt
 from addon.plan.grid import col_letter, find_header, find_tab, settle, shown
 from addon.plan.memory import advance
@@ -34,7 +34,7 @@ from addon.plan.parse import CELL_LIMIT, SUMMARY_KEY, is_ours, parse_map
 from addon.plan.people import stakeholder_offers
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
-from addon.plan.status import PlanStatus, Pointer, compute
+from addon.plan.status import PlanStatus, Pointer, compute, near, needs_owner
 from addon.registry.grids import decode_grids, encode_grids
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
@@ -209,13 +209,27 @@ def compute_map(
         today=today,
         last_buyer_update=last_buyer_update,
         plan_start=row.created_on,
+        last_steps=[k for k in (row.last_written or {}) if k != SUMMARY_KEY],
     )
     kept_all = [*registry.kept_text(row.id), *((k, today) for k in parsed.kept_text)]
     plan_grid = find_tab(snapshot.grids, PLAN)
     headers = _header_names(plan_grid[1]) if plan_grid else {}
-    notes = _note_lines((*parsed.problems, *status.problems), headers, kept_all)
+    close = near(parsed, status, today)
+    problems = [  # a placeholder owner is said on its row once the step is near
+        p
+        for p in (*parsed.problems, *status.problems)
+        if p.message != PLACEHOLDER_NOTICE or p.step_id in close
+    ]
+    notes = _note_lines(problems, headers, kept_all)
     step_ids = {s.id for s in parsed.steps}
     elsewhere = [line for key, ls in notes.items() if key not in step_ids for line in ls]
+    if wanted := needs_owner(parsed, status, today):
+        elsewhere.append(
+            "Steps that still need a named owner: "
+            + "; ".join(f"{sid} ({', '.join(texts)})" for sid, texts in wanted.items())
+        )
+    if status.health_reason:
+        elsewhere.insert(0, f"{status.health.label}: {status.health_reason}")
     write = ComputedWrite(
         rows=computed_cells(parsed, status, notes),
         ids=parsed.id_assignments,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from addon.plan import cells as read
-from addon.plan.dates import DateKind, fmt, from_serial, read_date
+from addon.plan.dates import FAR_FUTURE, FAR_PAST, DateKind, fmt, from_serial, read_date
 from addon.plan.grid import (
     Header,
     a1,
@@ -85,15 +85,17 @@ class _Context:
         """Read a date cell; (date, understood). Relative text keeps its first-seen anchor."""
         if col is None or value is None:
             return None, True
-        if isinstance(value, datetime):  # real date cells: the common case
-            return value.date(), True
-        if isinstance(value, date):
-            return value, True
-        if not isinstance(value, str):  # a serial number, or something that is no date
+        if isinstance(value, date):  # real date cells: the common case
+            day = value.date() if isinstance(value, datetime) else value
+            if FAR_PAST <= day <= FAR_FUTURE:
+                return day, True
+        if not isinstance(value, str):  # a serial number, a far date, or something that is no date
             reading = read_date(value, locale=self.locale, anchor=self.today)
             if reading.kind is DateKind.UNREADABLE:
                 self.report(tab, row, col, value, reading.note, step_id=anchor_id)
                 return None, False
+            if reading.kind is DateKind.PLACEHOLDER:
+                self.report(tab, row, col, value, reading.note, ProblemKind.NOTICE, anchor_id)
             return reading.value, True
         key = AnchorKey(anchor_id, column, value.strip().lower())
         anchor = self.anchors.get(key, self.today)
@@ -110,7 +112,9 @@ class _Context:
                 row,
                 col,
                 value,
-                "no date yet; type the date when it is agreed",
+                reading.note
+                if reading.value is None and reading.note != "no date yet"
+                else "no date yet; type the date when it is agreed",
                 ProblemKind.NOTICE,
                 anchor_id,
             )
@@ -261,6 +265,7 @@ def _parse_plan(
                 "it until then)",
                 step_id=sid,
             )
+            done_on = None  # never a done date: the step is not done before it happens
         if status_reading.status is None and not status_reading.empty:
             ctx.report(
                 tab,
@@ -295,6 +300,18 @@ def _parse_plan(
                 )
         if status_reading.empty:
             status = Status.DONE if done_on else Status.NOT_STARTED
+        elif done_on is not None and status is not None and status is not Status.DONE:
+            ctx.report(
+                tab,
+                raw.row,
+                cols["done_on"],
+                get("done_on"),
+                f"the status says {status.label}, so the step is not counted done; clear "
+                "Done on, or set the status to Done",
+                ProblemKind.NOTICE,
+                sid,
+            )
+            done_on = None  # the status wins
 
         due_cell = get("due")
         relative = (
@@ -321,6 +338,16 @@ def _parse_plan(
 
         depends = read.read_depends(get("depends_on"), known, exclude=sid)
         if "depends_on" in cols:
+            if depends.itself:
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["depends_on"],
+                    get("depends_on"),
+                    f"{sid} is this step: a step cannot wait on itself; remove {sid} from "
+                    "Depends on",
+                    step_id=sid,
+                )
             for part in depends.unreadable:
                 ctx.report(
                     tab,
@@ -574,7 +601,12 @@ def _assign_ids(
     keep: set[int] = set()
     for sid, group in by_id.items():
         remembered = memory[sid].text.strip().lower() if sid in memory else None
-        owner = next((g for g in group if g.step.strip().lower() == remembered), group[0])
+        # The row that was there keeps the id: its text, then the id as the sync wrote it
+        # ("S03", where a pasted copy says "S3"), then the first.
+        owner = max(
+            group,
+            key=lambda g: (g.step.strip().lower() == remembered, g.id_text.strip() == g.id),
+        )
         keep.add(owner.row)
     assigned: list[IdAssignment] = []
     for raw in rows:

@@ -112,6 +112,7 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("deal_value", "Deal value", 12),
     ("health", "Health", 11),
     ("score", "Score", 7),
+    ("health_reason", "Why", 24),
     ("stale", "Stale", 7),
     ("target_close", "Target close", 13),
     ("projected_close", "Projected close", 14),
