@@ -121,6 +121,11 @@ def sort_columns(ws: Worksheet, span: str, by: str, reverse: bool = False) -> No
     buyer who selected part of the table does."""
     first, last = (column_index_from_string(x) for x in span.split(":"))
     rows = step_rows(ws)
+    if any(
+        m.min_col <= last and m.max_col >= first and m.max_row >= rows[0]
+        for m in ws.merged_cells.ranges
+    ):
+        return  # Excel and LibreOffice refuse to sort across merged cells; so does the buyer
     key = columns(ws)[by]
     block = [[ws.cell(r, c).value for c in range(first, last + 1)] for r in rows]
     block.sort(key=lambda vals: _sort_key(vals[key - first]), reverse=reverse)
