@@ -513,12 +513,12 @@ def read_owners(value: object, people: People | Sequence[Stakeholder]) -> tuple[
 def _unwrap(part: str) -> str:
     """' (Dana) ' -> 'Dana'; 'Lee Okafor (legal)' keeps its closing bracket."""
     part = part.strip()
-    while part[:1] in "([" and part[-1:] in ")]":
+    while len(part) >= 2 and part[0] in "([" and part[-1] in ")]":
         part = part[1:-1].strip()
     if part.count("(") < part.count(")"):
-        part = part.rstrip(")").strip()
+        part = part.strip(")").strip()
     elif part.count("(") > part.count(")"):
-        part = part.lstrip("(").strip()
+        part = part.strip("(").strip()
     return part
 
 
