@@ -197,13 +197,6 @@ def buyer_cells(grids: dict[str, Any]) -> dict[tuple[str, int, int], str]:
     return out
 
 
-def _all_text(path: Path) -> str:
-    wb = load_workbook(path)
-    return "\n".join(
-        str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value
-    )
-
-
 class World:
     """A few MAPs in one local workspace, each with its own day."""
 
@@ -284,7 +277,7 @@ def sync_and_check(app: App, map_id: str, today: date, typed: list[str]) -> dict
         if figures != want:
             found["wrong_figures"] = f"{step.id} shows {figures}, is {want}"
             break
-    text = _all_text(app.workspace.path(row.sheet_ref))  # type: ignore[attr-defined]
+    text = "\n".join(cell_text(v) for grid in after.grids.values() for row in grid for v in row)
     kept = [k.text for k, _ in app.registry.kept_text(map_id)]
     lost = [t for t in typed if t not in text and not any(t in k for k in kept)]
     if lost:
