@@ -112,7 +112,6 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("deal_value", "Deal value", 12),
     ("health", "Health", 11),
     ("score", "Score", 7),
-    ("health_reason", "Why", 24),
     ("stale", "Stale", 7),
     ("target_close", "Target close", 13),
     ("projected_close", "Projected close", 14),
@@ -130,6 +129,7 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("problems", "Sheet problems", 9),
     ("sync_state", "Sync", 24),
     ("link", "Link", 40),
+    ("health_reason", "Why at risk", 30),  # an emptied or gutted plan (last: columns keep places)
 )
 
 
