@@ -18,7 +18,7 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
@@ -26,6 +26,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -315,10 +316,31 @@ def _unmerge_computed(ws: Worksheet, first_row: int, computed: set[int]) -> None
     """Undo a buyer's merge that covers a computed cell below the header (0-based
     `first_row` and columns): a merged cell cannot be written. Its text stays in its
     top-left cell, and the parser kept it in the row's sync note."""
-    for rng in list(ws.merged_cells.ranges):
-        touches = any(rng.min_col - 1 <= c <= rng.max_col - 1 for c in computed)
-        if touches and rng.max_row - 1 >= first_row:
-            ws.unmerge_cells(rng.coord)
+    _unmerge(
+        ws,
+        [
+            rng
+            for rng in ws.merged_cells.ranges
+            if rng.max_row - 1 >= first_row
+            and any(rng.min_col - 1 <= c <= rng.max_col - 1 for c in computed)
+        ],
+    )
+
+
+def _unmerge(ws: Worksheet, ranges: Sequence[CellRange]) -> None:
+    """Undo these merges, each cell writable again. (openpyxl's unmerge_cells fails on
+    merges that overlap, which a file written by another program can hold.)"""
+    for rng in list(ranges):
+        ws.merged_cells.remove(rng)
+    cells = ws._cells  # the only way to turn a MergedCell back into a cell
+    for rng in ranges:
+        for row, col in rng.cells:
+            still = any(
+                o.min_row <= row <= o.max_row and o.min_col <= col <= o.max_col
+                for o in ws.merged_cells.ranges
+            )
+            if not still and isinstance(cells.get((row, col)), MergedCell):
+                del cells[(row, col)]
 
 
 def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
@@ -329,9 +351,14 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     first = SUMMARY.header_row + 1
     last = first + len(summary) - 1
     # Only the summary's own cells: a row a buyer typed under it stays as typed.
-    for rng in list(ws.merged_cells.ranges):
-        if rng.min_col <= 2 and rng.min_row <= last and rng.max_row >= first:
-            ws.unmerge_cells(rng.coord)
+    _unmerge(
+        ws,
+        [
+            rng
+            for rng in ws.merged_cells.ranges
+            if rng.min_col <= 2 and rng.min_row <= last and rng.max_row >= first
+        ],
+    )
     for i, (label, value) in enumerate(summary):
         set_value(ws.cell(row=first + i, column=1), label)
         ws.cell(row=first + i, column=1).font = Font(bold=True)
