@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -79,8 +80,15 @@ def at(wb: Any, where: str) -> tuple[Worksheet, int, int]:
     return ws, row_of(ws, step), columns(ws)[header]
 
 
+def at_cell(wb: Any, where: str) -> Any:
+    ws, r, c = at(wb, where)
+    return ws.cell(r, c)
+
+
 def apply(wb: Any, op: Mapping[str, Any], buyer: Buyer) -> None:
     kind, arg = next(iter(op.items()))
+    if kind in ("type", "formula") and isinstance(at_cell(wb, arg["at"]), MergedCell):
+        return  # hidden under a merge: a spreadsheet program gives no way to type there
     if kind == "type":
         ws, r, c = at(wb, arg["at"])
         ws.cell(r, c).value = arg["value"] * arg["times"] if "times" in arg else arg["value"]
