@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from buyer_workbook import Buyer, columns, step_rows
 from cli_helpers import create
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 
 from addon.app import App
 from addon.config import Settings
@@ -84,6 +85,15 @@ def _step(ws: Any, rng: random.Random) -> int:
     return rng.choice(step_rows(ws))
 
 
+def _put(ws: Any, r: int, c: int, value: Any) -> bool:
+    """Type into a cell, unless a merge hides it (a spreadsheet program gives no way to)."""
+    cell = ws.cell(r, c)
+    if isinstance(cell, MergedCell):
+        return False
+    cell.value = value
+    return True
+
+
 def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | None:
     """Make one edit of `kind`; returns text the buyer typed that must not be lost."""
     ws = wb["Plan"]
@@ -100,17 +110,17 @@ def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | Non
                 "TBD",
             ]
         )
-        ws.cell(r, cols[col]).value = value
+        _put(ws, r, cols[col], value)
         return None
     if kind == "type_into_computed":
         text = _token(rng)
-        ws.cell(r, cols[rng.choice([*COMPUTED, "Sync note"])]).value = text
-        return text
+        return text if _put(ws, r, cols[rng.choice([*COMPUTED, "Sync note"])], text) else None
     if kind == "merge_over_computed":
         text = _token(rng)
         start = cols[rng.choice(["Notes", "If it slips"])]
         end = cols[rng.choice(COMPUTED)]
-        ws.cell(r, start).value = text
+        if not _put(ws, r, start, text):
+            return None
         rows = rng.choice([1, 1, 2])
         ws.merge_cells(start_row=r, start_column=start, end_row=r + rows - 1, end_column=end)
         return text
@@ -118,7 +128,7 @@ def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | Non
         far = rng.choice(
             [date(9999, 12, 31), "31.12.9999", "9999-12-31", 2958465, date(1900, 1, 1)]
         )
-        ws.cell(r, cols[rng.choice(["Due date", "Done on"])]).value = far
+        _put(ws, r, cols[rng.choice(["Due date", "Done on"])], far)
         return None
     if kind == "formula_with_value":
         col = rng.choice(["Due date", "Status", "Health"])
@@ -137,7 +147,8 @@ def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | Non
             formula, value = f'=IF(TRUE,"{word}","")', ("str", word)
         else:
             formula, value = f"=L{r - 1}", ("str", "On track")
-        ws.cell(r, cols[col]).value = formula
+        if not _put(ws, r, cols[col], formula):
+            return None
         buyer.values.setdefault("Plan", {})[ref] = value
         return formula if col == "Health" else None
     if kind == "partial_sort":
@@ -154,8 +165,8 @@ def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | Non
             summary.cell(rng.randrange(19, 24), rng.choice([1, 2, 3])).value = text
         return text
     if kind == "done_on_contradiction":
-        ws.cell(r, cols["Status"]).value = rng.choice(["Not started", "In progress", ""])
-        ws.cell(r, cols["Done on"]).value = date(2026, 3, 1) + timedelta(days=rng.randrange(60))
+        _put(ws, r, cols["Status"], rng.choice(["Not started", "In progress", ""]))
+        _put(ws, r, cols["Done on"], date(2026, 3, 1) + timedelta(days=rng.randrange(60)))
         return None
     if kind == "add_row":
         new = ws.max_row + 1
@@ -313,7 +324,11 @@ def run_part(seed: int, cycles: int, maps: int, fresh_every: int) -> Tally:
             for _ in range(min(fresh_every, cycles - done)):
                 cycle(world, rng, tally, done)
                 done += 1
-            print(f"seed {seed}: {done} of {cycles} cycles", file=sys.stderr, flush=True)
+            print(
+                f"seed {seed}: {done} of {cycles} cycles\n{table(tally)}",
+                file=sys.stderr,
+                flush=True,
+            )
     return tally
 
 
