@@ -223,7 +223,7 @@ def compute_map(
     notes = _note_lines(problems, headers, kept_all)
     step_ids = {s.id for s in parsed.steps}
     elsewhere = [line for key, ls in notes.items() if key not in step_ids for line in ls]
-    if wanted := needs_owner(parsed, status, today):
+    if wanted := needs_owner(parsed):
         elsewhere.append(
             "Steps that still need a named owner: "
             + "; ".join(f"{sid} ({', '.join(texts)})" for sid, texts in wanted.items())

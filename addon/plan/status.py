@@ -403,7 +403,7 @@ def _summarise(
 NEAR_DAYS = 14  # a step due this soon needs its named owner now
 
 
-def needs_owner(parsed: ParsedMap, status: PlanStatus, today: date) -> dict[str, tuple[str, ...]]:
+def needs_owner(parsed: ParsedMap) -> dict[str, tuple[str, ...]]:
     """Open steps with a placeholder owner ("Legal (TBD)"), by id: the texts to replace."""
     out: dict[str, tuple[str, ...]] = {}
     for step in parsed.steps:
@@ -426,7 +426,7 @@ def near(parsed: ParsedMap, status: PlanStatus, today: date) -> set[str]:
     soon = today + timedelta(days=NEAR_DAYS)
     late = [s for s in parsed.steps if s.is_open and status.steps[s.id].days_late > 0]
     needed = {d for s in late for d in s.depends_on}
-    wanted = needs_owner(parsed, status, today)
+    wanted = needs_owner(parsed)
     late_owners = {t.lower() for s in late for t in wanted.get(s.id, ())}
     return {
         sid
