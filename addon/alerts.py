@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
@@ -393,7 +394,17 @@ def _as_of(alert: dict[str, Any], day: date) -> dict[str, Any]:
             if gap == 0
             else f"due in {-gap} day{'s' if gap != -1 else ''}"
         )
+        if gap > 0:  # the reason was written the day it was raised: count from the send day
+            alert["reason"] = _DAYS_LATE.sub(alert["when"], str(alert.get("reason", "")))
     return alert
+
+
+_DAYS_LATE = re.compile(r"\b\d+ days? late\b")
+
+
+def as_sent(body: Mapping[str, Any], day: date) -> str:
+    """An alert's reason as the message sent on `day` says it (the dry run shows this)."""
+    return str(_as_of(dict(body), day).get("reason", ""))
 
 
 def compose(
@@ -756,9 +767,10 @@ def preview(
         if off := _not_sent(delivery, stored, channels, now):
             lines.append(Outcome("off", delivery.channel, _to(delivery), what, off))
             continue
+        day = _local(now, delivery.time_zone).date()
         about[delivery.id] = (
             what,
-            f"{stored.body.get('reason', '')} [to the {delivery.why}]; raised {stored.raised_on}"
+            f"{as_sent(stored.body, day)} [to the {delivery.why}]; raised {stored.raised_on}"
             + (f", tried {delivery.attempts}x: {delivery.error}" if delivery.attempts else ""),
         )
         pending.append(

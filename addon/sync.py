@@ -14,9 +14,9 @@ from datetime import date
 
 from addon.errors import MapLocked, VersionConflict, WorkspaceError
 from addon.plan.alerts import Alert, agenda, evaluate
-from addon.plan.cells import cell_text
+from addon.plan.cells import PLACEHOLDER_NOTICE, cell_text
 from addon.plan.dates import fmt
-from addon.plan.grid import col_letter, find_header, find_tab, settle
+from addon.plan.grid import col_letter, find_header, find_tab, settle, shown
 from addon.plan.memory import advance
 from addon.plan.merge import CONFLICT, UNPLACED
 from addon.plan.models import (
@@ -30,11 +30,11 @@ from addon.plan.models import (
     Problem,
     StepMemory,
 )
-from addon.plan.parse import parse_map
+from addon.plan.parse import CELL_LIMIT, SUMMARY_KEY, is_ours, parse_map
 from addon.plan.people import stakeholder_offers
 from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
-from addon.plan.status import PlanStatus, Pointer, compute
+from addon.plan.status import PlanStatus, Pointer, compute, near, needs_owner
 from addon.registry.grids import decode_grids, encode_grids
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
@@ -106,11 +106,27 @@ def _note_lines(
         if p.step_id is None or p.tab.strip().lower() != PLAN.name.lower():
             continue
         column = headers.get(p.cell.rstrip("0123456789"), p.cell)
-        value = f' "{p.value}"' if p.value else ""
+        value = f' "{_excerpt(p.value)}"' if p.value else ""
         lines.setdefault(p.step_id, []).append(f"{column}{value}: {p.message}")
     for text, kept_on in kept:
         lines.setdefault(text.step_id, []).append(kept_line(text, kept_on))
     return lines
+
+
+QUOTE_CHARS = 60  # a problem line quotes the cell; the full text, when kept, is quoted once
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else f"{text[:QUOTE_CHARS]}…"
+
+
+def fit_note(note: str) -> str:
+    """A note a cell can hold: cut at the cell's limit with a line that says so (the kept
+    text itself stays whole in the registry and in `mapctl status`)."""
+    if len(note) <= CELL_LIMIT:
+        return note
+    tail = f"… (cut: a cell holds {CELL_LIMIT:,} characters)"
+    return note[: CELL_LIMIT - len(tail)] + tail
 
 
 def kept_line(text: KeptText, kept_on: date) -> str:
@@ -156,7 +172,7 @@ def computed_cells(
             "slipped": st.slipped_days or None,
             "waiting_on": _waiting_text(parsed, st.waiting_on),
             "projected_finish": st.projected_finish if st.health is not Health.SKIPPED else None,
-            "sync_note": "\n".join(note) or None,
+            "sync_note": fit_note("\n".join(note)) or None,
         }
     return rows
 
@@ -180,6 +196,8 @@ def compute_map(
         anchors=registry.anchors(row.id),
         memory=memory,
         last_written=row.last_written or {},
+        merges=snapshot.merges,
+        formulas=snapshot.formulas,
     )
     saved_on = _saved_on(row, snapshot, today)
     new_memory, changes = advance(memory, parsed, today, saved_on)
@@ -191,13 +209,27 @@ def compute_map(
         today=today,
         last_buyer_update=last_buyer_update,
         plan_start=row.created_on,
+        last_steps=[k for k in (row.last_written or {}) if k != SUMMARY_KEY],
     )
     kept_all = [*registry.kept_text(row.id), *((k, today) for k in parsed.kept_text)]
     plan_grid = find_tab(snapshot.grids, PLAN)
     headers = _header_names(plan_grid[1]) if plan_grid else {}
-    notes = _note_lines((*parsed.problems, *status.problems), headers, kept_all)
+    close = near(parsed, status, today)
+    problems = [  # a placeholder owner is said on its row once the step is near
+        p
+        for p in (*parsed.problems, *status.problems)
+        if p.message != PLACEHOLDER_NOTICE or p.step_id in close
+    ]
+    notes = _note_lines(problems, headers, kept_all)
     step_ids = {s.id for s in parsed.steps}
     elsewhere = [line for key, ls in notes.items() if key not in step_ids for line in ls]
+    if wanted := needs_owner(parsed):
+        elsewhere.append(
+            "Steps that still need a named owner: "
+            + "; ".join(f"{sid} ({', '.join(texts)})" for sid, texts in wanted.items())
+        )
+    if status.health_reason:
+        elsewhere.insert(0, f"{status.health.label}: {status.health_reason}")
     write = ComputedWrite(
         rows=computed_cells(parsed, status, notes),
         ids=parsed.id_assignments,
@@ -253,7 +285,7 @@ def _summary(
         "stale": "Yes: no recent buyer progress" if status.stale else "No",
         "doc_link": doc_link,
         # Notes that belong to no Plan row (a returned copy's Stakeholders conflict...).
-        "sync_notes": "\n".join(notes) or "none",
+        "sync_notes": fit_note("\n".join(notes)) or "none",
         "last_sync": today,
     }
     return [(f.label, values[f.key]) for f in SUMMARY_FIELDS]
@@ -261,10 +293,20 @@ def _summary(
 
 def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
     out = {sid: {k: cell_text(v) for k, v in values.items()} for sid, values in write.rows.items()}
-    out["__summary__"] = {
-        label: cell_text(v) for label, v in write.summary if label != "Last synced"
-    }
+    out[SUMMARY_KEY] = {label: cell_text(v) for label, v in write.summary if label != "Last synced"}
     return out
+
+
+def _moved(snapshot: Snapshot, texts: Mapping[str, Mapping[str, str]]) -> bool:
+    """The sheet does not show what we would write: its rows were sorted (or computed cells
+    cleared) since our last write. What we wrote last is no evidence of what it shows."""
+    on_sheet = shown(snapshot.grids)
+    return any(
+        not is_ours(on_sheet.get(sid, {}).get(key, ""), text)
+        for sid, values in texts.items()
+        if sid != SUMMARY_KEY
+        for key, text in values.items()
+    )
 
 
 def _unchanged(row: MapRow, version: str | None) -> bool:
@@ -321,12 +363,18 @@ def sync_map(
             snapshot = made or workspace.read(row.sheet_ref)
         except WorkspaceError as exc:
             return _failed(row, registry, result, str(exc))
-        made = None
+        as_read, made = made is None, None
         computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
         learned = computed.learned
         texts = _texts(computed.write)
         new_version = row.last_written_version
-        if texts != (row.last_written or {}) or computed.write.ids or force or snapshot.repair:
+        if (
+            texts != (row.last_written or {})
+            or computed.write.ids
+            or force
+            or snapshot.repair
+            or (as_read and _moved(snapshot, texts))
+        ):
             try:
                 new_version = workspace.write_computed(
                     row.sheet_ref, snapshot.version, computed.write

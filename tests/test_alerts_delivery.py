@@ -203,3 +203,17 @@ def test_digests_daily_for_the_rep_weekly_for_the_manager(shared) -> None:  # ty
     run(root, "alerts", "--at", "2026-03-17T08:30")  # Tuesday: a daily, no weekly
     assert len(box.to("kim@seller.example.com")) == 1
     assert len([m for m in box.to(SAM) if str(m["Subject"]).startswith("Your MAPs")]) == 2
+
+
+def test_dry_run_shows_what_would_be_sent_that_day(shared) -> None:  # type: ignore[no-untyped-def]
+    """A late alert raised on the 16th and not sent yet reads, on the 18th, as the email
+    that goes out on the 18th says it: 5 days late, not the 3 it was when raised."""
+    root, _sheet, _map_id, box = shared
+    box.fail = 1
+    _sync(root, "2026-03-16", "2026-03-16T09:00")  # S01 was due 13 Mar: 3 days late
+    assert box.to(DANA) == []
+    dry = run(root, "alerts", "--dry-run", "--today", "2026-03-18", "--at", "2026-03-18T09:00")
+    assert "S01 was due 13 Mar 2026: 5 days late (escalates at 14 days)" in dry.output
+    assert "3 days late" not in dry.output
+    sent = run(root, "alerts", "--at", "2026-03-18T09:00").output
+    assert f"✓ sent   email {DANA}: Late S01" in sent

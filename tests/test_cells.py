@@ -100,10 +100,24 @@ PEOPLE = [
         ("Bob Jones", [(OwnerKind.UNLISTED, "Bob Jones")]),
         ("new.person@buyer.example.com", [(OwnerKind.UNLISTED, None)]),
         ("", []),
+        ("Sarah Lee (legal)", [(OwnerKind.PERSON, "Sarah Lee")]),  # a department beside her
+        ("(Sarah Lee)", [(OwnerKind.PERSON, "Sarah Lee")]),
+        ("(", []),  # a lone bracket: nothing, and no endless unwrapping
+        ("Sarah + (", [(OwnerKind.PERSON, "Sarah Lee")]),
+        ("Sarah +", [(OwnerKind.PERSON, "Sarah Lee")]),  # an empty part once looped forever
     ],
 )
 def test_owners(value: str, expected: list[tuple[OwnerKind, str | None]]) -> None:
     assert [(o.kind, o.name) for o in read_owners(value, PEOPLE)] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("Sarah Lee (legal)", "Sarah Lee (legal)"), ("(Sarah Lee)", "Sarah Lee"), ("Bob (", "Bob")],
+)
+def test_an_owner_is_quoted_as_typed(value: str, text: str) -> None:
+    (owner,) = read_owners(value, PEOPLE)
+    assert owner.text == text
 
 
 KNOWN = {

@@ -15,16 +15,28 @@ from typing import Any
 import pytest
 import yaml
 
-from addon.plan.models import ProblemKind
+from addon.plan.models import ProblemKind, StepMemory
 from addon.plan.parse import parse_map
 from addon.plan.status import compute
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures" / "buyer_edits").glob("*.yaml"))
+# Grids as read; the `kind: sync` fixtures (whole workbooks) are run by test_buyer_edit_syncs.
+FIXTURES = sorted(
+    p
+    for p in (Path(__file__).parent / "fixtures" / "buyer_edits").glob("*.yaml")
+    if yaml.safe_load(p.read_text(encoding="utf-8")).get("kind") != "sync"
+)
 
 
 def _load(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
+
+
+def _memory(data: dict[str, Any]) -> dict[str, StepMemory]:
+    """`memory`: what the registry remembers of a step from earlier syncs, when it matters."""
+    return {
+        sid: StepMemory(step_id=sid, **fields) for sid, fields in (data.get("memory") or {}).items()
+    }
 
 
 def _parse(data: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -33,6 +45,17 @@ def _parse(data: dict[str, Any]):  # type: ignore[no-untyped-def]
         today=data["today"],
         locale=data.get("locale", "en_US"),
         plan_start=data.get("plan_start"),
+        memory=_memory(data),
+    )
+
+
+def _status(data: dict[str, Any], parsed: Any) -> Any:
+    return compute(
+        parsed,
+        _memory(data),
+        target_close=data.get("target_close") or data["today"].replace(year=data["today"].year + 1),
+        today=data["today"],
+        last_steps=data.get("last_steps") or (),
     )
 
 
@@ -74,17 +97,37 @@ def test_steps_read_as_a_person_would(path: Path) -> None:
 def test_problem_cells_are_reported(path: Path) -> None:
     data = _load(path)
     parsed = _parse(data)
-    status = compute(
-        parsed,
-        {},
-        target_close=data["today"].replace(year=data["today"].year + 1),
-        today=data["today"],
-    )
+    status = _status(data, parsed)
     reported = {p.where for p in (*parsed.problems, *status.problems)}
     unreadable = {
         p.where for p in (*parsed.problems, *status.problems) if p.kind is ProblemKind.UNREADABLE
     }
     missing = [c for c in data["expect"].get("problems") or [] if c not in reported]
     wrongly = [c for c in data["expect"].get("no_problem") or [] if c in unreadable]
+    quiet = [c for c in data["expect"].get("no_notice") or [] if c in reported]
     assert not missing, f"not reported: {missing}"
     assert not wrongly, f"reported as unreadable but readable: {wrongly}"
+    assert not quiet, f"reported but nothing to say: {quiet}"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_messages_say_what_and_the_fix(path: Path) -> None:
+    """`messages`: a cell's whole message, as the buyer reads it in the row's note."""
+    data = _load(path)
+    parsed = _parse(data)
+    status = _status(data, parsed)
+    said: dict[str, list[str]] = {}
+    for p in (*parsed.problems, *status.problems):
+        said.setdefault(p.where, []).append(p.message)
+    for cell, message in (data["expect"].get("messages") or {}).items():
+        assert message in said.get(cell, []), f"{cell}: {said.get(cell)}"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_the_plan_as_a_whole(path: Path) -> None:
+    """`map`: plan-level figures (health, its reason, total slip, days since a completion)."""
+    data = _load(path)
+    status = _status(data, _parse(data))
+    for field, want in (data["expect"].get("map") or {}).items():
+        got = getattr(status, field)
+        assert (got.value if hasattr(got, "value") else got) == want, field

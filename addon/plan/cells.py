@@ -505,9 +505,24 @@ def read_owners(value: object, people: People | Sequence[Stakeholder]) -> tuple[
     index = people if isinstance(people, People) else People.of(people)
     if (known := index.read.get(text)) is not None:
         return known
-    parts = [p.strip(" ()[]") for p in _SPLIT_OWNERS.split(_SIDE_PREFIX.sub("", text))]
+    parts = [_unwrap(p) for p in _SPLIT_OWNERS.split(_SIDE_PREFIX.sub("", text))]
     owners = index.read[text] = tuple(_read_one(p, index) for p in parts if p)
     return owners
+
+
+def _unwrap(part: str) -> str:
+    """' (Dana) ' -> 'Dana'; 'Lee Okafor (legal)' keeps its closing bracket."""
+    part = part.strip()
+    while len(part) >= 2 and part[0] in "([" and part[-1] in ")]":
+        part = part[1:-1].strip()
+    if part.count("(") < part.count(")"):
+        part = part.strip(")").strip()
+    elif part.count("(") > part.count(")"):
+        part = part.strip("(").strip()
+    return part
+
+
+_ANNOTATION = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")  # "Lee Okafor (legal)": the "(legal)"
 
 
 _SIDE_PREFIX = re.compile(r"^(?:buyer|customer|client|seller|vendor|us|them)\s*:\s*", re.I)
@@ -517,7 +532,7 @@ def _read_one(text: str, people: People) -> Owner:
     lowered = text.lower()
     if lowered in PLACEHOLDER_OWNERS:
         return Owner(text, OwnerKind.PLACEHOLDER)
-    person = people.by_key.get(lowered)
+    person = people.by_key.get(lowered) or people.by_key.get(_ANNOTATION.sub("", lowered))
     if person is not None:
         return Owner(text, OwnerKind.PERSON, person.name or person.email, person.email or None)
     # "Dana (Legal)", "Dana W." — match on the leading name words.
@@ -535,9 +550,12 @@ def _read_one(text: str, people: People) -> Owner:
     return Owner(text, OwnerKind.UNLISTED, text)
 
 
+PLACEHOLDER_NOTICE = "a placeholder, not an owner: name the person who will do it"
+
+
 def owner_notice(owner: Owner) -> str | None:
     if owner.kind is OwnerKind.PLACEHOLDER:
-        return "a placeholder, not an owner: name the person who will do it"
+        return PLACEHOLDER_NOTICE
     if owner.kind is OwnerKind.ROLE:
         return (
             f'"{owner.text}" is a role or a team, not a person: name the person '
@@ -587,6 +605,7 @@ class DependsReading:
     ids: tuple[str, ...]
     unreadable: tuple[str, ...]  # parts that name no step
     notes: tuple[str, ...]  # how step names were read
+    itself: bool = False  # the step names itself
 
 
 def read_depends(
@@ -612,8 +631,12 @@ def read_depends(
     ids: list[str] = []
     bad: list[str] = []
     notes: list[str] = []
+    itself = False
     for part in parts:
         if part.lower() in NO_DEPENDENCY:
+            continue
+        if exclude is not None and normalise_id(part) == exclude:
+            itself = True
             continue
         found = find_step(part, known_ids, exclude)
         if found is None:
@@ -624,7 +647,7 @@ def read_depends(
             ids.append(step_id)
         if by_name:
             notes.append(f'read "{part}" as {step_id}')
-    return DependsReading(tuple(ids), tuple(bad), tuple(notes))
+    return DependsReading(tuple(ids), tuple(bad), tuple(notes), itself)
 
 
 def find_step(

@@ -19,6 +19,8 @@ from functools import lru_cache
 
 SERIAL_EPOCH = date(1899, 12, 30)
 SERIAL_RANGE = (18264, 91311)  # 1950-01-01 .. 2149-12-31
+FAR_PAST, FAR_FUTURE = date(1950, 1, 1), date(2149, 12, 31)  # the dates a plan can mean
+LAST_SERIAL = 2_958_465  # 31 Dec 9999, the last day a spreadsheet holds
 DATE_HINT = "type a date like 15 Mar 2026 or 2026-03-15"
 
 
@@ -238,7 +240,29 @@ def _add_months(day: date, months: int) -> date:
 def read_date(
     value: object, *, locale: str, anchor: date, plan_start: date | None = None
 ) -> DateReading:
-    """Read one cell. Never raises."""
+    """Read one cell. Never raises. A date past 2149 is a 'no end date' marker (SAP's
+    31.12.9999), not a due date; one before 1950 is an empty date cell shown as 1900."""
+    return _in_range(_read(value, locale, anchor, plan_start))
+
+
+def _in_range(reading: DateReading) -> DateReading:
+    day = reading.value
+    if day is None or FAR_PAST <= day <= FAR_FUTURE:
+        return reading
+    if day > FAR_FUTURE:
+        return DateReading(
+            DateKind.PLACEHOLDER,
+            note=f"{fmt(day)} reads as no end date, so no date yet; type the date when it "
+            "is agreed",
+        )
+    return DateReading(
+        DateKind.UNREADABLE,
+        note=f"{fmt(day)} is not a date this plan can mean (an empty date cell can show as "
+        f"1900); {DATE_HINT}",
+    )
+
+
+def _read(value: object, locale: str, anchor: date, plan_start: date | None) -> DateReading:
     if value is None:
         return DateReading(DateKind.EMPTY)
     if isinstance(value, datetime):
@@ -248,7 +272,7 @@ def read_date(
     if isinstance(value, bool):
         return DateReading(DateKind.UNREADABLE, note=f"a checkbox is not a date; {DATE_HINT}")
     if isinstance(value, int | float):
-        if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+        if SERIAL_RANGE[0] <= value <= LAST_SERIAL:
             return DateReading(DateKind.EXACT, from_serial(value))
         return DateReading(DateKind.UNREADABLE, note=f"a number, not a date; {DATE_HINT}")
     if not isinstance(value, str):

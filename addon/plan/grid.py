@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from addon.plan.cells import cell_text, normalise_id
+from addon.plan.dates import from_serial
 from addon.plan.models import Cell, Grid, IdAssignment
-from sheets_schema.workbook import PLAN, Tab, match_header, normalise_header
+from sheets_schema.vocab import ColumnType
+from sheets_schema.workbook import PLAN, SUMMARY, Tab, match_header, normalise_header
 
 HEADER_SCAN_ROWS = 40
 HEADER_MAX_CHARS = 60  # no column header is longer; step texts and notes are
@@ -27,6 +31,26 @@ def col_letter(index: int) -> str:
 def a1(row: int, col: int) -> str:
     """0-based row and column -> 'F7'."""
     return f"{col_letter(col)}{row + 1}"
+
+
+def cell_range(text: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """'K11:L11' (or 'K11') -> 0-based ((top, left), (bottom, right)); None if not a range."""
+    corners = [_A1.fullmatch(part.strip().replace("$", "")) for part in text.split(":", 1)]
+    if not all(corners):
+        return None
+    points = [(int(m[2]) - 1, _col_index(m[1])) for m in corners if m]
+    (top, left), (bottom, right) = points[0], points[-1]
+    return (min(top, bottom), min(left, right)), (max(top, bottom), max(left, right))
+
+
+_A1 = re.compile(r"([A-Za-z]{1,3})([1-9]\d{0,6})")
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
 
 
 def is_blank(value: Cell) -> bool:
@@ -108,6 +132,9 @@ def settle(grids: Mapping[str, Grid], ids: Sequence[IdAssignment]) -> dict[str, 
     header = find_header(grid, PLAN)
     if header is None:
         return settled
+    # The Summary is ours whole; what a buyer typed on it was kept when it was read.
+    for name in [n for n in settled if normalise_header(n) == normalise_header(SUMMARY.name)]:
+        del settled[name]
     computed = [i for key, i in header.columns.items() if key in _COMPUTED]
     id_col = header.columns.get("id", 0)
     for r in range(header.row + 1, len(grid)):
@@ -122,3 +149,31 @@ def settle(grids: Mapping[str, Grid], ids: Sequence[IdAssignment]) -> dict[str, 
 
 
 _COMPUTED = frozenset(c.key for c in PLAN.columns if c.computed)
+
+
+def shown(grids: Mapping[str, Grid]) -> dict[str, dict[str, str]]:
+    """What the Plan's computed cells show now, by row id and column key, as text: a sort of
+    some columns only moves them off their rows, which only this comparison sees."""
+    found = find_tab(grids, PLAN)
+    header = find_header(found[1], PLAN) if found else None
+    if found is None or header is None or "id" not in header.columns:
+        return {}
+    grid, id_col = found[1], header.columns["id"]
+    columns = [(key, i) for key, i in header.columns.items() if key in _COMPUTED]
+    out: dict[str, dict[str, str]] = {}
+    for row in grid[header.row + 1 :]:
+        sid = normalise_id(cell_text(cell(row, id_col)))
+        if sid and sid not in out:
+            out[sid] = {key: _shown_text(key, cell(row, i)) for key, i in columns}
+    return out
+
+
+def _shown_text(key: str, value: Cell) -> str:
+    if (
+        PLAN.column(key).type is ColumnType.DATE
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 < value < 2_958_466
+    ):
+        value = from_serial(value)  # Sheets answers a date cell as its serial
+    return cell_text(value)

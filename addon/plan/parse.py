@@ -8,13 +8,22 @@ Nothing here raises on bad input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from addon.plan import cells as read
-from addon.plan.dates import DateKind, fmt, from_serial, read_date
-from addon.plan.grid import Header, a1, cell, find_header, find_tab, is_blank
+from addon.plan.dates import FAR_FUTURE, FAR_PAST, DateKind, fmt, from_serial, read_date
+from addon.plan.grid import (
+    Header,
+    a1,
+    cell,
+    cell_range,
+    col_letter,
+    find_header,
+    find_tab,
+    is_blank,
+)
 from addon.plan.models import (
     AnchorKey,
     Cell,
@@ -32,9 +41,19 @@ from addon.plan.models import (
     StepMemory,
 )
 from sheets_schema.vocab import ColumnType, Status
-from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, Tab
+from sheets_schema.workbook import (
+    DECISION_CRITERIA,
+    PLAN,
+    RISKS,
+    STAKEHOLDERS,
+    SUMMARY,
+    SUMMARY_FIELDS,
+    Tab,
+)
 
 _EMPTY_ANCHORS: dict[AnchorKey, date] = {}
+SUMMARY_KEY = "__summary__"  # last_written's entry for the Summary tab: label -> value
+SUMMARY_NOTE_KEY = SUMMARY.name  # kept text that belongs on the Summary's Sync notes
 
 
 @dataclass
@@ -66,15 +85,17 @@ class _Context:
         """Read a date cell; (date, understood). Relative text keeps its first-seen anchor."""
         if col is None or value is None:
             return None, True
-        if isinstance(value, datetime):  # real date cells: the common case
-            return value.date(), True
-        if isinstance(value, date):
-            return value, True
-        if not isinstance(value, str):  # a serial number, or something that is no date
+        if isinstance(value, date):  # real date cells: the common case
+            day = value.date() if isinstance(value, datetime) else value
+            if FAR_PAST <= day <= FAR_FUTURE:
+                return day, True
+        if not isinstance(value, str):  # a serial number, a far date, or something that is no date
             reading = read_date(value, locale=self.locale, anchor=self.today)
             if reading.kind is DateKind.UNREADABLE:
                 self.report(tab, row, col, value, reading.note, step_id=anchor_id)
                 return None, False
+            if reading.kind is DateKind.PLACEHOLDER:
+                self.report(tab, row, col, value, reading.note, ProblemKind.NOTICE, anchor_id)
             return reading.value, True
         key = AnchorKey(anchor_id, column, value.strip().lower())
         anchor = self.anchors.get(key, self.today)
@@ -91,7 +112,9 @@ class _Context:
                 row,
                 col,
                 value,
-                "no date yet; type the date when it is agreed",
+                reading.note
+                if reading.value is None and reading.note != "no date yet"
+                else "no date yet; type the date when it is agreed",
                 ProblemKind.NOTICE,
                 anchor_id,
             )
@@ -110,15 +133,20 @@ def parse_map(
     anchors: Mapping[AnchorKey, date] = _EMPTY_ANCHORS,
     memory: Mapping[str, StepMemory] | None = None,
     last_written: Mapping[str, Mapping[str, str]] | None = None,
+    merges: Mapping[str, Sequence[str]] | None = None,
+    formulas: Mapping[str, Mapping[tuple[int, int], str]] | None = None,
 ) -> ParsedMap:
-    """Read every tab. `memory` and `last_written` come from the registry (may be empty)."""
+    """Read every tab. `memory` and `last_written` come from the registry (may be empty);
+    `merges` (A1 ranges) and `formulas` (by 0-based cell) per tab, when the workspace has them."""
     ctx = _Context(today, locale, plan_start, anchors)
     memory = memory or {}
     stakeholders = _parse_stakeholders(grids, ctx)
     sections: list[tuple[int, str]] = []
+    sheet = _Sheet(merges or {}, formulas or {})
     plan_tab, steps, kept, assigned = _parse_plan(
-        grids, ctx, stakeholders, memory, last_written or {}, sections
+        grids, ctx, stakeholders, memory, last_written or {}, sections, sheet
     )
+    kept += summary_edits(grids, (last_written or {}).get(SUMMARY_KEY, {}), ctx)
     return ParsedMap(
         steps=tuple(steps),
         stakeholders=tuple(stakeholders),
@@ -167,6 +195,14 @@ def _rows(
     return name, grid, header
 
 
+@dataclass(frozen=True)
+class _Sheet:
+    """What the grid alone does not show: merged ranges and formulas, per tab."""
+
+    merges: Mapping[str, Sequence[str]]
+    formulas: Mapping[str, Mapping[tuple[int, int], str]]
+
+
 # --- Plan -------------------------------------------------------------------------------
 
 
@@ -187,11 +223,13 @@ def _parse_plan(
     memory: Mapping[str, StepMemory],
     last_written: Mapping[str, Mapping[str, str]],
     sections: list[tuple[int, str]],
+    sheet: _Sheet,
 ) -> tuple[str, list[Step], list[KeptText], list[IdAssignment]]:
     found = _rows(grids, PLAN, ctx, required=True)
     if found is None:
         return PLAN.name, [], [], []
     tab, grid, header = found
+    formulas = sheet.formulas.get(tab, {})
     cols = header.columns
     raw_rows = _plan_rows(grid, header, tab, ctx, sections)
     assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
@@ -227,6 +265,7 @@ def _parse_plan(
                 "it until then)",
                 step_id=sid,
             )
+            done_on = None  # never a done date: the step is not done before it happens
         if status_reading.status is None and not status_reading.empty:
             ctx.report(
                 tab,
@@ -261,6 +300,18 @@ def _parse_plan(
                 )
         if status_reading.empty:
             status = Status.DONE if done_on else Status.NOT_STARTED
+        elif done_on is not None and status is not None and status is not Status.DONE:
+            ctx.report(
+                tab,
+                raw.row,
+                cols["done_on"],
+                get("done_on"),
+                f"the status says {status.label}, so the step is not counted done; clear "
+                "Done on, or set the status to Done",
+                ProblemKind.NOTICE,
+                sid,
+            )
+            done_on = None  # the status wins
 
         due_cell = get("due")
         relative = (
@@ -287,6 +338,16 @@ def _parse_plan(
 
         depends = read.read_depends(get("depends_on"), known, exclude=sid)
         if "depends_on" in cols:
+            if depends.itself:
+                ctx.report(
+                    tab,
+                    raw.row,
+                    cols["depends_on"],
+                    get("depends_on"),
+                    f"{sid} is this step: a step cannot wait on itself; remove {sid} from "
+                    "Depends on",
+                    step_id=sid,
+                )
             for part in depends.unreadable:
                 ctx.report(
                     tab,
@@ -344,9 +405,9 @@ def _parse_plan(
             )
         )
         for col in computed:
-            if get(col.key) is None:
+            raw_value = formulas.get((raw.row, cols[col.key]), get(col.key))
+            if raw_value is None:
                 continue
-            raw_value = get(col.key)
             if (
                 col.type is ColumnType.DATE
                 and isinstance(raw_value, int | float)
@@ -356,7 +417,7 @@ def _parse_plan(
                 raw_value = from_serial(raw_value)  # Sheets answers a date as its serial
             value = read.cell_text(raw_value)
             ours = last_written.get(sid, {}).get(col.key, "")
-            if value and value != ours and value not in written_values[col.key]:
+            if value and not is_ours(value, ours) and value not in written_values[col.key]:
                 kept.append(KeptText(sid, col.header, value))
                 ctx.report(
                     tab,
@@ -369,7 +430,53 @@ def _parse_plan(
                     sid,
                 )
     _resolve_step_relative(steps, pending, known, tab, cols.get("due", 0), grid, ctx)
+    rows = {s.row: s.id for s in steps}
+    kept += _merged_over_computed(sheet.merges.get(tab, ()), grid, header, rows, tab, ctx)
     return tab, steps, kept, assigned
+
+
+def _merged_over_computed(
+    merges: Sequence[str],
+    grid: Grid,
+    header: Header,
+    rows: Mapping[int, str],
+    tab: str,
+    ctx: _Context,
+) -> list[KeptText]:
+    """A buyer cell merged across computed cells: the workspace undoes the merge so the sync
+    can write them, and the merged text is kept in the row's sync note."""
+    computed = {i: PLAN.column(k).header for k, i in header.columns.items() if k in _COMPUTED}
+    headers = {i: PLAN.column(k).header for k, i in header.columns.items()}
+    kept: list[KeptText] = []
+    for rng in merges:
+        bounds = cell_range(rng)
+        if bounds is None:
+            continue
+        (top, left), (_bottom, right) = bounds
+        covered = [computed[c] for c in range(left, right + 1) if c in computed]
+        sid = rows.get(top)
+        if not covered or sid is None or left in computed:
+            continue  # text in a computed cell itself is kept as typed text
+        text = read.cell_text(cell(grid[top], left))
+        if not text:
+            continue
+        across = ", ".join(covered)
+        where = headers.get(left, col_letter(left))
+        kept.append(KeptText(sid, f"{where}, merged across {across}", text))
+        ctx.report(
+            tab,
+            top,
+            left,
+            text,
+            f"merged across {across}, which the sync fills in; the merge is undone and the "
+            "text stays in this cell. Type longer notes in the Notes column",
+            ProblemKind.NOTICE,
+            sid,
+        )
+    return kept
+
+
+_COMPUTED = frozenset(c.key for c in PLAN.columns if c.computed)
 
 
 _STEP_RELATIVE = re.compile(
@@ -494,7 +601,12 @@ def _assign_ids(
     keep: set[int] = set()
     for sid, group in by_id.items():
         remembered = memory[sid].text.strip().lower() if sid in memory else None
-        owner = next((g for g in group if g.step.strip().lower() == remembered), group[0])
+        # The row that was there keeps the id: its text, then the id as the sync wrote it
+        # ("S03", where a pasted copy says "S3"), then the first.
+        owner = max(
+            group,
+            key=lambda g: (g.step.strip().lower() == remembered, g.id_text.strip() == g.id),
+        )
         keep.add(owner.row)
     assigned: list[IdAssignment] = []
     for raw in rows:
@@ -540,6 +652,55 @@ def _owners(
             if note := read.owner_notice(owner):
                 ctx.report(tab, row, col, value, note, ProblemKind.NOTICE, sid)
     return owners
+
+
+# --- Summary ----------------------------------------------------------------------------
+
+
+def summary_edits(
+    grids: Mapping[str, Grid], written: Mapping[str, str], ctx: _Context
+) -> list[KeptText]:
+    """Text typed over what the sync wrote on the Summary: kept in its Sync notes before the
+    next write replaces it. (Rows under the summary and columns beside it are never written.)"""
+    found = find_tab(grids, SUMMARY)
+    if found is None or not written:
+        return []
+    name, grid = found
+    header = find_header(grid, SUMMARY)
+    first = header.row + 1 if header else SUMMARY.header_row
+    kept: list[KeptText] = []
+    for i, field_ in enumerate(SUMMARY_FIELDS):
+        r = first + i
+        if r >= len(grid):
+            break
+        label_text = read.cell_text(cell(grid[r], 0))
+        value_text = read.cell_text(cell(grid[r], 1))
+        ours = written.get(field_.label)
+        typed = [(0, label_text)] if label_text and label_text != field_.label else []
+        if value_text and ours is not None and not is_ours(value_text, ours):
+            typed.append((1, value_text))
+        for c, text in typed:
+            kept.append(KeptText(SUMMARY_NOTE_KEY, f"{name} {a1(r, c)}", text))
+            ctx.report(
+                name,
+                r,
+                c,
+                text,
+                f"{name} is filled in by the sync; your text is kept in its Sync notes. Type "
+                "notes in the Plan tab's Notes column",
+                ProblemKind.NOTICE,
+            )
+    return kept
+
+
+def is_ours(read_back: str, written: str) -> bool:
+    """What we wrote, read back, perhaps cut at a spreadsheet cell's size limit."""
+    return read_back == written or (
+        len(read_back) >= CELL_LIMIT - 100 and written.startswith(read_back)
+    )
+
+
+CELL_LIMIT = 32_767  # characters an Excel (and LibreOffice) cell holds
 
 
 # --- Stakeholders, Risks, Decision criteria ------------------------------------------------

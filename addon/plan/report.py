@@ -32,6 +32,9 @@ class MapSummary(_Model):
     projected_close: date | None
     health: MapHealth
     health_score: int = Field(ge=0, le=100, description="100 is healthiest; see README")
+    health_reason: str = Field(
+        default="", description="why the plan itself is a risk (emptied or gutted), if it is"
+    )
     stale: bool
     buyer_steps_done: int
     buyer_steps_total: int
@@ -98,6 +101,7 @@ def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: da
             projected_close=status.projected_close,
             health=status.health,
             health_score=status.score,
+            health_reason=status.health_reason,
             stale=status.stale,
             buyer_steps_done=status.buyer_steps_done,
             buyer_steps_total=status.buyer_steps_total,

@@ -50,6 +50,7 @@ class RollupRow:
     next_step: str = ""
     next_step_owner: str = ""
     next_step_due: date | None = None
+    health_reason: str = ""  # why an emptied or gutted plan is at risk
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def build_row(item: RollupInput) -> RollupRow:
         next_step=f"{step.step_id} {step.step}" if step else "",
         next_step_owner=step.owner if step else "",
         next_step_due=step.due if step else None,
+        health_reason=st.health_reason if st else "",
     )
 
 

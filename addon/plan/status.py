@@ -15,11 +15,11 @@ Health score, 0 (worst) to 100, for ranking; 100 minus these penalties, floored 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from addon.plan.models import ParsedMap, Problem, ProblemKind, Step, StepMemory
+from addon.plan.models import OwnerKind, ParsedMap, Problem, ProblemKind, Step, StepMemory
 from sheets_schema.vocab import Health, MapHealth, Side, Status
 
 DUE_SOON_DAYS = 3
@@ -27,6 +27,7 @@ LATE_AT_RISK_DAYS = 7
 CLOSE_OFF_TRACK_DAYS = 7
 STALE_NO_EDIT_DAYS = 14
 STALE_WINDOW_DAYS = 21
+GUTTED_SCORE = 50  # the most an emptied or gutted plan scores
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class PlanStatus:
     total_slipped_days: int
     total_pushes: int
     problems: tuple[Problem, ...]  # status-level problems (cycles, missing signature)
+    health_reason: str = ""  # why the plan itself is a risk (emptied, gutted), if it is
 
 
 def _is_buyer_step(step: Step, mem: StepMemory | None) -> bool:
@@ -148,7 +150,9 @@ def compute(
     today: date,
     last_buyer_update: date | None = None,
     plan_start: date | None = None,
+    last_steps: Collection[str] = (),
 ) -> PlanStatus:
+    """`last_steps`: the step ids on the plan at the last sync (none before the first)."""
     by_id = {s.id: s for s in parsed.steps}
     order, in_cycle = _order(parsed, by_id)
     problems: list[Problem] = []
@@ -214,7 +218,7 @@ def compute(
         )
 
     projected_close = _projected_close(parsed, memory, finish, target_close, problems)
-    return _summarise(
+    summary = _summarise(
         parsed,
         statuses,
         projected_close,
@@ -224,6 +228,32 @@ def compute(
         plan_start,
         tuple(problems),
     )
+    reason = gutted(parsed, memory, last_steps)
+    if not reason:
+        return summary
+    worse = MapHealth.AT_RISK if summary.health is MapHealth.ON_TRACK else summary.health
+    # Ranked with the plans at risk, not among the healthiest.
+    return replace(
+        summary, health=worse, health_reason=reason, score=min(summary.score, GUTTED_SCORE)
+    )
+
+
+def gutted(parsed: ParsedMap, memory: Mapping[str, StepMemory], last_steps: Collection[str]) -> str:
+    """Why a plan that lost its substance is a risk, not healthy: no steps at all, its
+    signature step gone, or more than half of the steps of the last sync gone."""
+    here = {s.id for s in parsed.steps}
+    if not here and (memory or last_steps):
+        return "the plan has no steps left: restore them from the last copy, or close the MAP"
+    signature = next((m.step_id for m in memory.values() if m.signature), None)
+    if signature and signature not in here:
+        return f"the signature step {signature} is no longer on the plan: restore its row"
+    gone = [sid for sid in last_steps if sid not in here]
+    if len(gone) * 2 > len(last_steps):
+        return (
+            f"{len(gone)} of the {len(last_steps)} steps were deleted since the last sync "
+            f"({', '.join(sorted(gone))}): restore them, or confirm the shorter plan"
+        )
+    return ""
 
 
 def _step_health(
@@ -335,13 +365,14 @@ def _summarise(
     done_dates = [d for s in steps if (d := st[s.id].done_on)]
     since_done = (today - max(done_dates)).days if done_dates else None
 
-    total_slip = sum(max(0, x.slipped_days) for x in st.values())
+    # Net: a step pulled earlier offsets one pushed later.
+    total_slip = sum(x.slipped_days for x in st.values())
     pushes = sum(x.push_count for x in st.values())
     due_by_today = [s for s in steps if s.due and s.due <= today and not s.is_skipped]
     penalty = (
         min(30.0, sum(st[s.id].days_late for s in open_steps) / 2)
         + min(25.0, 2.0 * max(0, close_slip))
-        + min(15.0, 3.0 * pushes + total_slip / 7)
+        + min(15.0, 3.0 * pushes + max(0, total_slip) / 7)
         + min(15.0, max(0.0, since_edit - 7.0))
         + (
             15.0 * sum(1 for s in due_by_today if not s.is_done) / len(due_by_today)
@@ -367,3 +398,43 @@ def _summarise(
         total_pushes=pushes,
         problems=problems,
     )
+
+
+NEAR_DAYS = 14  # a step due this soon needs its named owner now
+
+
+def needs_owner(parsed: ParsedMap) -> dict[str, tuple[str, ...]]:
+    """Open steps with a placeholder owner ("Legal (TBD)"), by id: the texts to replace."""
+    out: dict[str, tuple[str, ...]] = {}
+    for step in parsed.steps:
+        if not step.is_open:
+            continue
+        texts = tuple(
+            o.text
+            for o in (*step.buyer_owners, *step.seller_owners)
+            if o.kind is OwnerKind.PLACEHOLDER
+        )
+        if texts:
+            out[step.id] = texts
+    return out
+
+
+def near(parsed: ParsedMap, status: PlanStatus, today: date) -> set[str]:
+    """Steps whose placeholder owner must be named now: due within NEAR_DAYS (or overdue),
+    or needed by an open step that is already late (its prerequisite, or the same
+    placeholder owning it)."""
+    soon = today + timedelta(days=NEAR_DAYS)
+    late = [s for s in parsed.steps if s.is_open and status.steps[s.id].days_late > 0]
+    needed = {d for s in late for d in s.depends_on}
+    wanted = needs_owner(parsed)
+    late_owners = {t.lower() for s in late for t in wanted.get(s.id, ())}
+    return {
+        sid
+        for sid, texts in wanted.items()
+        if (step := parsed.step(sid)) is not None
+        and (
+            (step.due is not None and step.due <= soon)
+            or sid in needed
+            or any(t.lower() in late_owners for t in texts)
+        )
+    }

@@ -26,6 +26,10 @@ class Snapshot:
     version: str
     modified_by: str
     modified_at: datetime | None
+    # Merged ranges per tab ("K11:L11"): the grid holds a merge's text in its top-left only.
+    merges: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Formulas per tab by 0-based (row, column), where the grid holds their last values.
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     # Something in the sheet keeps the computed columns from showing (a merge across them,
     # text under an array): write even if no computed value changed, to repair it.
     repair: bool = False

@@ -129,6 +129,7 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("problems", "Sheet problems", 9),
     ("sync_state", "Sync", 24),
     ("link", "Link", 40),
+    ("health_reason", "Why at risk", 30),  # an emptied or gutted plan (last: columns keep places)
 )
 
 

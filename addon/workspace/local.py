@@ -42,6 +42,7 @@ from addon.workspace.base import (
     MapFiles,
     Snapshot,
 )
+from addon.workspace.package import Cached, cached_values, has_formulas, restore_cached
 from addon.workspace.sources import read_files
 from addon.workspace.xlsx import (
     apply_computed,
@@ -53,6 +54,27 @@ from addon.workspace.xlsx import (
 )
 
 ROLLUP_NAME = "rollup.xlsx"
+_NONE: Cached = {}
+
+
+def _formulas(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """Formulas per tab by 0-based cell, when the file has any (a second read of the file:
+    the grid holds their last values, and a formula typed into a computed cell is text to
+    keep, not a value)."""
+    if not has_formulas(data):
+        return {}
+    wb = load_workbook(io.BytesIO(data))
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    for ws in wb.worksheets:
+        cells = {
+            (c.row - 1, c.column - 1): str(c.value)
+            for row in ws.iter_rows()
+            for c in row
+            if c.data_type == "f" and isinstance(c.value, str)
+        }
+        if cells:
+            found[ws.title] = cells
+    return found
 
 
 def _safe_name(name: str) -> str:
@@ -224,7 +246,16 @@ class LocalWorkspace:
         grids = {ws.title: grid_of(ws) for ws in wb.worksheets}
         props = wb.properties
         return Snapshot(
-            grids, _digest(data), props.lastModifiedBy or props.creator or "", props.modified
+            grids,
+            _digest(data),
+            props.lastModifiedBy or props.creator or "",
+            props.modified,
+            merges={
+                ws.title: tuple(r.coord for r in ws.merged_cells.ranges)
+                for ws in wb.worksheets
+                if ws.merged_cells.ranges
+            },
+            formulas=_formulas(data),
         )
 
     # --- write ------------------------------------------------------------------------
@@ -246,7 +277,7 @@ class LocalWorkspace:
         wb.properties.lastModifiedBy = SYNC_IDENTITY
         if write.today:
             wb.properties.modified = datetime.combine(write.today, time(6))
-        return self._save_atomic(wb, path, expected_version)
+        return self._save_atomic(wb, path, expected_version, kept_values=cached_values(data))
 
     def write_cells(self, sheet: str, expected_version: str, edits: Sequence[CellEdit]) -> str:
         path = self.path(sheet)
@@ -262,13 +293,20 @@ class LocalWorkspace:
         for edit in edits:
             set_value(wb[edit.tab].cell(edit.row + 1, edit.col + 1), edit.value)
         wb.properties.lastModifiedBy = SYNC_IDENTITY
-        return self._save_atomic(wb, path, expected_version)
+        return self._save_atomic(wb, path, expected_version, kept_values=cached_values(data))
 
-    def _save_atomic(self, wb: Workbook, path: Path, expected: str | None = None) -> str:
+    def _save_atomic(
+        self, wb: Workbook, path: Path, expected: str | None = None, kept_values: Cached = _NONE
+    ) -> str:
+        """Save through a temporary file; `kept_values`: the buyer's formula values from the
+        file being replaced (openpyxl would drop them)."""
         fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".xlsx", dir=path.parent)
         os.close(fd)
         try:
             save(wb, tmp)
+            if kept_values:
+                saved = Path(tmp).read_bytes()
+                Path(tmp).write_bytes(restore_cached(saved, kept_values))
             if expected is not None and self.version(str(path.relative_to(self.root))) != expected:
                 raise VersionConflict(str(path), "changed while the sync was writing")
             os.chmod(tmp, 0o644)  # mkstemp makes it private; the file is meant to be shared

@@ -18,7 +18,7 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
@@ -26,6 +26,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -276,6 +277,7 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         cols["id"] = width
         ws.cell(row=header.row + 1, column=width + 1, value="ID").font = Font(bold=True)
         notes.append("the ID column was missing; it is back at the right end")
+    _unmerge_computed(ws, header.row + 1, {cols[c.key] for c in PLAN.columns if c.computed})
     id_col = cols["id"]
     for assignment in write.ids:
         set_value(ws.cell(row=assignment.row + 1, column=id_col + 1), assignment.new)
@@ -294,6 +296,8 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         for key, value in values.items():
             cell = ws.cell(row=r + 1, column=cols[key] + 1)
             set_value(cell, value)
+            # Its own format back: a date typed into Days late leaves a date format behind.
+            cell.number_format = _COMPUTED_FORMATS[key]
             cell.fill = COMPUTED_FILL
             cell.font = Font(italic=True, color="404040")
             cell.alignment = Alignment(wrap_text=key in WRAP, vertical="top")
@@ -303,20 +307,65 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
     return notes
 
 
+_COMPUTED_FORMATS = {
+    c.key: DATE_FORMAT if c.type is ColumnType.DATE else "General" for c in PLAN.columns
+}
+
+
+def _unmerge_computed(ws: Worksheet, first_row: int, computed: set[int]) -> None:
+    """Undo a buyer's merge that covers a computed cell below the header (0-based
+    `first_row` and columns): a merged cell cannot be written. Its text stays in its
+    top-left cell, and the parser kept it in the row's sync note."""
+    _unmerge(
+        ws,
+        [
+            rng
+            for rng in ws.merged_cells.ranges
+            if rng.max_row - 1 >= first_row
+            and any(rng.min_col - 1 <= c <= rng.max_col - 1 for c in computed)
+        ],
+    )
+
+
+def _unmerge(ws: Worksheet, ranges: Sequence[CellRange]) -> None:
+    """Undo these merges, each cell writable again. (openpyxl's unmerge_cells fails on
+    merges that overlap, which a file written by another program can hold.)"""
+    for rng in list(ranges):
+        ws.merged_cells.remove(rng)
+    cells = ws._cells  # the only way to turn a MergedCell back into a cell
+    for rng in ranges:
+        for row, col in rng.cells:
+            still = any(
+                o.min_row <= row <= o.max_row and o.min_col <= col <= o.max_col
+                for o in ws.merged_cells.ranges
+            )
+            if not still and isinstance(cells.get((row, col)), MergedCell):
+                del cells[(row, col)]
+
+
 def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     ws = find_sheet(wb, SUMMARY)
     if ws is None:
         ws = wb.create_sheet(SUMMARY.name)
         _header(ws, SUMMARY)
     first = SUMMARY.header_row + 1
-    for r in range(first, max(ws.max_row, first + len(summary)) + 1):
-        for c in (1, 2):
-            ws.cell(row=r, column=c).value = None
+    last = first + len(summary) - 1
+    # Only the summary's own cells: a row a buyer typed under it stays as typed.
+    _unmerge(
+        ws,
+        [
+            rng
+            for rng in ws.merged_cells.ranges
+            if rng.min_col <= 2 and rng.min_row <= last and rng.max_row >= first
+        ],
+    )
     for i, (label, value) in enumerate(summary):
         set_value(ws.cell(row=first + i, column=1), label)
         ws.cell(row=first + i, column=1).font = Font(bold=True)
         cell = ws.cell(row=first + i, column=2)
         set_value(cell, value)
+        if not isinstance(value, date):
+            cell.number_format = "General"
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         if isinstance(value, str) and value.startswith(("file://", "https://", "http://")):
             cell.hyperlink = value
