@@ -31,6 +31,15 @@ def shared(tmp_path: Path, smtp: tuple[Mailbox, int], monkeypatch: pytest.Monkey
     sheet = create(tmp_path)
     map_id = run(tmp_path, "list").output.split()[0]
     run(tmp_path, "share", map_id, "--today", "2026-03-02")
+    # Sharing invited each buyer contact through the relay, from the rep; the tests below
+    # count the alerts alone.
+    invited = sorted(str(m["To"]) for m in box.messages)
+    assert invited == [
+        "Dana Whitfield <dana@northwind.example.com>",
+        "Lee <lee@northwind.example.com>",
+    ]
+    assert all(str(m["Reply-To"]) == "Sam Rivera <sam@seller.example.com>" for m in box.messages)
+    box.messages.clear()
     return tmp_path, sheet, map_id, box
 
 

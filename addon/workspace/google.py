@@ -50,7 +50,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
 from addon.plan.adopt import Source
-from addon.plan.grid import a1, col_letter, find_header, find_tab
+from addon.plan.grid import a1, find_header, find_tab
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
@@ -66,16 +66,21 @@ from addon.workspace.google_sheet import (
     ROLLUP_HEADER_ROW,
     ROLLUP_ROWS,
     ROLLUP_TAB,
+    SYNC_KEYS,
     SYNC_TAB,
     blocked_columns,
     build_requests,
     create_body,
+    formula_cells,
     grids_of,
     grids_of_create,
+    lookup_formula,
+    lost_headers,
     merges_blocking,
     quote,
     raw,
     read_params,
+    restore_headers,
     rollup_create_body,
     rollup_write_body,
     unblock,
@@ -140,7 +145,7 @@ class _PerThread(threading.local):
         self.read: dict[str, tuple[int, int]] = {}  # sheet -> (_sync rows, id column)
         self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
-        self.unmerge: dict[str, list[dict[str, int]]] = {}  # sheet -> merges to undo
+        self.repairs: dict[str, list[dict[str, Any]]] = {}  # sheet -> requests that repair
 
 
 class GoogleWorkspace:
@@ -619,9 +624,10 @@ class GoogleWorkspace:
                 ) from None
             raise
         raw_grids = grids_of(answer)
-        grids, clear = unblock(raw_grids)
+        lost, header_row = lost_headers(raw_grids)
+        grids, clear = unblock(restore_headers(raw_grids, lost, header_row))
         self._thread.clear[sheet] = clear
-        self._thread.unmerge[sheet] = self._merges_in_the_way(sheet, raw_grids, clear)
+        self._thread.repairs[sheet] = self._repairs(sheet, raw_grids, lost)
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
         self._thread.read[sheet] = (
@@ -635,26 +641,40 @@ class GoogleWorkspace:
             self._token(meta),
             SYNC_IDENTITY if editor and editor.lower() == self.identity else editor,
             when.replace(tzinfo=None),
-            repair=bool(clear or self._thread.unmerge[sheet]),
+            repair=bool(clear or self._thread.repairs[sheet]),
         )
 
-    def _merges_in_the_way(
-        self, sheet: str, grids: dict[str, Any], clear: Sequence[str]
-    ) -> list[dict[str, int]]:
-        """A computed column's header shows #REF! with nothing typed under it: a merge the
-        buyer made across it blocks its array. One spreadsheets.get (only then) finds the
-        merges to undo with the next write; the text merged stays in its top-left cell,
-        or, when that is a computed cell, in the row's sync note like any typed text."""
+    def _repairs(self, sheet: str, grids: dict[str, Any], lost: Sequence[int]) -> list[Any]:
+        """What keeps the computed columns from showing, and the requests that mend it with
+        the next write: a merge across a column (its header shows #REF!, typed text or not)
+        is undone, a header formula the buyer typed over or cleared is written again in
+        the Sheet's locale as it is now. One spreadsheets.get, only when something is
+        wrong; merged text stays in its top-left cell, or, from a computed cell, in the
+        row's sync note like any typed text."""
         blocked, header_row = blocked_columns(grids)
-        typed = {c.rsplit("!", 1)[1].rstrip("0123456789") for c in clear}
-        if not blocked or all(col_letter(c) in typed for c in blocked):
+        if not blocked and not lost:
             return []
         book = self._run(
             self.sheets.spreadsheets().get(
-                spreadsheetId=sheet, fields="sheets(properties(sheetId,title),merges)"
+                spreadsheetId=sheet,
+                fields="properties.locale,sheets(properties(sheetId,title),merges)",
             )
         )
-        return merges_blocking(book, blocked, header_row)
+        locale = str(book.get("properties", {}).get("locale", "en_US"))
+        unmerge = [
+            {"unmergeCells": {"range": m}} for m in merges_blocking(book, blocked, header_row)
+        ]
+        formulas = [
+            (
+                header_row,
+                i,
+                lookup_formula(
+                    PLAN.columns[i].header, SYNC_KEYS.index(PLAN.columns[i].key) + 1, locale
+                ),
+            )
+            for i in lost
+        ]
+        return unmerge + formula_cells(formulas)
 
     # --- writes -------------------------------------------------------------------------
 
@@ -669,16 +689,15 @@ class GoogleWorkspace:
             clear=self._thread.clear.pop(sheet, []),
         )
         unbuilt = self._thread.unbuilt.pop(sheet, None)
-        unmerge = self._thread.unmerge.pop(sheet, [])
+        repairs = self._thread.repairs.pop(sheet, [])
         try:
             if unbuilt is not None:
                 self._build(sheet, build_requests(unbuilt, then=values_as_cells(body)))
-            elif unmerge:  # the merges undone and the values written: one batchUpdate
-                requests = [{"unmergeCells": {"range": m}} for m in unmerge]
+            elif repairs:  # the Sheet mended and the values written: one batchUpdate
                 self._run(
                     self.sheets.spreadsheets().batchUpdate(
                         spreadsheetId=sheet,
-                        body={"requests": requests + values_as_cells(body)},
+                        body={"requests": repairs + values_as_cells(body)},
                     )
                 )
             else:

@@ -705,18 +705,70 @@ def merges_blocking(
     return []
 
 
+def _header_row(grids: Mapping[str, Grid]) -> tuple[list[Cell], int] | None:
+    """The Plan's header row as read (the row that starts with our ID header), and its
+    index; None when the buyer deleted it."""
+    found = find_tab(grids, PLAN)
+    if found is None:
+        return None
+    for r, row in enumerate(found[1][:20]):
+        if row and isinstance(row[0], str) and row[0].strip() == PLAN.columns[0].header:
+            return row, r
+    return None
+
+
 def blocked_columns(grids: Mapping[str, Grid]) -> tuple[list[int], int]:
     """The Plan header's cells that show #REF! (a computed column's array could not
     fill), and the header's row index."""
-    found = find_tab(grids, PLAN)
+    found = _header_row(grids)
     if found is None:
         return [], 0
-    grid = found[1]
-    for r, row in enumerate(grid[:20]):
-        refs = [i for i, v in enumerate(row) if isinstance(v, str) and v.startswith("#REF!")]
-        if refs and any(isinstance(v, str) and v.strip() == "ID" for v in row):
-            return refs, r
-    return [], 0
+    row, r = found
+    return [i for i, v in enumerate(row) if isinstance(v, str) and v.startswith("#REF!")], r
+
+
+def lost_headers(grids: Mapping[str, Grid]) -> tuple[list[int], int]:
+    """Computed columns whose header formula is gone (the buyer typed over it or cleared
+    it: the cell shows neither our header nor #REF!), and the header's row index. Without
+    its formula a column stays empty whatever the sync writes."""
+    found = _header_row(grids)
+    if found is None:
+        return [], 0
+    row, r = found
+    lost = []
+    for i, column in enumerate(PLAN.columns):
+        shown = str(row[i]) if i < len(row) and row[i] is not None else ""
+        if column.computed and shown != column.header and not shown.startswith("#REF!"):
+            lost.append(i)
+    return lost, r
+
+
+def restore_headers(grids: Mapping[str, Grid], lost: Sequence[int], r: int) -> dict[str, Grid]:
+    """The grids with our header text back where a header formula was lost, so the parser
+    finds every column (the write puts the formulas back)."""
+    out = {name: [list(row) for row in grid] for name, grid in grids.items()}
+    found = find_tab(out, PLAN)
+    if found is None or not lost:
+        return out
+    row = found[1][r]
+    for i in lost:
+        row.extend([""] * (i + 1 - len(row)))
+        row[i] = PLAN.columns[i].header
+    return out
+
+
+def formula_cells(cells: Sequence[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    """updateCells requests writing formulas into the Plan tab at (row, column)."""
+    return [
+        {
+            "updateCells": {
+                "start": {"sheetId": SHEET_IDS[PLAN.name], "rowIndex": r, "columnIndex": c},
+                "rows": [{"values": [{"userEnteredValue": {"formulaValue": formula}}]}],
+                "fields": "userEnteredValue",
+            }
+        }
+        for r, c, formula in cells
+    ]
 
 
 def unblock(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]]:
