@@ -141,6 +141,7 @@ FAILURES = (
     "crash",
     "failed_or_skipped",
     "buyer_cell_changed",
+    "id_rewritten",
     "other_rows_figures",
     "typed_text_lost",
     "summary_text_lost",
@@ -566,6 +567,9 @@ def check_buyer_cells(
                 continue
             if c == 0 and (blank(was) or ids[id_number(was)] > 1):
                 continue  # an id given to a new row, or a pasted duplicate re-issued
+            if c == 0:
+                out.append(Finding("id_rewritten", f"Plan!A{r + 1}: {was!r} -> {now!r}"))
+                continue
             out.append(
                 Finding("buyer_cell_changed", f"Plan!{letters(c)}{r + 1}: {was!r} -> {now!r}")
             )
@@ -602,7 +606,9 @@ def check_rows(typed_plan: list[list[Any]], shown: list[list[Any]], today: date)
     for r in lay.rows:
         ident = cell(shown, r, 0)
         if blank(ident):
-            out.append(Finding("other_rows_figures", f"row {r + 1} has no id after the sync"))
+            step = cell(typed_plan, r, 2)
+            if isinstance(step, str) and step and not step.startswith("="):
+                out.append(Finding("other_rows_figures", f"row {r + 1} has a step and no id"))
             continue
         health = cell(shown, r, HEALTH)
         where = f"row {r + 1} ({ident})"
@@ -647,13 +653,16 @@ def check_rows(typed_plan: list[list[Any]], shown: list[list[Any]], today: date)
         for named in re.findall(r"(?:^|; )(\S+) ", waiting):
             if id_key(named) not in present:
                 out.append(Finding("other_rows_figures", f"{where}: waits on {named}, not a row"))
-            elif not depends_on(depends, named):
+            elif IDS_ONLY.fullmatch(depends) and not depends_on(depends, named):
                 out.append(
                     Finding(
                         "other_rows_figures", f"{where}: waits on {named}, depends on {depends!r}"
                     )
                 )
     return out
+
+
+IDS_ONLY = re.compile(r"\s*(S\s?\d+|\d+)(\s*(,|;|AND)\s*(S\s?\d+|\d+))*\s*")
 
 
 def depends_on(depends: str, named: str) -> bool:
@@ -845,7 +854,7 @@ def check_typed(
                 )
         elif not anywhere(shown, text):
             category = "summary_text_lost" if tab == "Summary" else "typed_text_lost"
-            out.append(Finding(category, f"{text!r} typed in {tab} row {r + 1}: gone"))
+            out.append(Finding(category, f"{text!r} typed in {tab} row {r + 1} (no id): gone"))
     return out
 
 

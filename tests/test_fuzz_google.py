@@ -78,13 +78,22 @@ def _anywhere(env: Env, sheet: str, text: str) -> bool:
 
 
 @pytest.mark.xfail(strict=True, reason="a computed cell of a row without an id is cleared")
-def test_buyer_types_in_a_computed_cell_of_an_empty_row_under_the_plan(env: Env) -> None:
-    """The buyer types "call legal first" into Days late (M20) of an empty row below the
-    last step. The text blocks the array, so the sync clears the cell; with no row to
-    hold a sync note, the text is shown nowhere in the Sheet."""
+@pytest.mark.parametrize(
+    "row",
+    [
+        [],  # an empty row under the last step
+        ["", "Rollout"],  # a section row: a phase name alone
+    ],
+    ids=["empty-row", "section-row"],
+)
+def test_buyer_types_in_a_computed_cell_of_a_row_without_an_id(env: Env, row: list[str]) -> None:
+    """The buyer types "call legal first" into Days late (M18) of a row with no step: an
+    empty row below the last step, or a section row. The text blocks the array, so the
+    sync clears the cell; with no id to hold a sync note, the text is shown nowhere."""
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
-    _buyer_edits(env, sheet, [{"range": "Plan!M20", "values": [["call legal first"]]}])
+    typed = [*row, *[""] * (12 - len(row)), "call legal first"]
+    _buyer_edits(env, sheet, [{"range": "Plan!A18", "values": [typed]}])
     assert env.sync(date(2026, 3, 3)).results[0].outcome == "written"
     assert _anywhere(env, sheet, "call legal first")
 
