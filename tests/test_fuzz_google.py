@@ -108,3 +108,34 @@ def test_buyer_types_a_note_over_a_summary_value(env: Env) -> None:
     _buyer_edits(env, sheet, [{"range": "Summary!B8", "values": [["signing moved to June"]]}])
     env.sync(date(2026, 3, 3))
     assert _anywhere(env, sheet, "signing moved to June")
+
+
+@pytest.mark.xfail(strict=True, reason="the header row's formulas are never written again")
+def test_buyer_deletes_the_plan_header_row(env: Env) -> None:
+    """The buyer deletes row 3 (the header: ID, Phase, ... Health ... Sync note). The
+    computed columns' array formulas go with it; the sync answers "written" with no
+    message and never shows Health (or any computed value) on any row again."""
+    sheet = create(env, shared=True).files.sheet
+    _settle(env, TODAY)
+    env.buyer().spreadsheets().batchUpdate(
+        spreadsheetId=sheet,
+        body={
+            "requests": [
+                {
+                    "deleteDimension": {
+                        "range": {
+                            "sheetId": 1000,
+                            "dimension": "ROWS",
+                            "startIndex": 2,
+                            "endIndex": 3,
+                        }
+                    }
+                }
+            ]
+        },
+    ).execute()
+    for day in (3, 4):
+        env.sync(date(2026, 3, day))
+    plan = env.grids(sheet)["Plan"]
+    s01 = next(row for row in plan if row and row[0] == "S01")
+    assert len(s01) > 11 and s01[11] == "On track"
