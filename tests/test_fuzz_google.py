@@ -139,3 +139,19 @@ def test_buyer_deletes_the_plan_header_row(env: Env) -> None:
     plan = env.grids(sheet)["Plan"]
     s01 = next(row for row in plan if row and row[0] == "S01")
     assert len(s01) > 11 and s01[11] == "On track"
+
+
+@pytest.mark.xfail(strict=True, reason="OverflowError: date value out of range")
+@pytest.mark.parametrize("typed", ["31.12.9999", "12/31/9999"])
+def test_buyer_types_the_last_day_of_9999_as_a_due_date_with_steps_after_it(
+    env: Env, typed: str
+) -> None:
+    """The buyer types 31.12.9999 (or 12/31/9999) as S01's due date ("no date yet").
+    S01 has steps that depend on it; the sync answers failed, "unexpected error
+    OverflowError: date value out of range", at every sync until the buyer changes it.
+    (The same date on S14, which nothing follows, syncs.)"""
+    sheet = create(env, shared=True).files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!F4", "values": [[typed]]}])
+    outcomes = [env.sync(date(2026, 3, day)).results[0].outcome for day in (3, 4)]
+    assert "failed" not in outcomes, outcomes
