@@ -20,6 +20,18 @@ every MAP syncs, and then:
 and a second MAP, never edited, never shows the first one's text.
 
 What the fake does not model is worked around and said where it is (FAKE_GAPS).
+
+Recorded (2026-11-30, cycles failing each check; a cycle may fail several):
+- seed 7, 1,000 cycles (before id_rewritten and the failed-sync gate were split out):
+  crash 0, failed 59 (OverflowError: a due date of 31.12.9999 typed as text), buyer
+  cells changed 5 (all ids the sync renamed, with a note), other rows' figures 94
+  (stale figures after a failed sync; "kickoff" in Depends on), typed text lost 129
+  (rows without an id), Summary text lost 92, kept text dropped later 0, #REF! header 48
+  (vertical merge over Health with text), header not restored 135 (typed-over headers),
+  leak to the other MAP 0.
+- seed 21, 600 cycles: crash 0, failed 33, buyer cells changed 0, ids renamed 4, other
+  rows' figures 10 (all after a failed sync), typed text lost 48, Summary text lost 54,
+  kept text dropped 0, #REF! header 23, header not restored 79, leak 0.
 """
 
 from __future__ import annotations
@@ -765,8 +777,14 @@ def run(
 
 
 def episode_run(
-    tally: Tally, cycles: int, seed: int, folder: Path, allowed: tuple[str, ...] = KINDS
+    tally: Tally,
+    cycles: int,
+    seed: int,
+    folder: Path,
+    allowed: tuple[str, ...] = KINDS,
+    trace: list[str] | None = None,
 ) -> None:
+    """`trace`, if given, gets each cycle's day, edits and findings (to reduce a failure)."""
     rng = random.Random(seed)
     with fresh_env(folder) as env:
         edited = create(env, shared=True, deal="Analytics rollout")
@@ -808,15 +826,18 @@ def episode_run(
             after = buyer.formulas()
             shown = env.grids(buyer.sheet)
             findings += check_buyer_cells(before, after)
-            findings += check_rows(after[PLAN], shown[PLAN], today)
-            findings += check_headers(shown[PLAN])
-            findings += check_typed(typed, before, shown, kept)
-            findings += check_kept(kept, shown[PLAN])
+            if not findings:  # a failed sync wrote nothing: stale figures are its fault
+                findings += check_rows(after[PLAN], shown[PLAN], today)
+                findings += check_headers(shown[PLAN])
+                findings += check_typed(typed, before, shown, kept)
+                findings += check_kept(kept, shown[PLAN])
             theirs = env.grids(other.files.sheet)
             for text in all_typed:
                 if anywhere(theirs, text):
                     findings.append(Finding("leak_to_other_map", text))
             tally.record(kinds, findings, buyer.log)
+            if trace is not None:
+                trace.append(f"{today} {buyer.log} -> {[f.detail[:200] for f in findings]}")
             del grids
             if any(f.category == "header_not_restored" for f in findings):
                 return  # the Sheet stays so: a new MAP for the next cycles
