@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -420,16 +421,23 @@ def edit(kind: str, buyer: Buyer, lay: Layout, today: date) -> list[str]:
         buyer.put(a1(r, c), [[text]])
     elif kind == "other_tabs":
         tab = rng.choice(OTHER_TABS)
-        row = [f"{tab} {buyer.token()}", rng.choice(("Buyer", "lee@partner.example.org", ""))]
-        row += [rng.choice(("Open", "Done", "2026-04-01", "=1+1", ""))]
-        buyer.put(a1(rng.randint(3, 8), 0, tab), [row])
+        line = [f"{tab} {buyer.token()}", rng.choice(("Buyer", "lee@partner.example.org", ""))]
+        line += [rng.choice(("Open", "Done", "2026-04-01", "=1+1", ""))]
+        buyer.put(a1(rng.randint(3, 8), 0, tab), [line])
     elif kind == "clear":
         buyer.put(a1(r, rng.randrange(BUYER_COLS)), [[""]])
     elif kind == "paste_raw":
-        c, value = rng.choice(
-            [(7, True), (7, False), (7, 0.5), (7, 1), (5, serial(today) + 0.5), (6, 3), (0, 7)]
-        )
-        buyer.put(a1(r, c), [[value]], raw=True)
+        pasted: list[tuple[int, Any]] = [
+            (7, True),
+            (7, False),
+            (7, 0.5),
+            (7, 1),
+            (5, serial(today) + 0.5),
+            (6, 3),
+            (0, 7),
+        ]
+        col, number = rng.choice(pasted)
+        buyer.put(a1(r, col), [[number]], raw=True)
     else:
         raise ValueError(kind)
     return typed
@@ -809,7 +817,7 @@ def episode_run(
                 tally.refused += 1
             if rng.random() < 0.3:
                 today += timedelta(days=rng.randint(1, 6))
-                env.fake.clock = lambda d=today: datetime(d.year, d.month, d.day, 9, 0)
+                env.fake.clock = partial(datetime, today.year, today.month, today.day, 9, 0)
             all_typed += typed
             before = buyer.formulas()
             findings: list[Finding] = []
