@@ -32,6 +32,10 @@ Recorded (2026-11-30, cycles failing each check; a cycle may fail several):
 - seed 21, 600 cycles: crash 0, failed 33, buyer cells changed 0, ids renamed 4, other
   rows' figures 10 (all after a failed sync), typed text lost 48, Summary text lost 54,
   kept text dropped 0, #REF! header 23, header not restored 79, leak 0.
+- seeds 31 and 32, 300 cycles each, with a failed sync's stale figures charged to it:
+  crash 0 / 0, failed 41 / 17, buyer cells changed 0 / 0, ids renamed 2 / 3, other rows'
+  figures 0 / 0, typed text lost 40 / 38, Summary text lost 18 / 23, kept text dropped
+  0 / 0, #REF! header 2 / 4, header not restored 35 / 39, leak 0 / 0.
 """
 
 from __future__ import annotations
