@@ -1,6 +1,6 @@
 """The buyer fuzzer (tests/fuzz_google.py) kept alive in CI, and what it found, each as
-the smallest thing a buyer did that breaks a promise (xfail strict: a fix turns it red,
-so the mark comes off with the fix)."""
+the smallest thing a buyer did that broke a promise: fixed ones as plain tests, the one
+still open as xfail (strict: a fix turns it red, so the mark comes off with the fix)."""
 
 from __future__ import annotations
 
@@ -43,12 +43,10 @@ def _health_header(env: Env, sheet: str) -> object:
     return env.grids(sheet)["Plan"][2][11]
 
 
-@pytest.mark.xfail(strict=True, reason="the merge is found only by a later read, if any")
 def test_buyer_types_in_a_health_cell_and_merges_it_with_the_cell_below(env: Env) -> None:
     """The buyer types in L9 and merges L9:L10 (one computed column, two rows). The sync
-    keeps the text in S06's note and clears L9, but leaves the merge: Health shows #REF!
-    and every row's Health is empty. Only a sync that reads again finds the merge; with
-    Drive's version growing by exactly one per write, none does."""
+    keeps the text in S06's note, clears L9 and undoes the merge in the same write (it used
+    to leave the merge: Health showed #REF! until a later sync happened to read again)."""
     env.fake.version_step = 1
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
@@ -59,11 +57,10 @@ def test_buyer_types_in_a_health_cell_and_merges_it_with_the_cell_below(env: Env
     assert _health_header(env, sheet) == "Health"
 
 
-@pytest.mark.xfail(strict=True, reason="the sync never writes a computed header again")
 @pytest.mark.parametrize("typed", ["Health (auto)", ""])
 def test_buyer_renames_or_clears_the_health_header(env: Env, typed: str) -> None:
     """The buyer retitles L3 ("Health (auto)") or clears it: the array formula in that
-    cell is gone, and no sync puts it back: Health is empty on every row from then on."""
+    cell is gone; the next sync writes it again (it used to leave Health empty for good)."""
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
     _buyer_edits(env, sheet, [{"range": "Plan!L3", "values": [[typed]]}])
@@ -77,7 +74,6 @@ def _anywhere(env: Env, sheet: str, text: str) -> bool:
     return any(text in str(v) for grid in env.grids(sheet).values() for row in grid for v in row)
 
 
-@pytest.mark.xfail(strict=True, reason="a computed cell of a row without an id is cleared")
 @pytest.mark.parametrize(
     "row",
     [
@@ -89,7 +85,8 @@ def _anywhere(env: Env, sheet: str, text: str) -> bool:
 def test_buyer_types_in_a_computed_cell_of_a_row_without_an_id(env: Env, row: list[str]) -> None:
     """The buyer types "call legal first" into Days late (M18) of a row with no step: an
     empty row below the last step, or a section row. The text blocks the array, so the
-    sync clears the cell; with no id to hold a sync note, the text is shown nowhere."""
+    sync clears the cell; with no row note to hold it, it is kept in the Summary's Sync
+    notes (it used to be shown nowhere)."""
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
     typed = [*row, *[""] * (12 - len(row)), "call legal first"]
@@ -98,11 +95,10 @@ def test_buyer_types_in_a_computed_cell_of_a_row_without_an_id(env: Env, row: li
     assert _anywhere(env, sheet, "call legal first")
 
 
-@pytest.mark.xfail(strict=True, reason="text typed on the Summary is overwritten, kept nowhere")
 def test_buyer_types_a_note_over_a_summary_value(env: Env) -> None:
     """The buyer types "signing moved to June" over the Summary's Projected close (B8).
-    The Summary is computed, so the sync writes it again; the buyer's text is in no cell
-    of the Sheet afterwards (README: "Nothing typed is lost")."""
+    The Summary is computed, so the sync writes it again, and keeps the buyer's text in
+    the Summary's Sync notes (it used to be in no cell of the Sheet afterwards)."""
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
     _buyer_edits(env, sheet, [{"range": "Summary!B8", "values": [["signing moved to June"]]}])
@@ -141,15 +137,13 @@ def test_buyer_deletes_the_plan_header_row(env: Env) -> None:
     assert len(s01) > 11 and s01[11] == "On track"
 
 
-@pytest.mark.xfail(strict=True, reason="OverflowError: date value out of range")
 @pytest.mark.parametrize("typed", ["31.12.9999", "12/31/9999"])
 def test_buyer_types_the_last_day_of_9999_as_a_due_date_with_steps_after_it(
     env: Env, typed: str
 ) -> None:
     """The buyer types 31.12.9999 (or 12/31/9999) as S01's due date ("no date yet").
-    S01 has steps that depend on it; the sync answers failed, "unexpected error
-    OverflowError: date value out of range", at every sync until the buyer changes it.
-    (The same date on S14, which nothing follows, syncs.)"""
+    S01 has steps that depend on it; the sync used to answer failed, "unexpected error
+    OverflowError: date value out of range", at every sync; it is read as no end date."""
     sheet = create(env, shared=True).files.sheet
     _settle(env, TODAY)
     _buyer_edits(env, sheet, [{"range": "Plan!F4", "values": [[typed]]}])

@@ -231,7 +231,8 @@ def _parse_plan(
     tab, grid, header = found
     formulas = sheet.formulas.get(tab, {})
     cols = header.columns
-    raw_rows = _plan_rows(grid, header, tab, ctx, sections)
+    stray: list[KeptText] = []
+    raw_rows = _plan_rows(grid, header, tab, ctx, sections, stray)
     assigned = _assign_ids(raw_rows, memory, tab, ctx, cols.get("id", 0))
     known = {r.id: r.step for r in raw_rows if r.id}
     people = read.People.of(stakeholders)
@@ -432,7 +433,7 @@ def _parse_plan(
     _resolve_step_relative(steps, pending, known, tab, cols.get("due", 0), grid, ctx)
     rows = {s.row: s.id for s in steps}
     kept += _merged_over_computed(sheet.merges.get(tab, ()), grid, header, rows, tab, ctx)
-    return tab, steps, kept, assigned
+    return tab, steps, kept + stray, assigned
 
 
 def _merged_over_computed(
@@ -527,8 +528,17 @@ def _resolve_step_relative(
 
 
 def _plan_rows(
-    grid: Grid, header: Header, tab: str, ctx: _Context, sections: list[tuple[int, str]]
+    grid: Grid,
+    header: Header,
+    tab: str,
+    ctx: _Context,
+    sections: list[tuple[int, str]],
+    stray: list[KeptText],
 ) -> list[_RawRow]:
+    """The rows that are steps. Text in a computed column of a row that is not a step (an
+    empty row, a section row, a note) has no sync note to go to: it goes to `stray`, for
+    the Summary's Sync notes (on Google the sync clears such a cell: it blocks the
+    column's array)."""
     cols = header.columns
     editable = {c.key for c in PLAN.columns if c.editable}
     spec = [(key, index, key in editable) for key, index in cols.items()]
@@ -550,14 +560,14 @@ def _plan_rows(
             values[key] = value
             if is_editable:
                 filled.append(index)
+        if not filled or not _is_step_row(values, filled, cols):
+            _stray_computed(values, r, tab, cols, ctx, stray)
         if not filled:
             continue
         id_text = read.cell_text(values.get("id"))
         step_text = read.cell_text(values.get("step"))
         phase_text = read.cell_text(values.get("phase"))
-        if (
-            len(filled) == 1 and not read.normalise_id(id_text) and filled[0] != cols.get("step")
-        ):  # a bare new step is a step, not a heading
+        if not _is_step_row(values, filled, cols):  # a bare new step is a step, not a heading
             only = filled[0]
             if only in (cols.get("phase"), cols.get("id")):
                 phase = read.cell_text(cell(row, only))  # a section row: a phase name alone
@@ -674,8 +684,8 @@ def summary_edits(
         if r >= len(grid):
             break
         label_text = read.cell_text(cell(grid[r], 0))
-        value_text = read.cell_text(cell(grid[r], 1))
         ours = written.get(field_.label)
+        value_text = _summary_text(cell(grid[r], 1), ours)
         typed = [(0, label_text)] if label_text and label_text != field_.label else []
         if value_text and ours is not None and not is_ours(value_text, ours):
             typed.append((1, value_text))
@@ -691,6 +701,59 @@ def summary_edits(
                 ProblemKind.NOTICE,
             )
     return kept
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _summary_text(value: Cell, ours: str | None) -> str:
+    """A Summary value as text to compare with what we wrote: a date we wrote comes back
+    from Google Sheets as its serial number (UNFORMATTED_VALUE), which is still ours."""
+    if (
+        ours is not None
+        and _ISO_DAY.match(ours)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 < value < 2_958_466
+    ):
+        return from_serial(value).isoformat()
+    return read.cell_text(value)
+
+
+def _is_step_row(
+    values: Mapping[str, Cell], filled: Sequence[int], cols: Mapping[str, int]
+) -> bool:
+    """Whether _plan_rows reads the row as a step: not a section row or a lone note (one
+    cell filled, no id, and not the step's own text)."""
+    id_text = read.cell_text(values.get("id"))
+    return not (
+        len(filled) == 1 and not read.normalise_id(id_text) and filled[0] != cols.get("step")
+    )
+
+
+def _stray_computed(
+    values: Mapping[str, Cell],
+    r: int,
+    tab: str,
+    cols: Mapping[str, int],
+    ctx: _Context,
+    stray: list[KeptText],
+) -> None:
+    for column in PLAN.columns:
+        if not column.computed or column.key not in values:
+            continue
+        text = read.cell_text(values[column.key])
+        c = cols[column.key]
+        stray.append(KeptText(SUMMARY_NOTE_KEY, f"{tab} {a1(r, c)}", text))
+        ctx.report(
+            tab,
+            r,
+            c,
+            text,
+            f"{column.header} is filled in by the sync and this row has no step; your text "
+            "is kept in the Summary's Sync notes. Type notes in a step's Notes column",
+            ProblemKind.NOTICE,
+        )
 
 
 def is_ours(read_back: str, written: str) -> bool:

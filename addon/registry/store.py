@@ -310,14 +310,8 @@ class Registry(OutboxStore):
             row = s.get(ExportRow, export_id)
             assert row is not None
             row.merged = [*row.merged, merged]
-            known = {
-                (k.step_id, k.column, k.text, k.source, k.beside)
-                for k in s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == row.map_id))
-            }
-            fresh = [  # the same copy merged twice keeps each value once
-                k for k in kept if (k.step_id, k.column, k.text, k.source, k.beside) not in known
-            ]
-            s.add_all(_kept_rows(row.map_id, fresh, today))
+            # the same copy merged twice keeps each value once
+            s.add_all(_kept_rows(row.map_id, _fresh(s, row.map_id, kept), today))
 
     def target_close_moves(self, map_id: str) -> int:
         with self.session() as s:
@@ -414,7 +408,7 @@ class Registry(OutboxStore):
                             anchored_on=anchored,
                         )
                     )
-            s.add_all(_kept_rows(map_id, kept, today))
+            s.add_all(_kept_rows(map_id, _fresh(s, map_id, kept), today))
             _offer(s, map_id, offers, today)
             row = s.get(MapRow, map_id)
             assert row is not None
@@ -441,6 +435,22 @@ def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
         )
         for m in memory
     ]
+
+
+def _fresh(s: Session, map_id: str, kept: Iterable[KeptText]) -> list[KeptText]:
+    """The kept values not kept already: a value seen again (a copy merged twice, text a
+    sync sees on every read) is kept once, on the day it was first kept."""
+    known = {
+        (k.step_id, k.column, k.text, k.source, k.beside)
+        for k in s.scalars(select(KeptTextRow).where(KeptTextRow.map_id == map_id))
+    }
+    fresh = []
+    for k in kept:
+        key = (k.step_id, k.column, k.text, k.source, k.beside)
+        if key not in known:
+            known.add(key)
+            fresh.append(k)
+    return fresh
 
 
 def _kept_rows(map_id: str, kept: Iterable[KeptText], today: date) -> list[KeptTextRow]:
