@@ -679,6 +679,8 @@ def summary_edits(
         typed = [(0, label_text)] if label_text and label_text != field_.label else []
         if value_text and ours is not None and not is_ours(value_text, ours):
             typed.append((1, value_text))
+        elif value_text and ours is None and not _is_date(cell(grid[r], 1)):
+            typed.append((1, value_text))  # Last synced, which changes daily: ours is a date
         for c, text in typed:
             kept.append(KeptText(SUMMARY_NOTE_KEY, f"{name} {a1(r, c)}", text))
             ctx.report(
@@ -691,6 +693,12 @@ def summary_edits(
                 ProblemKind.NOTICE,
             )
     return kept
+
+
+def _is_date(value: Cell) -> bool:
+    return isinstance(value, date) or (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2_958_466
+    )  # Sheets answers a date cell as its serial
 
 
 def is_ours(read_back: str, written: str) -> bool:
