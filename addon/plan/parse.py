@@ -689,6 +689,8 @@ def summary_edits(
         typed = [(0, label_text)] if label_text and label_text != field_.label else []
         if value_text and ours is not None and not is_ours(value_text, ours):
             typed.append((1, value_text))
+        elif value_text and ours is None and not _is_date(cell(grid[r], 1)):
+            typed.append((1, value_text))  # Last synced, which changes daily: ours is a date
         for c, text in typed:
             kept.append(KeptText(SUMMARY_NOTE_KEY, f"{name} {a1(r, c)}", text))
             ctx.report(
@@ -703,6 +705,12 @@ def summary_edits(
     return kept
 
 
+def _is_date(value: Cell) -> bool:
+    return isinstance(value, date) or (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2_958_466
+    )  # Sheets answers a date cell as its serial
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -713,8 +721,7 @@ def _summary_text(value: Cell, ours: str | None) -> str:
         ours is not None
         and _ISO_DAY.match(ours)
         and isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and 0 < value < 2_958_466
+        and _is_date(value)
     ):
         return from_serial(value).isoformat()
     return read.cell_text(value)
