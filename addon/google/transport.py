@@ -143,10 +143,10 @@ class ThreadLocalHttp:
     library's thread-safety page asks). The credentials behind them may be shared:
     google-auth refreshes them under its own lock."""
 
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(self, make: Callable[[], Any], timeout: float | None = None) -> None:
         self._make = make
         self._local = threading.local()
-        self.timeout = getattr(make(), "timeout", None)
+        self.timeout = timeout  # what httplib2.Http.timeout says, for the client library
 
     def _http(self) -> Any:
         http = getattr(self._local, "http", None)
@@ -168,5 +168,6 @@ def authorized_http(credentials: Credentials, timeout: float = 60.0) -> Any:
     return ThreadLocalHttp(
         lambda: google_auth_httplib2.AuthorizedHttp(
             credentials, http=httplib2.Http(timeout=timeout)
-        )
+        ),
+        timeout,
     )
