@@ -298,3 +298,20 @@ def test_a_create_that_fails_after_the_files_leaves_nothing_behind(
     result = run(workspace_dir, *CREATE, ok=False)
     assert result.exit_code != 0
     assert not any((workspace_dir / "maps").iterdir())
+
+
+def test_status_says_why_a_wiped_plan_is_at_risk(tmp_path: Path) -> None:
+    """Issue 16, item 8, as a rep reads it: every step deleted is at risk, and the status
+    line says why and what to do."""
+    sheet = create(tmp_path)
+    wb = load_workbook(sheet)
+    ws = wb["Plan"]
+    ws.delete_rows(4, ws.max_row)
+    wb.save(sheet)
+    run(tmp_path, "sync", "--today", "2026-03-03")
+    out = run(tmp_path, "status", str(sheet), "--today", "2026-03-03").output
+    assert "  health At risk" in out
+    assert (
+        "  why: the plan has no steps left: restore them from the last copy, or close the MAP"
+        in out
+    )

@@ -107,6 +107,8 @@ def _print_status(report: StatusReport) -> None:
     click.echo(
         f"  health {m.health.label} (score {m.health_score})" + ("  STALE" if m.stale else "")
     )
+    if m.health_reason:  # an emptied or gutted plan
+        click.echo(f"  why: {m.health_reason}")
     projected = fmt(m.projected_close) if m.projected_close else "unknown"
     click.echo(f"  target close {fmt(m.target_close)}, projected {projected}")
     click.echo(f"  buyer steps done {m.buyer_steps_done}/{m.buyer_steps_total}")
