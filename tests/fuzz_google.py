@@ -48,8 +48,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -60,11 +59,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from addon.google.clients import service
-from addon.google.transport import CallLog, Clock, PacedHttp, Pacer, authorized_http
-from addon.registry.store import Registry
-from addon.workspace.google import GoogleWorkspace
-from tests.google_env import BUYER, DRIVE, FOLDER, REP, SERVICE, TODAY, Env, create
-from tests.googlefake.server import serve
+from tests.google_env import TODAY, Env, create, environment
 
 FAKE_GAPS = (
     "sortRange moves every column of the rows it sorts (a sort of A:K only is made by the "
@@ -187,35 +182,6 @@ def blank(value: Any) -> bool:
 
 def cell(grid: list[list[Any]], r: int, c: int) -> Any:
     return grid[r][c] if r < len(grid) and c < len(grid[r]) else ""
-
-
-# --- the environment, as tests/google_env.py's fixture makes it ---------------------------
-
-
-@contextmanager
-def fresh_env(folder: Path) -> Iterator[Env]:
-    with serve() as fake:
-        fake.users = {"service-token": SERVICE, "buyer-token": BUYER}
-        fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
-        fake.add_shared_drive(
-            DRIVE, "Sales - Mutual Action Plans", {SERVICE: "fileOrganizer", REP: "writer"}
-        )
-        fake.add_folder(FOLDER, DRIVE, "MAPs")
-        clock = Clock.simulated()
-        log = CallLog()
-        http = PacedHttp(
-            authorized_http(Credentials(token="service-token"), timeout=5),
-            pacer=Pacer(clock),
-            log=log,
-        )
-        workspace = GoogleWorkspace(
-            http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url, sleep=clock.sleep
-        )
-        registry = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
-        try:
-            yield Env(fake, workspace, registry, log, clock)
-        finally:
-            registry.close()
 
 
 # --- the buyer ------------------------------------------------------------------------------
@@ -798,7 +764,7 @@ def episode_run(
 ) -> None:
     """`trace`, if given, gets each cycle's day, edits and findings (to reduce a failure)."""
     rng = random.Random(seed)
-    with fresh_env(folder) as env:
+    with environment(folder) as env:
         edited = create(env, shared=True, deal="Analytics rollout")
         other = create(env, shared=True, deal="Other deal")
         env.sync(TODAY)

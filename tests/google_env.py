@@ -4,6 +4,7 @@ paced transport on a simulated clock, a registry in a temp folder, a buyer's cli
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -56,8 +57,10 @@ class Env:
         return sync_all(workspace=self.workspace, registry=self.registry, today_of=lambda _r: day)
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
+@contextmanager
+def environment(folder: Path) -> Iterator[Env]:
+    """The fake served, the team's Shared Drive in it, the service account's workspace on
+    a simulated clock, and a registry in `folder` (the fixture, and the random run)."""
     with serve() as fake:
         fake.users = {"service-token": SERVICE, "buyer-token": BUYER}
         fake.clock = lambda: datetime(2026, 3, 2, 9, 0)
@@ -77,9 +80,17 @@ def env(tmp_path: Path) -> Iterator[Env]:
         workspace = GoogleWorkspace(
             http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url, sleep=clock.sleep
         )
-        registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
-        yield Env(fake, workspace, registry, log, clock)
-        registry.close()
+        registry = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
+        try:
+            yield Env(fake, workspace, registry, log, clock)
+        finally:
+            registry.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    with environment(tmp_path) as made:
+        yield made
 
 
 def create(
