@@ -70,6 +70,27 @@ def test_buyer_renames_or_clears_the_health_header(env: Env, typed: str) -> None
     assert plan[3][0] == "S01" and plan[3][11] == "On track"
 
 
+def test_buyer_clears_the_sync_note_header_and_types_under_it(env: Env) -> None:
+    """Found by the random run after the header repair: the buyer clears Sync note's
+    header (Q3) and types under it (Q16). The formula written back would be blocked by
+    the typed cell (#REF!), hiding every note; the typed text is kept and the cell
+    cleared with the same write."""
+    sheet = create(env, shared=True).files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(
+        env,
+        sheet,
+        [
+            {"range": "Plan!Q3", "values": [[""]]},
+            {"range": "Plan!Q16", "values": [["42 see legal"]]},
+        ],
+    )
+    env.sync(date(2026, 3, 3))
+    plan = env.grids(sheet)["Plan"]
+    assert plan[2][16] == "Sync note"
+    assert "42 see legal" in plan[15][16]  # kept in S13's own note, where it was typed
+
+
 def _anywhere(env: Env, sheet: str, text: str) -> bool:
     return any(text in str(v) for grid in env.grids(sheet).values() for row in grid for v in row)
 

@@ -83,6 +83,7 @@ from addon.workspace.google_sheet import (
     restore_headers,
     rollup_create_body,
     rollup_write_body,
+    typed_under,
     unblock,
     values_as_cells,
     write_body,
@@ -626,6 +627,7 @@ class GoogleWorkspace:
         raw_grids = grids_of(answer)
         lost, header_row = lost_headers(raw_grids)
         grids, clear = unblock(restore_headers(raw_grids, lost, header_row))
+        clear += typed_under(grids, lost, header_row)
         self._thread.clear[sheet] = clear
         self._thread.repairs[sheet] = self._repairs(sheet, raw_grids, lost)
         plan = find_tab(grids, PLAN)

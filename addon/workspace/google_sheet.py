@@ -757,6 +757,22 @@ def restore_headers(grids: Mapping[str, Grid], lost: Sequence[int], r: int) -> d
     return out
 
 
+def typed_under(grids: Mapping[str, Grid], columns: Sequence[int], r: int) -> list[str]:
+    """The cells (A1) below row `r` that hold something in these columns: with a column's
+    header formula gone nothing spills there, so all of it was typed, and it would block
+    the formula written back. The parser keeps it; the write clears it."""
+    found = find_tab(grids, PLAN)
+    if found is None:
+        return []
+    name, grid = found
+    return [
+        f"{quote(name)}!{col_letter(i)}{row + 1}"
+        for i in columns
+        for row in range(r + 1, len(grid))
+        if i < len(grid[row]) and grid[row][i] not in (None, "")
+    ]
+
+
 def formula_cells(cells: Sequence[tuple[int, int, str]]) -> list[dict[str, Any]]:
     """updateCells requests writing formulas into the Plan tab at (row, column)."""
     return [

@@ -458,7 +458,10 @@ def _entered(value: Any, option: str) -> tuple[Value | None, str | None, bool] |
     if value.upper() in ("TRUE", "FALSE"):
         return value.upper() == "TRUE", None, False
     if m := _ISO_DATE.match(value):
-        serial = (date(int(m[1]), int(m[2]), int(m[3])) - _EPOCH).days
+        try:
+            serial = (date(int(m[1]), int(m[2]), int(m[3])) - _EPOCH).days
+        except ValueError:  # 2026-02-31 is no date: Sheets keeps it as the text typed
+            return value, None, False
         return float(serial), None, True
     return (value or None), None, False
 
