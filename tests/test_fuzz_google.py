@@ -170,3 +170,27 @@ def test_buyer_types_the_last_day_of_9999_as_a_due_date_with_steps_after_it(
     _buyer_edits(env, sheet, [{"range": "Plan!F4", "values": [[typed]]}])
     outcomes = [env.sync(date(2026, 3, day)).results[0].outcome for day in (3, 4)]
     assert "failed" not in outcomes, outcomes
+
+
+def test_buyer_pads_an_id_with_spaces(env: Env) -> None:
+    """Found by the random run: " S04 " reads as S04, but Sheets looks ids up exactly, so
+    the row showed no figures. The id is written back as S04."""
+    sheet = create(env, shared=True).files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!A7", "values": [[" S04 "]]}])
+    env.sync(date(2026, 3, 3))
+    plan = env.grids(sheet)["Plan"]
+    assert plan[6][0] == "S04" and plan[6][11] not in ("", None)
+
+
+def test_buyer_retitles_health_and_merges_across_it_at_once(env: Env) -> None:
+    """Found by the random run: a retitled Health header and a merge across Health in one
+    edit. The formula written back would be blocked by the merge (#REF!); the merge is
+    undone with it."""
+    sheet = create(env, shared=True).files.sheet
+    _settle(env, TODAY)
+    _buyer_edits(env, sheet, [{"range": "Plan!L3", "values": [["Health (auto)"]]}])
+    _merge(env, sheet, 13, 14, 10, 12)
+    env.sync(date(2026, 3, 3))
+    assert _health_header(env, sheet) == "Health"
+    assert env.fake.spreadsheets[sheet].sheet("Plan").merges == []

@@ -598,6 +598,10 @@ def _plan_rows(
     return rows
 
 
+def _padded(value: Cell) -> bool:
+    return isinstance(value, str) and value != value.strip()
+
+
 def _assign_ids(
     rows: list[_RawRow], memory: Mapping[str, StepMemory], tab: str, ctx: _Context, id_col: int
 ) -> list[IdAssignment]:
@@ -621,7 +625,8 @@ def _assign_ids(
     assigned: list[IdAssignment] = []
     for raw in rows:
         if raw.id and raw.row in keep:
-            if raw.id_text.strip() != raw.id:  # "7" or "s7": written back as S07
+            # "7", "s7" or " S07 ": written back as S07 (Sheets looks ids up exactly)
+            if read.cell_text(raw.values.get("id")) != raw.id or _padded(raw.values.get("id")):
                 ctx.report(
                     tab,
                     raw.row,

@@ -648,11 +648,11 @@ class GoogleWorkspace:
 
     def _repairs(self, sheet: str, grids: dict[str, Any], lost: Sequence[int]) -> list[Any]:
         """What keeps the computed columns from showing, and the requests that mend it with
-        the next write: a merge across a column (its header shows #REF!, typed text or not)
-        is undone, a header formula the buyer typed over or cleared is written again in
-        the Sheet's locale as it is now. One spreadsheets.get, only when something is
-        wrong; merged text stays in its top-left cell, or, from a computed cell, in the
-        row's sync note like any typed text."""
+        the next write: a merge across a column (its header shows #REF!, typed text or
+        not, or its header formula is written again) is undone; a header formula the buyer
+        typed over or cleared is written again in the Sheet's locale as it is now. One
+        spreadsheets.get, only when something is wrong; merged text stays in its top-left
+        cell, or, from a computed cell, in the row's sync note like any typed text."""
         blocked, header_row = blocked_columns(grids)
         if not blocked and not lost:
             return []
@@ -664,7 +664,8 @@ class GoogleWorkspace:
         )
         locale = str(book.get("properties", {}).get("locale", "en_US"))
         unmerge = [
-            {"unmergeCells": {"range": m}} for m in merges_blocking(book, blocked, header_row)
+            {"unmergeCells": {"range": m}}
+            for m in merges_blocking(book, [*blocked, *lost], header_row)
         ]
         formulas = [
             (
