@@ -129,6 +129,77 @@ class Settings(BaseSettings):
         default=8, ge=0, le=23, description="digests go out from this local hour"
     )
 
+    # --- the CRM (addon/crm) ------------------------------------------------------------
+    crm: Literal["none", "salesforce", "hubspot"] = Field(
+        default="none", description="the CRM whose deals carry each plan's signals"
+    )
+    crm_ca_bundle: Path | None = Field(
+        default=None,
+        description="a CA bundle (PEM) to trust for the CRM, e.g. a corporate proxy's; "
+        "the default trusts the usual public authorities",
+    )
+    crm_timeout: float = Field(default=30.0, gt=0, description="seconds before a CRM call fails")
+    crm_gap_stage: str = Field(
+        default="",
+        description="open deals at or past this stage (name or id) with no MAP are listed "
+        "as gaps; empty: no gap list",
+    )
+    crm_gap_amount: float = Field(
+        default=0.0, ge=0, description="only deals worth at least this much are gaps"
+    )
+    crm_stage_teams: str = Field(
+        default="",
+        description="teams (comma-separated, or *) whose done milestones move the deal's "
+        "stage; empty: no MAP moves a stage",
+    )
+    crm_daily_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Salesforce: stop writing at this share of the org's daily API allowance",
+    )
+    salesforce_login_url: str = Field(
+        default="https://login.salesforce.com",
+        description="where the service logs in: https://login.salesforce.com, "
+        "https://test.salesforce.com (a sandbox) or your My Domain URL",
+    )
+    salesforce_client_id: str = Field(
+        default="", description="the External Client App's consumer key"
+    )
+    salesforce_client_secret: SecretStr | None = Field(
+        default=None,
+        description="the consumer secret: the client-credentials flow (the app's Run As user)",
+    )
+    salesforce_username: str = Field(
+        default="", description="the integration user, for the JWT bearer flow"
+    )
+    salesforce_private_key: SecretStr | None = Field(
+        default=None, description="the JWT bearer flow's private key (PEM text)"
+    )
+    salesforce_private_key_file: Path | None = Field(
+        default=None, description="the JWT bearer flow's private key, as a file"
+    )
+    salesforce_api_version: str = Field(default="62.0", pattern=r"^\d{2}\.0$")
+    hubspot_base_url: str = Field(
+        default="https://api.hubapi.com", description="HubSpot's API base URL"
+    )
+    hubspot_service_key: SecretStr | None = Field(
+        default=None,
+        description="a HubSpot service key (Development > Keys > Service keys) with the "
+        "deal, contact, company, owner and schema scopes",
+    )
+    hubspot_portal_id: str = Field(
+        default="", description="the HubSpot account id, for links to deals"
+    )
+    hubspot_app_url: str = Field(
+        default="https://app.hubspot.com", description="where people open HubSpot records"
+    )
+
+    def stage_team(self, team: str) -> bool:
+        """Whether a MAP of `team` may move its deal's stage (MAP_CRM_STAGE_TEAMS)."""
+        teams = {t.strip().lower() for t in self.crm_stage_teams.split(",") if t.strip()}
+        return "*" in teams or team.strip().lower() in teams
+
     def seller_domain_list(self) -> tuple[str, ...]:
         """MAP_SELLER_DOMAINS as domains: 'Acme.com, acme.de' -> ('acme.com', 'acme.de')."""
         return tuple(d.strip().lower() for d in self.seller_domains.split(",") if d.strip())

@@ -63,6 +63,9 @@ class TemplateStep(BaseModel):
     depends_on: tuple[str, ...] = ()
     signature: bool = False
     consequence: Consequence | None = None
+    # The CRM stage (name or id) this step's completion moves the deal to, for teams that
+    # opt in (MAP_CRM_STAGE_TEAMS): forward only, in the pipeline's own order.
+    crm_stage: str | None = Field(default=None, min_length=1, max_length=80)
 
 
 class Template(BaseModel):

@@ -51,6 +51,15 @@ class RollupRow:
     next_step_owner: str = ""
     next_step_due: date | None = None
     health_reason: str = ""  # why an emptied or gutted plan is at risk
+    # The linked deal as the CRM last said (addon/crm/links.crm_overrides), beside the plan.
+    crm_deal: str = ""
+    crm_amount: float | None = None
+    crm_currency: str = ""
+    crm_stage: str = ""
+    crm_close: date | None = None
+    crm_closed: str = ""  # won or lost: the CRM closed the deal
+    crm_link: str = ""
+    crm_note: str = ""  # the CRM's last line for this MAP, if something went wrong
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ def rank(rows: Iterable[RollupRow]) -> list[RollupRow]:
     return [replace(r, rank=i) for i, r in enumerate(rows, start=1)]
 
 
-_DATES = ("target_close", "projected_close", "last_buyer_update", "next_step_due")
+_DATES = ("target_close", "projected_close", "last_buyer_update", "next_step_due", "crm_close")
 
 
 def to_json(row: RollupRow) -> dict[str, object]:
@@ -136,7 +145,8 @@ def to_json(row: RollupRow) -> dict[str, object]:
 
 
 def from_json(data: Mapping[str, object], **overrides: object) -> RollupRow:
-    values = dict(data)
+    known = RollupRow.__dataclass_fields__
+    values = {k: v for k, v in data.items() if k in known}
     for key in _DATES:
         raw = values.get(key)
         values[key] = date.fromisoformat(raw) if isinstance(raw, str) else None

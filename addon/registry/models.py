@@ -73,6 +73,14 @@ class MapRow(Base):
     # within two weeks, as of the last sync) feeds the digests and the follow-up draft.
     buyer_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
     agenda: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # The CRM: the linked deal's id, its facts as last read (addon/crm/links.py), the
+    # signals last written to it (only changes are written), the last line the CRM gave
+    # for this MAP ("" when all went well), and the stage moves its milestones made.
+    crm_deal_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    crm_deal: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    crm_written: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    crm_state: Mapped[str] = mapped_column(Text, default="")
+    crm_moves: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class StepRow(Base):
@@ -259,6 +267,19 @@ class IdempotencyRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     map_id: Mapped[str | None] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CrmGapRow(Base):
+    """An open deal past the gap stage with no MAP, as the last CRM sync listed it (the
+    roll-up's "No MAP" section and the manager's digest read these)."""
+
+    __tablename__ = "crm_gaps"
+
+    deal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deal: Mapped[dict[str, Any]] = mapped_column(JSON)
+    why: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(320), default="", index=True)
+    seen_on: Mapped[date] = mapped_column(Date)
 
 
 class PageTokenRow(Base):

@@ -26,6 +26,7 @@ from addon.plan.models import AnchorKey, DueChange, KeptText, MapInfo, StepMemor
 from addon.registry.models import (
     AnchorRow,
     ContactRow,
+    CrmGapRow,
     DueChangeRow,
     ExportRow,
     IdempotencyRow,
@@ -245,6 +246,28 @@ class Registry(OutboxStore):
                 raise NotFound(f"no MAP with id {map_id}")
             for key, value in fields.items():
                 setattr(row, key, value)
+
+    def by_deal(self, deal_id: str) -> list[MapRow]:
+        """The MAPs linked to a CRM deal (normally one)."""
+        with self.session() as s:
+            return list(s.scalars(select(MapRow).where(MapRow.crm_deal_id == deal_id)))
+
+    def set_gaps(self, gaps: Iterable[tuple[str, dict[str, Any], str, str]], seen_on: date) -> None:
+        """Replace the CRM's deals without a MAP: (deal id, deal, why, owner email)."""
+        with self.session() as s:
+            s.execute(delete(CrmGapRow))
+            s.add_all(
+                CrmGapRow(deal_id=i, deal=d, why=why, owner=owner.lower(), seen_on=seen_on)
+                for i, d, why, owner in gaps
+            )
+
+    def gaps(self, owners: Iterable[str] | None = None) -> list[CrmGapRow]:
+        """The deals without a MAP as last listed, all or those `owners` own."""
+        with self.session() as s:
+            query = select(CrmGapRow)
+            if owners is not None:
+                query = query.where(CrmGapRow.owner.in_([o.lower() for o in owners]))
+            return list(s.scalars(query))
 
     # --- people and their access ------------------------------------------------------
 
