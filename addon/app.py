@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.alerts import Channels, channels_from, inviter
 from addon.config import Settings
+from addon.crm.base import Crm
+from addon.crm.links import LINKED, CrmReport, Policy, push
+from addon.crm.open import open_crm
 from addon.errors import InputError, NotFound
 from addon.importing import Given, Imported, create_imported, understand
 from addon.maps import Created, create_map, validate_create
@@ -38,6 +41,34 @@ class App:
         self.registry = Registry(settings.registry())
         extra = [settings.template_dir] if settings.template_dir else []
         self.templates = load_templates(extra)
+        self.crm: Crm | None = open_crm(settings)
+
+    def policy(self) -> Policy:
+        """What the team asked of the CRM: stage moves per team, the gap list."""
+        s = self.settings
+        return Policy(s.stage_team, s.crm_gap_stage, s.crm_gap_amount)
+
+    def push_crm(self, today: date) -> CrmReport | None:
+        """After a sync: every linked MAP's changed signals to its deal, stage moves, notes
+        and the gap list. None without a CRM."""
+        if self.crm is None:
+            return None
+        return push(
+            self.crm,
+            self.registry,
+            self.registry.maps(LINKED),
+            today=today,
+            templates=self.templates,
+            policy=self.policy(),
+            sheet_link=lambda row: self.workspace.link(row.sheet_ref),
+        )
+
+    def need_crm(self) -> Crm:
+        if self.crm is None:
+            raise InputError(
+                "crm", "no CRM is configured; set MAP_CRM=salesforce or MAP_CRM=hubspot"
+            )
+        return self.crm
 
     def create(
         self,

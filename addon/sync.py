@@ -9,12 +9,14 @@ A MAP that cannot be read gets a clear line and every other MAP still syncs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
+from addon.crm.links import CrmReport, crm_overrides
 from addon.errors import MapLocked, VersionConflict, WorkspaceError
 from addon.plan.alerts import Alert, agenda, evaluate
 from addon.plan.cells import PLACEHOLDER_NOTICE, cell_text
+from addon.plan.crm import deal_of
 from addon.plan.dates import fmt
 from addon.plan.grid import col_letter, find_header, find_tab, settle, shown
 from addon.plan.memory import advance
@@ -85,6 +87,7 @@ class SyncReport:
     today: date
     results: list[MapResult] = field(default_factory=list)
     rollup_ref: str = ""
+    crm: CrmReport | None = None  # what the CRM step did, when a CRM is configured
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
@@ -465,12 +468,17 @@ def _failed(row: MapRow, registry: Registry, result: MapResult, message: str) ->
 
 
 def rollup_rows(maps: Iterable[MapRow], registry: Registry) -> list[RollupRow]:
+    """Each MAP's last roll-up row, with its deal as the CRM last said, ranked."""
     rows = []
     for row in maps:
+        crm = crm_overrides(row)
         if row.rollup:
-            rows.append(from_json(row.rollup, sync_state=row.sync_state, lifecycle=row.lifecycle))
+            rows.append(
+                from_json(row.rollup, sync_state=row.sync_state, lifecycle=row.lifecycle, **crm)
+            )
         else:
-            rows.append(build_row(RollupInput(info_of(row), None, sync_state=row.sync_state)))
+            built = build_row(RollupInput(info_of(row), None, sync_state=row.sync_state))
+            rows.append(replace(built, **crm))
     return rank(rows)
 
 
@@ -483,9 +491,12 @@ def sync_all(
     force: bool = False,
     progress: Callable[[MapResult], None] | None = None,
     listed: Mapping[str, str | None] | None = None,
+    crm: Callable[[date], CrmReport | None] | None = None,
 ) -> SyncReport:
-    """Sync the active MAPs (or only those named) and write the roll-up. `listed`: their
-    versions when the caller has listed them already; otherwise one listing here."""
+    """Sync the active MAPs (or only those named), carry their signals to the CRM (`crm`,
+    when one is configured: after the Sheets, before the roll-up, so the roll-up shows
+    the deals as the CRM has them now) and write the roll-up. `listed`: their versions
+    when the caller has listed them already; otherwise one listing here."""
     maps = registry.maps(ACTIVE)
     wanted = set(only) if only is not None else None
     report = SyncReport(today=max((today_of(m) for m in maps), default=date.min))
@@ -512,13 +523,18 @@ def sync_all(
         report.results.append(result)
         if progress:
             progress(result)
+    if crm is not None:
+        report.crm = crm(report.today)
     report.rollup_ref = write_rollup(workspace, registry, report.today)
     return report
 
 
 def write_rollup(workspace: Workspace, registry: Registry, today: date) -> str:
-    """The roll-up from every MAP's last sync: open deals ranked by risk, closed below."""
-    return workspace.write_rollup(rollup_rows(registry.maps(), registry), today)
+    """The roll-up from every MAP's last sync: open deals ranked by risk, closed below,
+    then the CRM's open deals that have no MAP."""
+    found = [(deal_of(g.deal), g.why) for g in registry.gaps()]
+    found.sort(key=lambda item: (-(item[0].amount or 0), item[0].name))
+    return workspace.write_rollup(rollup_rows(registry.maps(), registry), today, gaps=found)
 
 
 def status_report(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from addon.plan.adopt import Source
+from addon.plan.crm import Deal
 from addon.plan.merge import CellEdit
 from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
 from addon.plan.rollup import RollupRow
@@ -116,7 +117,12 @@ class Workspace(Protocol):
     def write_computed(self, sheet: str, expected_version: str, write: ComputedWrite) -> str:
         """Write computed cells only; raise VersionConflict if the file changed since read."""
 
-    def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str: ...
+    def write_rollup(
+        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+    ) -> str:
+        """The managers' roll-up: one ranked row per MAP, and a No MAP tab listing the
+        CRM's open deals without a plan (`gaps`: each deal and why it is listed)."""
+        ...
 
     def link(self, ref: str) -> str: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from addon.plan.crm import Deal
 from addon.plan.dates import fmt
 from addon.plan.models import Cell, MapInfo
 from addon.plan.rollup import RollupRow
@@ -130,6 +131,28 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("sync_state", "Sync", 24),
     ("link", "Link", 40),
     ("health_reason", "Why at risk", 30),  # an emptied or gutted plan (last: columns keep places)
+    # The linked deal as the CRM has it, beside the plan's own figures.
+    ("crm_stage", "CRM stage", 16),
+    ("crm_amount", "CRM amount", 12),
+    ("crm_close", "CRM close date", 13),
+    ("crm_closed", "CRM says", 22),
+    ("crm_note", "CRM sync", 28),
+    ("crm_link", "CRM deal", 36),
+)
+
+# The roll-up's second tab: open deals the CRM has at or past the gap stage, with no MAP.
+GAP_TAB = "No MAP"
+GAP_TITLE = "No MAP: open deals at or past the gap stage with no Mutual Action Plan"
+GAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("deal", "Deal", 28),
+    ("company", "Company", 20),
+    ("owner", "Owner", 26),
+    ("stage", "Stage", 18),
+    ("amount", "Amount", 12),
+    ("currency", "Currency", 8),
+    ("close_date", "Close date", 12),
+    ("why", "Why listed", 36),
+    ("link", "CRM deal", 40),
 )
 
 
@@ -139,4 +162,26 @@ def rollup_cells(row: RollupRow) -> dict[str, Cell]:
     values["buyer_steps"] = f"{row.buyer_steps_done}/{row.buyer_steps_total}"
     values["stale"] = "STALE" if row.stale else ""
     values["health"] = row.health.replace("_", " ") if row.health else ""
+    if row.crm_closed:
+        mark = {"won": "won", "lost": "lost"}[row.crm_closed]
+        values["crm_closed"] = f"Closed {mark}" + (
+            f": mark the MAP {mark}" if row.lifecycle != mark else ""
+        )
+    if row.crm_amount is not None and row.crm_currency and row.crm_currency != row.currency:
+        values["crm_amount"] = f"{row.crm_currency} {row.crm_amount:,.0f}"
     return values
+
+
+def gap_cells(deal: Deal, why: str) -> dict[str, Cell]:
+    """A deal without a MAP as the roll-up's No MAP tab shows it."""
+    return {
+        "deal": deal.name,
+        "company": deal.company,
+        "owner": deal.owner,
+        "stage": deal.stage_label,
+        "amount": deal.amount,
+        "currency": deal.currency,
+        "close_date": deal.close_date,
+        "why": why,
+        "link": deal.url,
+    }

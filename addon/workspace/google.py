@@ -50,6 +50,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from addon.errors import MapMissing, WorkspaceError
 from addon.google.clients import service
 from addon.plan.adopt import Source
+from addon.plan.crm import Deal
 from addon.plan.grid import a1, find_header, find_tab
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
@@ -64,6 +65,7 @@ from addon.workspace.base import (
 )
 from addon.workspace.google_sheet import (
     ROLLUP_HEADER_ROW,
+    ROLLUP_LAYOUT,
     ROLLUP_ROWS,
     ROLLUP_TAB,
     SYNC_KEYS,
@@ -92,6 +94,7 @@ from sheets_schema.workbook import PLAN
 
 ANYONE = "anyone with the link"  # how people() names a link share
 APP_KEY = "mapApp"  # appProperties key marking our files: sheet, doc or rollup
+LAYOUT_KEY = "mapRollupLayout"  # the roll-up's layout version (google_sheet.ROLLUP_LAYOUT)
 DOC_MIME = "application/vnd.google-apps.document"
 SHEET_MIME = "application/vnd.google-apps.spreadsheet"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -177,6 +180,7 @@ class GoogleWorkspace:
         self._rollup_lock = threading.Lock()  # one roll-up Sheet, made once
         # Rows the roll-up held before: unknown at start, so the first write clears them all.
         self._rollup_rows = ROLLUP_ROWS - ROLLUP_HEADER_ROW
+        self._rollup_gaps = ROLLUP_ROWS - ROLLUP_HEADER_ROW
 
     def _run(self, request: Any) -> Any:
         request._sleep = self.sleep  # the library's backoff sleeps through this attribute
@@ -741,25 +745,32 @@ class GoogleWorkspace:
             raise
         return self.written(expected_version)
 
-    def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
+    def write_rollup(
+        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+    ) -> str:
         """One write a sync; the Sheet is found by its appProperties, or made once."""
         with self._rollup_lock:
             if self._rollup is None:
                 self._rollup = self._find_or_make_rollup()
             previous, self._rollup_rows = self._rollup_rows, len(rows)
+            previous_gaps, self._rollup_gaps = self._rollup_gaps, len(gaps)
         self._run(
             self.sheets.spreadsheets()
             .values()
             .batchUpdate(
                 spreadsheetId=self._rollup,
-                body=rollup_write_body(rows, today, previous_rows=previous),
+                body=rollup_write_body(
+                    rows, today, previous_rows=previous, gaps=gaps, previous_gaps=previous_gaps
+                ),
             )
         )
         return self._rollup
 
     def _find_or_make_rollup(self) -> str:
         found = self._list(
-            f"appProperties has {{ key='{APP_KEY}' and value='rollup' }} and trashed = false",
+            f"appProperties has {{ key='{APP_KEY}' and value='rollup' }} and "
+            f"appProperties has {{ key='{LAYOUT_KEY}' and value='{ROLLUP_LAYOUT}' }} "
+            "and trashed = false",
             "id",
         )
         if found:
@@ -770,7 +781,8 @@ class GoogleWorkspace:
                 "name": title,
                 "mimeType": SHEET_MIME,
                 "parents": self._parents(),
-                "appProperties": {APP_KEY: "rollup"},
+                # An older layout's roll-up is not found: a new one is made beside it.
+                "appProperties": {APP_KEY: "rollup", LAYOUT_KEY: ROLLUP_LAYOUT},
             }
         )
         rollup = str(made["id"])

@@ -31,15 +31,20 @@ from typing import Any
 from babel.core import UnknownLocaleError
 from babel.numbers import get_decimal_symbol
 
+from addon.plan.crm import Deal
 from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import (
+    GAP_COLUMNS,
+    GAP_TAB,
+    GAP_TITLE,
     HEALTH_COLOURS,
     ROLLUP_COLUMNS,
     TabContent,
+    gap_cells,
     initial_tabs,
     rollup_cells,
 )
@@ -534,6 +539,8 @@ ROLLUP_TAB = "Roll-up"
 ROLLUP_SHEET_ID = 100
 ROLLUP_ROWS = 2000
 ROLLUP_HEADER_ROW = 3  # 1-based, as in the .xlsx roll-up
+GAP_SHEET_ID = 101
+ROLLUP_LAYOUT = "2"  # appProperties mapRollupLayout: 2 added the CRM columns and No MAP tab
 
 
 def _rollup_range(col: int) -> dict[str, Any]:
@@ -611,21 +618,57 @@ def rollup_create_body(title: str) -> dict[str, Any]:
                         },
                     }
                 ],
-            }
+            },
+            {
+                "properties": {
+                    "sheetId": GAP_SHEET_ID,
+                    "title": GAP_TAB,
+                    "index": 1,
+                    "gridProperties": {
+                        "rowCount": ROLLUP_ROWS,
+                        "columnCount": len(GAP_COLUMNS),
+                        "frozenRowCount": ROLLUP_HEADER_ROW,
+                    },
+                },
+                "data": [
+                    {
+                        "startRow": 0,
+                        "startColumn": 0,
+                        "rowData": [
+                            {
+                                "values": [
+                                    _cell(GAP_TITLE, textFormat={"bold": True, "fontSize": 14})
+                                ]
+                            },
+                            {"values": []},
+                            {"values": [_cell(h, **HEADER_FORMAT) for _, h, _ in GAP_COLUMNS]},
+                        ],
+                        "columnMetadata": [
+                            {"pixelSize": w * PIXELS_PER_CHAR} for _, _, w in GAP_COLUMNS
+                        ],
+                    }
+                ],
+            },
         ],
     }
 
 
 def rollup_write_body(
-    rows: Sequence[RollupRow], today: date, previous_rows: int = 0
+    rows: Sequence[RollupRow],
+    today: date,
+    previous_rows: int = 0,
+    gaps: Sequence[tuple[Deal, str]] = (),
+    previous_gaps: int = 0,
 ) -> dict[str, Any]:
-    """One RAW write: the as-of line and one row per MAP (dates as ISO text, which sorts);
-    rows beyond the Sheet's grid are a clear error, not a silent cut."""
-    if len(rows) > ROLLUP_ROWS - ROLLUP_HEADER_ROW:
-        raise ValueError(
-            f"{len(rows)} MAPs do not fit the roll-up Sheet's {ROLLUP_ROWS} rows; "
-            "raise ROLLUP_ROWS in addon/workspace/google_sheet.py and make a new roll-up"
-        )
+    """One RAW write: the as-of line and one row per MAP (dates as ISO text, which sorts),
+    and the No MAP tab's deals; rows beyond the Sheet's grid are a clear error, not a
+    silent cut."""
+    for count, what in ((len(rows), "MAPs"), (len(gaps), "deals without a MAP")):
+        if count > ROLLUP_ROWS - ROLLUP_HEADER_ROW:
+            raise ValueError(
+                f"{count} {what} do not fit the roll-up Sheet's {ROLLUP_ROWS} rows; "
+                "raise ROLLUP_ROWS in addon/workspace/google_sheet.py and make a new roll-up"
+            )
     previous_rows = min(previous_rows, ROLLUP_ROWS - ROLLUP_HEADER_ROW)
     values = [[_rollup_value(rollup_cells(r).get(k)) for k, _, _ in ROLLUP_COLUMNS] for r in rows]
     values += [[""] * len(ROLLUP_COLUMNS)] * max(0, previous_rows - len(values))
@@ -644,6 +687,28 @@ def rollup_write_body(
                 "range": f"{quote(ROLLUP_TAB)}!A{first}:"
                 f"{col_letter(len(ROLLUP_COLUMNS) - 1)}{first + len(values) - 1}",
                 "values": values,
+            }
+        )
+    first = ROLLUP_HEADER_ROW + 1
+    previous_gaps = min(previous_gaps, ROLLUP_ROWS - ROLLUP_HEADER_ROW)
+    listed = [
+        [_rollup_value(gap_cells(d, why).get(k)) for k, _, _ in GAP_COLUMNS] for d, why in gaps
+    ]
+    listed += [[""] * len(GAP_COLUMNS)] * max(0, previous_gaps - len(listed))
+    data.append(
+        {
+            "range": f"{quote(GAP_TAB)}!A2",
+            "values": [
+                [f"As of {today.isoformat()} · {len(gaps)} deals · from the CRM's last sync"]
+            ],
+        }
+    )
+    if listed:
+        data.append(
+            {
+                "range": f"{quote(GAP_TAB)}!A{first}:"
+                f"{col_letter(len(GAP_COLUMNS) - 1)}{first + len(listed) - 1}",
+                "values": listed,
             }
         )
     return {"valueInputOption": "RAW", "data": data}

@@ -31,6 +31,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
 from addon.plan.adopt import Source
 from addon.plan.cells import EMAIL
+from addon.plan.crm import Deal
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
@@ -316,8 +317,10 @@ class LocalWorkspace:
                 os.unlink(tmp)
         return _digest(path.read_bytes())
 
-    def write_rollup(self, rows: Sequence[RollupRow], today: date) -> str:
-        wb = build_rollup(rows, today)
+    def write_rollup(
+        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+    ) -> str:
+        wb = build_rollup(rows, today, gaps)
         wb.properties.modified = datetime.combine(today, time(6))
         self.root.mkdir(parents=True, exist_ok=True)
         self._save_atomic(wb, self.root / ROLLUP_NAME)

@@ -79,8 +79,11 @@ def _formula_values(xml: bytes) -> dict[str, tuple[str, str]]:
     return values
 
 
-# openpyxl writes a formula cell as <c r="F5" s="3"><f>…</f><v /></c>.
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)>(<f[^>]*>.*?</f>)<v ?/></c>')
+# openpyxl writes a formula cell as <c r="F5" s="3"><f>…</f><v /></c>, or with lxml
+# installed (zeep, a simple-salesforce dependency, brings it) as …<v></v></c>.
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?)>(<f[^>]*>.*?</f>)(?:<v ?/>|<v></v>)</c>'
+)
 
 
 def restore_cached(saved: bytes, cached: Mapping[str, Mapping[str, tuple[str, str]]]) -> bytes:

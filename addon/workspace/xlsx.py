@@ -32,12 +32,22 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from addon.plan.cells import normalise_id
+from addon.plan.crm import Deal
 from addon.plan.dates import fmt, from_serial
 from addon.plan.grid import find_header, find_tab
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
-from addon.workspace.content import HEALTH_COLOURS, ROLLUP_COLUMNS, initial_tabs, rollup_cells
+from addon.workspace.content import (
+    GAP_COLUMNS,
+    GAP_TAB,
+    GAP_TITLE,
+    HEALTH_COLOURS,
+    ROLLUP_COLUMNS,
+    gap_cells,
+    initial_tabs,
+    rollup_cells,
+)
 from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
@@ -375,7 +385,9 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     _health_colours(ws, f"B{first}:B{first + len(summary)}")
 
 
-def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
+def build_rollup(
+    rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+) -> Workbook:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -436,8 +448,36 @@ def build_rollup(rows: Sequence[RollupRow], today: date) -> Workbook:
         chart.height = max(7.5, 0.6 * len(rows) + 3)
         chart.width = 18
         ws.add_chart(chart, f"B{header_row + len(rows) + 3}")
+    _gap_sheet(wb, gaps, today)
     wb.properties.creator = "MAP"
     return wb
+
+
+def _gap_sheet(wb: Workbook, gaps: Sequence[tuple[Deal, str]], today: date) -> None:
+    """The No MAP tab: the CRM's open deals at or past the gap stage without a plan."""
+    ws = wb.create_sheet(GAP_TAB)
+    ws["A1"] = GAP_TITLE
+    ws["A1"].font = Font(size=14, bold=True, color=INK)
+    set_value(ws["A2"], f"As of {fmt(today)} · {len(gaps)} deals · from the CRM's last sync")
+    ws["A2"].font = Font(italic=True, color="595959")
+    header_row = 3
+    for c, (_, label, width) in enumerate(GAP_COLUMNS, start=1):
+        cell = ws.cell(row=header_row, column=c, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for i, (deal, why) in enumerate(gaps):
+        values = gap_cells(deal, why)
+        for c, (key, _, _) in enumerate(GAP_COLUMNS, start=1):
+            cell = ws.cell(row=header_row + 1 + i, column=c)
+            set_value(cell, values.get(key))
+            if key == "amount":
+                cell.number_format = "#,##0"
+            if key == "link" and deal.url:
+                cell.hyperlink = deal.url
+                cell.font = Font(color="1F4E79", underline="single")
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    _print_setup(ws)
 
 
 # --- .xlsx copies for buyers who cannot use the live Sheet --------------------------------
