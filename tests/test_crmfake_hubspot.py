@@ -70,9 +70,7 @@ def served() -> Iterator[HubSpotFake]:
 @pytest.fixture()
 def fake(served: HubSpotFake) -> HubSpotFake:
     """A fresh state per test, on the one HTTPS server of this module."""
-    fresh = HubSpotFake()
-    fresh.url, fresh.ca_file = served.url, served.ca_file
-    served.__dict__.update(fresh.__dict__)
+    served.reset()
     served.add_key(KEY, ALL_SCOPES)
     return served
 

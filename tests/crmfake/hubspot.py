@@ -348,6 +348,13 @@ class HubSpotFake:
             ),
         }
 
+    def reset(self) -> None:
+        """Forget all state (keys, records, faults, the log); keep url and ca_file."""
+        fresh = HubSpotFake()
+        with self._lock:
+            keep = {"_lock": self._lock, "url": self.url, "ca_file": self.ca_file}
+            self.__dict__.update({**fresh.__dict__, **keep})
+
     # ----------------------------------------------------------------- seeding (Python API)
 
     @staticmethod
@@ -910,10 +917,12 @@ class HubSpotFake:
         records.sort(key=lambda r: int(r.id))  # ASSUMPTION: search-string-compare (default order)
         for sort in reversed(body.get("sorts") or []):
             name, descending = _sort_spec(sort)
-            records.sort(
-                key=lambda r, n=name: _sort_key(self._definition(kind, n), r.properties.get(n)),
-                reverse=descending,
-            )
+            definition = self._definition(kind, name)
+
+            def by(r: Record, n: str = name, d: Json | None = definition) -> tuple[int, Any]:
+                return _sort_key(d, r.properties.get(n))
+
+            records.sort(key=by, reverse=descending)
         page = records[after : after + limit]
         wanted = body.get("properties") or []
         names = (
@@ -958,21 +967,23 @@ class HubSpotFake:
         try:
             left = key(str(actual))
             if op == "BETWEEN":
-                return key(str(f["value"])) <= left <= key(str(f["highValue"]))
+                return bool(key(str(f["value"])) <= left <= key(str(f["highValue"])))
             if op in ("IN", "NOT_IN"):
                 hit = left in {key(str(v)) for v in f.get("values") or []}
                 return hit if op == "IN" else not hit
             right = key(str(f.get("value")))
         except (ValueError, KeyError):
             return False
-        return {
-            "EQ": left == right,
-            "NEQ": left != right,
-            "LT": left < right,
-            "LTE": left <= right,
-            "GT": left > right,
-            "GTE": left >= right,
-        }[op]
+        return bool(
+            {
+                "EQ": left == right,
+                "NEQ": left != right,
+                "LT": left < right,
+                "LTE": left <= right,
+                "GT": left > right,
+                "GTE": left >= right,
+            }[op]
+        )
 
     def _public_record(self, record: Record, names: Iterable[str]) -> Json:
         return {
