@@ -6,6 +6,7 @@ the templates, and "today" for a MAP. The CLI (addon/cli/) and the web service
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.alerts import Channels, channels_from, inviter
 from addon.config import Settings
-from addon.crm.base import Crm
-from addon.crm.links import LINKED, CrmReport, Policy, push
+from addon.crm.base import Crm, CrmError
+from addon.crm.links import LINKED, CrmReport, Policy, link, push
 from addon.crm.open import open_crm
-from addon.errors import InputError, NotFound
+from addon.errors import InputError, MapError, NotFound
 from addon.importing import Given, Imported, create_imported, understand
 from addon.maps import Created, create_map, validate_create
 from addon.plan.adopt import Source
+from addon.plan.crm import Deal
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
 from addon.sharing import Inviter
@@ -80,8 +82,12 @@ class App:
     ) -> Created:
         """Validate a rep's input and create the MAP (files, registry, first sync), in the
         app's workspace or in `workspace` (the same place, reached as the rep)."""
+        data = dict(data)
+        deal_id = str(data.pop("crm_deal", "") or "").strip()
+        if deal_id and self.crm is None:
+            raise InputError("crm_deal", "no CRM is configured (MAP_CRM) to link a deal from")
         form = validate_create(data, self.templates, today)
-        return create_map(
+        created = create_map(
             form,
             templates=self.templates,
             workspace=workspace or self.workspace,
@@ -91,6 +97,22 @@ class App:
             now=now,
             workspace_kind=self.settings.backend,
         )
+        return self._linked(created, deal_id, today)
+
+    def _linked(self, created: Created, deal_id: str, today: date) -> Created:
+        """Link a new MAP to its deal. The MAP exists either way: a refused link is said
+        on the result (and `mapctl link` or the card's Link retries it)."""
+        if not deal_id or created.existing:
+            return created
+        try:
+            deal = self.link_deal(created.map_id, deal_id, today)
+        except (MapError, CrmError) as exc:
+            return replace(created, crm=f"not linked to deal {deal_id}: {exc}")
+        return replace(created, crm=f"linked to {deal.name} ({deal.id})")
+
+    def link_deal(self, map_id: str, deal_id: str, today: date, *, force: bool = False) -> Deal:
+        """Link a MAP to its CRM deal and write its signals there."""
+        return link(self.need_crm(), self.registry, map_id, deal_id, today, force=force)
 
     def read_source(self, files: Sequence[str]) -> Source:
         """What `mapctl import` reads: local .xlsx/.csv files, or a Google Sheet (id or URL)
@@ -108,9 +130,15 @@ class App:
     def understand(self, source: Source, given: Given, today: date) -> Imported:
         return understand(source, given, today=today, seller_company=self.settings.seller_company)
 
-    def import_map(self, imported: Imported, today: date, now: datetime) -> Imported:
-        """Create the MAP an import read (files, registry, first sync)."""
-        return create_imported(
+    def import_map(
+        self, imported: Imported, today: date, now: datetime, crm_deal: str = ""
+    ) -> Imported:
+        """Create the MAP an import read (files, registry, first sync), and link it to its
+        CRM deal when one is given."""
+        deal_id = crm_deal.strip()
+        if deal_id and self.crm is None:
+            raise InputError("crm_deal", "no CRM is configured (MAP_CRM) to link a deal from")
+        done = create_imported(
             imported,
             templates=self.templates,
             workspace=self.workspace,
@@ -120,6 +148,9 @@ class App:
             seller_company=self.settings.seller_company,
             workspace_kind=self.settings.backend,
         )
+        if done.created is None:
+            return done
+        return replace(done, created=self._linked(done.created, deal_id, today))
 
     def channels(self) -> Channels:
         """Where alerts go: the SMTP relay (or the local outbox folder) and the webhooks."""

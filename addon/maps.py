@@ -148,6 +148,7 @@ class Created:
     files: MapFiles
     existing: bool  # the idempotency key matched an earlier create
     compressed_from_days: int | None
+    crm: str = ""  # what linking the CRM deal did, when one was picked
 
 
 def create_map(

@@ -55,4 +55,4 @@ def main(
 
 
 # Each module registers its commands on `main` when imported (after `main` exists).
-from addon.cli import alerts, google, imports, maps, serve, sharing, sync  # noqa: E402, F401
+from addon.cli import alerts, crm, google, imports, maps, serve, sharing, sync  # noqa: E402, F401

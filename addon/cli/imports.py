@@ -36,6 +36,7 @@ from addon.plan.report import ImportReport
 @click.option("--currency", default="USD")
 @click.option("--team", default="")
 @click.option("--stage", default="")
+@click.option("--crm-deal", default="", help="Link the new MAP to this CRM deal (its id).")
 @click.option(
     "--locale",
     default=None,
@@ -63,6 +64,7 @@ def import_(
     target_close: str | None,
     plan_start: str | None,
     contacts: tuple[str, ...],
+    crm_deal: str,
     **fields: Any,
 ) -> None:
     """Create a MAP from a plan the team already keeps: an .xlsx workbook, .csv exports (one
@@ -97,7 +99,9 @@ def import_(
             click.echo("Nothing was created; --dry-run shows what was read.", err=True)
             sys.exit(2)
         try:
-            imported = app.import_map(imported, day, datetime.combine(day, datetime.now().time()))
+            imported = app.import_map(
+                imported, day, datetime.combine(day, datetime.now().time()), crm_deal=crm_deal
+            )
         except MapError as exc:
             _fail(exc)
     if as_json:
@@ -109,6 +113,8 @@ def import_(
         click.echo(f"Created {created.map_id}")
         click.echo(f"  workbook: {app.where(created.files.sheet)}")
         click.echo(f"  doc:      {app.where(created.files.doc)}")
+        if created.crm:
+            click.echo(f"  crm:      {created.crm}")
         click.echo("  next: review it with your champion, then share it with the buyer.")
     else:
         click.echo("Dry run: nothing was written.")

@@ -43,6 +43,9 @@ from addon.sync import status_report, write_rollup
 @click.option("--rep-email", required=True)
 @click.option("--team", default="")
 @click.option("--stage", default="")
+@click.option(
+    "--crm-deal", default="", help="Link the MAP to this CRM deal (its id) once it is made."
+)
 @click.option("--locale", default="en_US", help="The sheet's locale, for reading dates.")
 @click.option("--time-zone", default="UTC")
 @click.option(
@@ -68,6 +71,8 @@ def create(ctx: click.Context, /, today: str | None, target_close: str, **fields
     )
     click.echo(f"  workbook: {app.where(created.files.sheet)}")
     click.echo(f"  doc:      {app.where(created.files.doc)}")
+    if created.crm:
+        click.echo(f"  crm:      {created.crm}")
     if created.compressed_from_days:
         click.echo(
             f"  note: the {fields['template']} template spans {created.compressed_from_days}"

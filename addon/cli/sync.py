@@ -9,6 +9,7 @@ import click
 from addon.cli import main
 from addon.cli.alerts import _send
 from addon.cli.common import _app, _now, at_option, today_option
+from addon.crm.links import crm_lines
 from addon.sync import MapResult, rollup_rows, sync_all
 
 
@@ -44,12 +45,16 @@ def sync(
         only=only or None,
         force=force,
         progress=_print_result,
+        crm=app.push_crm,
     )
     click.echo(
         f"{report.count('written')} written, {report.count('unchanged')} unchanged, "
         f"{report.count('skipped')} skipped, {report.count('failed')} failed; "
         f"roll-up: {app.where(report.rollup_ref)}"
     )
+    if report.crm is not None:
+        for line in crm_lines(report.crm):
+            click.echo(line)
     raised = sum(r.alerts for r in report.results)
     if not no_send:
         sent = _send(app, _now(app, at))

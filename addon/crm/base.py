@@ -94,6 +94,11 @@ class Crm(Protocol):
         """Open deals worth at least `min_amount`, with their "MAP exists" field (gaps)."""
         ...
 
+    def signal_values(self, deal_id: str) -> dict[str, object]:
+        """The signals as the deal holds them now, by signal key, as the CRM spells them
+        (the live smoke test reads back what was written)."""
+        ...
+
     def stages(self) -> list[Stage]:
         """Every pipeline's stages, in the pipeline's own order."""
         ...

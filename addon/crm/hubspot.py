@@ -314,6 +314,15 @@ class HubSpotCrm:
                     )
         return read
 
+    def signal_values(self, deal_id: str) -> dict[str, object]:
+        known = self.properties(fresh=True)
+        names = [f.hubspot for f in FIELDS if f.hubspot in known]
+        body = {"inputs": [{"id": deal_id}], "properties": names, "propertiesWithHistory": []}
+        answer = self._call("read", "deals_batch", lambda c: c.crm.deals.batch_api, "read", body)
+        results = answer.get("results") or [{}]
+        values = results[0].get("properties") or {}
+        return {f.key: values.get(f.hubspot) for f in FIELDS if f.hubspot in known}
+
     def _search(self, kind: str, obj: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         api = {
             "deals": lambda c: c.crm.deals.search_api,

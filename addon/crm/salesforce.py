@@ -415,6 +415,17 @@ class SalesforceCrm:
                     read.found[deal_id] = self._deal(record)
         return read
 
+    def signal_values(self, deal_id: str) -> dict[str, object]:
+        fields = self.describe(fresh=True)
+        names = [f.salesforce for f in FIELDS if f.salesforce in fields]
+        if not names:
+            return {}
+        rows = self._query(
+            f"SELECT {', '.join(names)} FROM Opportunity WHERE Id = {soql_text(deal_id)}"
+        )
+        record = rows[0] if rows else {}
+        return {_KEY_OF[n]: record.get(n) for n in names}
+
     def deals_for(
         self, rep_email: str, contacts: Sequence[str], domains: Sequence[str]
     ) -> list[Deal]:

@@ -308,6 +308,7 @@ def create_app(
             queue=queue,
             inline_limit=settings.inline_sync_limit,
             interval_minutes=settings.sync_interval_minutes,
+            crm=core.push_crm,
         )
         g.outcome = plan.mode
         # Every scheduled run also sends what is due: alerts this sync raised, held ones
@@ -342,9 +343,15 @@ def create_app(
             return refuse(reason)
         active = core.registry.maps(ACTIVE)
         today = max((core.today_of(m) for m in active), default=now().date())
+        crm = core.push_crm(today)  # the fan-out's MAPs, batched to the CRM in one go
         ref = write_rollup(core.workspace, core.registry, today)
         sent = deliver(core.registry, core.channels(), now())  # what the fan-out raised
-        return jsonify(rollup=ref, alerts=_alert_counts(sent))
+        crm_counts = (
+            {o: crm.count(o) for o in ("written", "unchanged", "moved", "failed", "deferred")}
+            if crm
+            else None
+        )
+        return jsonify(rollup=ref, alerts=_alert_counts(sent), crm=crm_counts)
 
     @web.get("/healthz")
     def healthz() -> Any:

@@ -26,6 +26,7 @@ from typing import Any
 
 from googleapiclient.errors import HttpError
 
+from addon.crm.links import CrmReport
 from addon.google.clients import service
 from addon.registry.models import MapRow
 from addon.registry.store import Registry
@@ -151,6 +152,7 @@ def scheduled_sync(
     queue: TaskQueue | None,
     inline_limit: int,
     interval_minutes: int,
+    crm: Callable[[date], CrmReport | None] | None = None,
 ) -> Plan:
     """One listing finds the MAPs that need work; few (or no queue): sync them here and write
     the roll-up; many: one task per MAP, then a roll-up task after the queue has drained."""
@@ -164,6 +166,7 @@ def scheduled_sync(
             today_of=today_of,
             only=[m.id for m in due],
             listed=listed,
+            crm=crm,
         )
         return Plan("inline", len(maps), len(due), results=report.results)
     window = int(now.timestamp() // (interval_minutes * 60))
