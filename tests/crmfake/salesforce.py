@@ -598,7 +598,7 @@ class SalesforceFake:
                     "ForecastCategoryName": forecast,
                 },
             )
-        self.add_layout("Opportunity Layout")
+        self._add_layout("Opportunity Layout", "Opportunity")
 
     # ------------------------------------------------------------------ seeding API
 
@@ -761,6 +761,11 @@ class SalesforceFake:
             )
 
     def add_layout(self, name: str, sobject: str = "Opportunity") -> str:
+        """Seed a page layout (tooling Layout), queryable by TableEnumOrId."""
+        with self._lock:
+            return self._add_layout(name, sobject)
+
+    def _add_layout(self, name: str, sobject: str) -> str:
         layout_id = to18(
             KEY_PREFIXES["Layout"] + "5g" + "000" + str(next(self._counter)).rjust(7, "0")
         )
@@ -848,7 +853,10 @@ class SalesforceFake:
     def token_for(self, username: str) -> str:
         """An access token for `username` without the OAuth round trip (test convenience)."""
         with self._lock:
-            return self._issue(self._user_by_username(username) or "", "test")
+            user_id = self._user_by_username(username)
+            if user_id is None:
+                raise KeyError(username)
+            return self._issue(user_id, "test")
 
     def fail(
         self,
@@ -1436,13 +1444,13 @@ class SalesforceFake:
     def _parse_object(self, body: str) -> dict[str, Any]:
         try:
             data = json.loads(body) if body else None
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise rest_error(
                 400,
                 "JSON_PARSER_ERROR",
-                "Unexpected character: was expecting a value at [line:1, "
-                f"column:{exc.pos if hasattr(exc, 'pos') else 1}]",
-            ) from exc  # type: ignore[attr-defined]
+                f"Unexpected character: was expecting a value at [line:{exc.lineno}, "
+                f"column:{exc.colno}]",
+            ) from exc
         if not isinstance(data, dict):
             raise rest_error(
                 400,
@@ -1961,6 +1969,7 @@ class SalesforceFake:
                 if not isinstance(metadata, dict):
                     raise rest_error(400, "JSON_PARSER_ERROR", "Metadata must be an object")
                 self._metadata_keys(metadata, _LAYOUT_KEYS)
+                # ASSUMPTION (tooling-patch-replaces)
                 layout.metadata = copy.deepcopy(metadata)
                 return 204, None
             return 200, {
@@ -1986,6 +1995,7 @@ class SalesforceFake:
                 if not isinstance(metadata, dict):
                     raise rest_error(400, "JSON_PARSER_ERROR", "Metadata must be an object")
                 self._metadata_keys(metadata, _RULE_KEYS)
+                # ASSUMPTION (tooling-patch-replaces)
                 rule.formula = self._compile_rule(rule.sobject, metadata, "Metadata")
                 rule.metadata = dict(metadata)
                 return 204, None

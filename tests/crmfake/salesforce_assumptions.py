@@ -148,6 +148,14 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "reported, not documented.",
     ),
     Assumption(
+        "tooling-patch-replaces",
+        "PATCH tooling/sobjects/ValidationRule/{id} or Layout/{id} with {'Metadata': ...} "
+        "replaces the whole Metadata; a ValidationRule PATCH without errorConditionFormula "
+        "or errorMessage is refused REQUIRED_FIELD_MISSING.",
+        "The Tooling API docs say Metadata is updated as a whole but do not give the error "
+        "for an incomplete one.",
+    ),
+    Assumption(
         "fault-bodies",
         "Injected faults without a body answer Salesforce's error list shape with a code "
         "chosen by status (401 INVALID_SESSION_ID, 403 REQUEST_LIMIT_EXCEEDED, 500 "

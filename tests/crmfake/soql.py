@@ -193,6 +193,7 @@ class _Parser:
         return self.tokens[self.at]
 
     def fail(self, token: Token | None = None) -> SoqlError:
+        # ASSUMPTION (soql-messages): the token's quoting in "unexpected token: ..."
         token = token or self.tok
         shown = token.text if token.kind == "eof" else f"'{token.text}'"
         return SoqlError(
@@ -475,7 +476,8 @@ _QUOTED_TYPES = {"date", "datetime", "double", "int", "percent", "currency", "bo
 
 
 def _check_literal(query: Query, ref: FieldRef, resolved: _Resolved, literal: Literal) -> None:
-    """A quoted value against a date/number/boolean field is refused, as Salesforce does."""
+    """A quoted value against a date/number/boolean field is refused, as Salesforce does.
+    ASSUMPTION (soql-messages)"""
     if literal.kind == "string" and resolved.leaf_type in _QUOTED_TYPES:
         message = (
             f"value of filter criterion for field '{resolved.leaf}' must be of type "
