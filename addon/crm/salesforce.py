@@ -104,16 +104,22 @@ def _errors(content: Any) -> list[dict[str, Any]]:
 
 
 class _Session(requests.Session):
-    """A session whose every request has a timeout (simple-salesforce passes none)."""
+    """A session whose every request has a timeout (simple-salesforce passes none) and, when
+    MAP_CRM_CA_BUNDLE is set, that bundle: passed per request, because requests lets
+    REQUESTS_CA_BUNDLE in the environment override a session's own `verify`
+    (psf/requests#3829), while proxy settings from the environment still apply."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, ca_bundle: str | None) -> None:
         super().__init__()
         self.timeout = timeout
+        self.ca_bundle = ca_bundle
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        if self.ca_bundle:
+            kwargs.setdefault("verify", self.ca_bundle)
         return super().request(method, url, *args, **kwargs)
 
 
@@ -159,10 +165,8 @@ class SalesforceCrm:
     # --- connection ---------------------------------------------------------------------
 
     def _session(self) -> requests.Session:
-        session = _Session(self.settings.crm_timeout)
         ca = self.settings.crm_ca_bundle
-        session.verify = str(ca) if ca else True
-        return session
+        return _Session(self.settings.crm_timeout, str(ca) if ca else None)
 
     def _private_key(self) -> str:
         if self.settings.salesforce_private_key is not None:
