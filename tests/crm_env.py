@@ -13,6 +13,8 @@ import pytest
 
 from tests.crmfake.hubspot import HubSpotFake
 from tests.crmfake.hubspot import serve as serve_hubspot
+from tests.crmfake.salesforce import SalesforceFake
+from tests.crmfake.salesforce import serve as serve_salesforce
 
 HUBSPOT_KEY = "svc-key-test"  # a made-up service key
 HUBSPOT_SCOPES = (
@@ -73,9 +75,7 @@ def seed_hubspot(fake: HubSpotFake) -> HubSpotAccount:
     zoe = fake.add_owner(OTHER_REP, "Zoe", "Park", teams=["West"])
     company = fake.add_company("Northwind Traders", "northwind.example.com")
     contact = fake.add_contact(BUYER, "Dana", "Whitfield")
-    deal = fake.add_deal(
-        "Northwind analytics", 120000, "qualifiedtobuy", "2026-05-29", sam
-    )
+    deal = fake.add_deal("Northwind analytics", 120000, "qualifiedtobuy", "2026-05-29", sam)
     team_deal = fake.add_deal("Northwind add-on seats", 30000, "qualifiedtobuy", "2026-06-30", pat)
     other_deal = fake.add_deal("Northwind EMEA", 80000, "qualifiedtobuy", "2026-07-31", zoe)
     for d in (deal, team_deal, other_deal):
@@ -99,3 +99,107 @@ def hubspot(hubspot_server: HubSpotFake, monkeypatch: pytest.MonkeyPatch) -> Hub
 
 def workspace(tmp_path: Path) -> Path:
     return tmp_path / "ws"
+
+
+# --- Salesforce ---------------------------------------------------------------------------
+
+SF_CLIENT_ID = "3MVG9-test-consumer-key"  # a made-up External Client App consumer key
+SF_USER = "map-integration@seller.example.com"
+
+
+@dataclass
+class SalesforceOrg:
+    fake: SalesforceFake
+    integration: str
+    sam: str
+    pat: str
+    zoe: str
+    account: str
+    deal: str
+    team_deal: str
+    other_deal: str
+    big_unlinked: str
+    env: dict[str, str]
+
+
+def _key_pair(folder: Path) -> tuple[Path, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = folder / "sf-key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return path, public.decode()
+
+
+def seed_salesforce(fake: SalesforceFake, folder: Path) -> SalesforceOrg:
+    key_file, public = _key_pair(folder)
+    integration = fake.add_user(SF_USER, name="MAP Integration", email=SF_USER)
+    manager = fake.add_user(
+        "mia@seller.example.com", name="Mia Chen", email="mia@seller.example.com"
+    )
+    sam = fake.add_user(REP, name="Sam Rivera", email=REP, manager_id=manager)
+    pat = fake.add_user(TEAMMATE, name="Pat Lee", email=TEAMMATE, manager_id=manager)
+    zoe = fake.add_user(OTHER_REP, name="Zoe Park", email=OTHER_REP)
+    fake.add_app(SF_CLIENT_ID, public_key_pem=public)
+    account = fake.add_account("Northwind Traders", website="https://www.northwind.example.com")
+    fake.add_contact(BUYER, last_name="Whitfield", first_name="Dana", account_id=account)
+    deal = fake.add_opportunity(
+        "Northwind analytics",
+        stage="Qualification",
+        close_date="2026-05-29",
+        amount=120000,
+        owner_id=sam,
+        account_id=account,
+    )
+    team_deal = fake.add_opportunity(
+        "Northwind add-on seats",
+        stage="Qualification",
+        amount=30000,
+        owner_id=pat,
+        account_id=account,
+    )
+    other_deal = fake.add_opportunity(
+        "Northwind EMEA", stage="Qualification", amount=80000, owner_id=zoe, account_id=account
+    )
+    other = fake.add_account("Contoso", website="contoso.example.com")
+    big = fake.add_opportunity(
+        "Contoso platform",
+        stage="Negotiation/Review",
+        amount=250000,
+        owner_id=zoe,
+        account_id=other,
+    )
+    fake.add_opportunity("Fabrikam pilot", stage="Negotiation/Review", amount=20000, owner_id=pat)
+    fake.add_opportunity("Tailspin renewal", stage="Prospecting", amount=90000, owner_id=pat)
+    env = {
+        "MAP_CRM": "salesforce",
+        "MAP_SALESFORCE_LOGIN_URL": fake.url,
+        "MAP_SALESFORCE_CLIENT_ID": SF_CLIENT_ID,
+        "MAP_SALESFORCE_USERNAME": SF_USER,
+        "MAP_SALESFORCE_PRIVATE_KEY_FILE": str(key_file),
+        "MAP_CRM_CA_BUNDLE": str(fake.ca_file),
+        "MAP_CRM_GAP_STAGE": "Proposal/Price Quote",
+        "MAP_CRM_GAP_AMOUNT": "50000",
+    }
+    return SalesforceOrg(
+        fake, integration, sam, pat, zoe, account, deal, team_deal, other_deal, big, env
+    )
+
+
+@pytest.fixture
+def salesforce(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceOrg]:
+    with serve_salesforce() as fake:
+        org = seed_salesforce(fake, tmp_path)
+        for key, value in org.env.items():
+            monkeypatch.setenv(key, value)
+        yield org

@@ -21,6 +21,11 @@ class CrmError(Exception):
     """The CRM could not be used at all (credentials, URL, a refused setup): says what to fix."""
 
 
+class LimitReached(CrmError):
+    """The CRM's allowance for today is spent (or this service's share of it): nothing more
+    is sent this sync; what was not written is written at a later one."""
+
+
 @dataclass
 class Read:
     """Deals read by id: `found` by the id asked for (a merged deal under the old id, its

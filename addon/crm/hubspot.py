@@ -142,6 +142,8 @@ class HubSpotCrm:
         self._properties: dict[str, dict[str, Any]] | None = None
         self._properties_at = 0.0
         self._stages: list[Stage] | None = None
+        self._owners_by_id: dict[str, str] | None = None
+        self._owners_at = 0.0
 
     # --- connection ---------------------------------------------------------------------
 
@@ -267,11 +269,24 @@ class HubSpotCrm:
             close_date=_day(p.get("closedate")),
             closed=closed,
             won=won,
-            owner=str(p.get("hubspot_owner_id") or ""),
+            owner=self._owner_email(str(p.get("hubspot_owner_id") or "")),
             url=self.deal_url(str(record["id"])),
             pipeline=pipeline,
             has_map=str(p.get(BY_KEY["map_exists"].hubspot) or "").lower() == "true",
         )
+
+    def _owner_email(self, owner_id: str) -> str:
+        """An owner's email by id (deals name owners by id), from one listing of the
+        account's owners, kept ten minutes."""
+        if not owner_id:
+            return ""
+        with self._lock:
+            cached, at = self._owners_by_id, self._owners_at
+        if cached is None or time.monotonic() - at > PROPERTIES_SECONDS:
+            cached = {str(o["id"]): str(o.get("email") or "").lower() for o in self._owners()}
+            with self._lock:
+                self._owners_by_id, self._owners_at = cached, time.monotonic()
+        return cached.get(owner_id, owner_id)
 
     def _wanted_properties(self) -> list[str]:
         known = self.properties()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from addon.crm.base import Crm, CrmError, Read, Results
+from addon.crm.base import Crm, CrmError, LimitReached, Read, Results
 from addon.errors import InputError
 from addon.plan.crm import (
     Deal,
@@ -212,9 +212,10 @@ def push(
             report.gaps = _gaps(crm, registry, policy, today)
     except CrmError as exc:
         report.stopped = str(exc)
+        outcome = "deferred" if isinstance(exc, LimitReached) else "failed"
         for m in linked:
             if not any(line.map_id == m.id for line in report.lines):
-                report.lines.append(CrmLine(m.id, m.crm_deal_id or "", "failed", str(exc)))
+                report.lines.append(CrmLine(m.id, m.crm_deal_id or "", outcome, str(exc)))
                 registry.update(m.id, crm_state=f"{crm.label}: {exc}")
     report.calls = _delta(before, crm.calls.snapshot())
     return report

@@ -35,7 +35,7 @@ from simple_salesforce.exceptions import (
 )
 
 from addon.config import Settings
-from addon.crm.base import Calls, CrmError, Gate, Read, Results
+from addon.crm.base import Calls, CrmError, Gate, LimitReached, Read, Results
 from addon.plan.crm import BY_KEY, FIELDS, Deal, Kind, Signal, Stage, find_stage
 
 T = TypeVar("T")
@@ -123,7 +123,7 @@ class _Session(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-class _Stop(Exception):
+class _Stop(LimitReached):
     """The org's daily allowance is spent (or nearly): no more calls this sync."""
 
 
