@@ -11,8 +11,9 @@ import pytest
 os.environ.pop("MAP_TODAY", None)
 os.environ.pop("MAP_WORKSPACE", None)
 
-# `env`: the Google workspace on the fake; `web`: the add-on service with signed tokens
-pytest_plugins = ["tests.google_env", "tests.web_env"]
+# `env`: the Google workspace on the fake; `web`: the add-on service with signed tokens;
+# `hubspot`, `salesforce`: the CRM fakes, seeded, with MAP_CRM_* pointing at them
+pytest_plugins = ["tests.google_env", "tests.web_env", "tests.crm_env"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.cli_helpers import create, run
-from tests.crm_env import PORTAL, REP, HubSpotAccount, hubspot, hubspot_server  # noqa: F401
+from tests.crm_env import PORTAL, REP, HubSpotAccount
 
 pytestmark = pytest.mark.usefixtures("hubspot")
 

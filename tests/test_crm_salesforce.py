@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.cli_helpers import CREATE, create, run
-from tests.crm_env import REP, SalesforceOrg, salesforce  # noqa: F401
+from tests.crm_env import REP, SalesforceOrg
 
 
 def _linked(root: Path, org: SalesforceOrg) -> Path:
