@@ -38,6 +38,7 @@ import requests
 
 from addon.config import Settings
 from addon.docs import render
+from addon.plan.crm import Gap, deal_of
 from addon.plan.dates import fmt
 from addon.plan.delivery import Decision, Pending, Quiet, plan, zone
 from addon.registry.models import AlertRow, DeliveryRow, MapRow
@@ -693,9 +694,12 @@ def manager_digest(
         for r in registry.maps(("won", "lost", "archived"))
         if r.rep_email.lower() in reps and r.closed_on and r.closed_on >= week_ago
     ]
+    gap_list = [Gap(deal_of(g.deal), g.why) for g in registry.gaps(owners=reps)]
+    gap_list.sort(key=lambda g: -(g.deal.amount or 0))
     context = {
         "maps": views,
         "closed": closed,
+        "gaps": gap_list,
         "off_track": sum(1 for v in views if v["row"].health == "off_track"),
         "at_risk": sum(1 for v in views if v["row"].health == "at_risk"),
         "week_text": fmt(day),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.cli_helpers import create, run
+from tests.cli_helpers import CREATE, create, run, set_step_cell
 from tests.crm_env import PORTAL, REP, HubSpotAccount
 
 pytestmark = pytest.mark.usefixtures("hubspot")
@@ -144,3 +144,110 @@ def test_gaps_list_big_open_deals_without_a_map(tmp_path: Path, hubspot: HubSpot
     row = {h: rollup.cell(4, i + 1).value for i, h in enumerate(headers)}
     assert row["CRM stage"] == "Qualified To Buy"
     assert row["CRM amount"] == 120000
+
+
+def _team_template(folder: Path, first: str, second: str) -> Path:
+    """A team's own SMB template whose first two steps move the deal's stage when done."""
+    text = (Path(__file__).parents[1] / "sheets_schema/templates/smb.yaml").read_text()
+    text = text.replace("name: smb", "name: east_smb").replace("label: SMB", "label: East SMB")
+    text = text.replace(
+        "    depends_on: []\n    signature: false\n",
+        f"    depends_on: []\n    signature: false\n    crm_stage: {first}\n",
+        1,
+    )
+    text = text.replace(
+        "    depends_on: [fit_confirmed]\n    signature: false\n",
+        f"    depends_on: [fit_confirmed]\n    signature: false\n    crm_stage: {second}\n",
+        1,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "east_smb.yaml").write_text(text)
+    return folder
+
+
+def _done(path: Path, *step_ids: str) -> None:
+    wb = load_workbook(path)
+    for step_id in step_ids:
+        set_step_cell(wb["Plan"], step_id, "Status", "Done")
+    wb.save(path)
+
+
+def _staged(
+    tmp_path: Path, account: HubSpotAccount, monkeypatch: pytest.MonkeyPatch, teams: str
+) -> tuple[Path, Path]:
+    templates = _team_template(tmp_path / "templates", "presentationscheduled", "contractsent")
+    monkeypatch.setenv("MAP_TEMPLATE_DIR", str(templates))
+    monkeypatch.setenv("MAP_CRM_STAGE_TEAMS", teams)
+    root = tmp_path / "ws"
+    run(root, "crm-setup")
+    args = [a if a != "mid_market" else "east_smb" for a in CREATE]
+    out = run(root, *args, "--team", "East", "--crm-deal", account.deal).output
+    path = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
+    return root, path
+
+
+def test_a_done_milestone_moves_the_stage_forward_with_a_note(
+    tmp_path: Path, hubspot: HubSpotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, path = _staged(tmp_path, hubspot, monkeypatch, "East")
+    _done(path, "S01")
+    out = run(root, "sync", "--no-send", "--today", "2026-03-05").output
+    assert "1 stages moved" in out
+    assert hubspot.fake.deal(hubspot.deal)["dealstage"] == "presentationscheduled"
+    notes = hubspot.fake.notes_on(hubspot.deal)
+    assert len(notes) == 1 and "S01" in str(notes[0]["hs_note_body"])
+    again = run(root, "sync", "--no-send", "--today", "2026-03-06").output
+    assert "0 stages moved" in again and len(hubspot.fake.notes_on(hubspot.deal)) == 1
+
+
+def test_stage_moves_are_forward_only_and_opt_in(
+    tmp_path: Path, hubspot: HubSpotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, path = _staged(tmp_path, hubspot, monkeypatch, "West")  # East did not opt in
+    _done(path, "S01")
+    run(root, "sync", "--no-send", "--today", "2026-03-05")
+    assert hubspot.fake.deal(hubspot.deal)["dealstage"] == "qualifiedtobuy"
+    monkeypatch.setenv("MAP_CRM_STAGE_TEAMS", "*")
+    hubspot.fake.update_deal(hubspot.deal, dealstage="decisionmakerboughtin")  # a rep moved it on
+    run(root, "sync", "--no-send", "--today", "2026-03-06")
+    assert hubspot.fake.deal(hubspot.deal)["dealstage"] == "decisionmakerboughtin"  # never back
+
+
+def test_a_refused_stage_move_is_one_line_and_the_signals_still_go(
+    tmp_path: Path, hubspot: HubSpotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, path = _staged(tmp_path, hubspot, monkeypatch, "East")
+    hubspot.fake.require_for_stage("presentationscheduled", ["description"])
+    _done(path, "S01")
+    out = run(root, "sync", "--no-send", "--today", "2026-03-05").output
+    assert "stage move to Presentation Scheduled refused" in out
+    deal = hubspot.fake.deal(hubspot.deal)
+    assert deal["dealstage"] == "qualifiedtobuy"
+    assert deal["map_buyer_steps_done"] == "1"  # the signals were written all the same
+
+
+def test_digests_carry_the_crm(
+    tmp_path: Path, hubspot: HubSpotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manager's weekly lists the team's big deals with no MAP; the rep's daily says
+    which stage move the CRM refused."""
+    from datetime import date
+
+    from addon.alerts import manager_digest, rep_digest
+    from addon.app import App
+    from addon.config import Settings
+
+    root, path = _staged(tmp_path, hubspot, monkeypatch, "East")
+    hubspot.fake.require_for_stage("presentationscheduled", ["description"])
+    _done(path, "S01")
+    run(
+        root, "recipient", "zoe@seller.example.com", "--manager", "Kim Lee <kim@seller.example.com>"
+    )
+    run(root, "sync", "--no-send", "--today", "2026-03-05")
+    app = App(Settings(workspace=root))
+    reps = set(app.registry.reps_of("kim@seller.example.com"))
+    weekly = manager_digest(app.registry, app.channels(), [], reps, date(2026, 3, 9))
+    assert "Deals past the gap stage with no MAP (1)" in weekly["text"]
+    assert "Contoso platform" in weekly["text"] and "Contoso platform" in weekly["html"]
+    daily = rep_digest(app.registry, app.channels(), app.registry.maps(), date(2026, 3, 6))
+    assert "CRM: stage move to Presentation Scheduled refused" in daily["text"]

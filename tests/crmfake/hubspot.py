@@ -544,6 +544,13 @@ class HubSpotFake:
                     if other not in links:
                         links.append(other)
 
+    def update_deal(self, deal_id: str, **properties: str) -> None:
+        """A person edits the deal in HubSpot (no call is logged)."""
+        with self._lock:
+            record = self._objects["deals"][deal_id]
+            record.properties.update(properties)
+            self._recompute(record)
+
     def remove_property(self, name: str) -> None:
         """An admin deleted a custom property: its values are no longer readable or writable."""
         with self._lock:
