@@ -66,6 +66,7 @@ ACTIONS: dict[str, Handler] = {
     "reopen": Sidebar.reopen,
     "merge": Sidebar.merge,
     "followup": Sidebar.followup,
+    "deal": Sidebar.deal,
     "reminders": Sidebar.reminders,
 }
 

@@ -315,6 +315,7 @@ def status_card(
         row.deal,
         row.buyer_company,
         c.Card.Section(widgets=facts),
+        c.Card.Section(header="In the CRM", widgets=_crm_facts(row, lifecycle, actions)),
         c.Card.Section(header="This plan", widgets=state),
         c.Card.Section(header="Waiting for you", widgets=people),
         c.Card.Section(widgets=[_buttons(*buttons)]),
@@ -418,6 +419,12 @@ class Form:
     desired_outcome: str = ""
     deal_value: str = ""
     request_id: str = ""
+    # The CRM (when one is configured): the rep's open deals that match the thread, offered
+    # as (deal id, label); the one picked; its stage; a line when the CRM could not answer.
+    crm: str = ""  # the CRM's name for people (Salesforce, HubSpot); "" without one
+    deals: Sequence[tuple[str, str]] = ()
+    crm_deal: str = ""
+    stage: str = ""
 
 
 def _text_input(
@@ -466,7 +473,8 @@ def create_form(
     )
     if form.target_close:
         picker.value_ms_epoch = _ms(form.target_close)
-    widgets = [
+    widgets = [*_deal_picker(form, actions)]
+    widgets += [
         _text_input(
             "deal", "Deal name", form.deal, "from the subject; make it the buyer's project"
         ),
@@ -501,6 +509,8 @@ def create_form(
             multiline=True,
         ),
     ]
+    if form.crm:
+        widgets.append(_text_input("stage", f"Stage in {form.crm}", form.stage, "from the deal"))
     create = _button(
         "Create MAP",
         _action(actions.url("create"), request_id=form.request_id),
@@ -514,6 +524,81 @@ def create_form(
         c.Card.Section(widgets=[_buttons(create)]),
         name="create",
     )
+
+
+def _deal_picker(form: Form, actions: Actions) -> list[c.Widget]:
+    """The rep's open deals that match the thread: picking one fills in its value, stage and
+    close date (the card comes back filled in); the MAP is linked to it at create."""
+    if not form.crm or not form.deals:
+        return []
+    items = [
+        c.SelectionInput.SelectionItem(
+            text="No deal: link one later", value="", selected=not form.crm_deal
+        )
+    ] + [
+        c.SelectionInput.SelectionItem(text=label, value=deal_id, selected=deal_id == form.crm_deal)
+        for deal_id, label in form.deals
+    ]
+    return [
+        c.Widget(
+            selection_input=c.SelectionInput(
+                name="crm_deal",
+                label=f"{form.crm} deal",
+                type_=c.SelectionInput.SelectionType.DROPDOWN,
+                items=items,
+                on_change_action=c.Action(
+                    function=actions.url("deal"),
+                    parameters=[c.Action.ActionParameter(key="request_id", value=form.request_id)],
+                ),
+            )
+        )
+    ]
+
+
+def _crm_facts(row: RollupRow, lifecycle: str, actions: Actions) -> list[c.Widget]:
+    """The linked deal as the CRM last said, with a link to it; when the CRM closed it,
+    the matching Won / Lost is offered at once."""
+    if not row.crm_deal and not row.crm_note:
+        return []
+    out: list[c.Widget] = []
+    if row.crm_deal:
+        amount = (
+            f"{row.crm_currency or row.currency} {row.crm_amount:,.0f}"
+            if row.crm_amount is not None
+            else ""
+        )
+        bottom = " · ".join(
+            x
+            for x in (
+                _esc(row.crm_stage),
+                amount,
+                f"close {fmt(row.crm_close)}" if row.crm_close else "",
+            )
+            if x
+        )
+        out.append(
+            _fact(
+                "CRM deal",
+                _esc(row.crm_deal),
+                bottom,
+                on_click=_link(row.crm_link) if row.crm_link else None,
+            )
+        )
+    if row.crm_note:
+        out.append(_fact("CRM sync", f'<font color="#b3261e">{_esc(row.crm_note)}</font>'))
+    if row.crm_closed and row.crm_closed != lifecycle:
+        outcome = row.crm_closed
+        out.append(_fact("The CRM says", f"Closed {outcome}", f"mark this plan {outcome} too?"))
+        out.append(
+            _buttons(
+                _button(
+                    f"Mark {outcome}",
+                    _action(actions.url("close"), map_id=row.map_id, outcome=outcome),
+                    filled=True,
+                )
+            )
+        )
+    return out
 
 
 def created_card(

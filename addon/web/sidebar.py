@@ -8,9 +8,11 @@ company); anyone else is told there is no such MAP.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +20,13 @@ from googleapiclient.errors import HttpError
 
 from addon.alerts import followup
 from addon.app import App
+from addon.crm.base import CrmError
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
 from addon.lifecycle import close_map
 from addon.lifecycle import reopen as reopen_map
 from addon.maps import parse_contact
+from addon.plan.crm import Deal
+from addon.plan.dates import fmt
 from addon.prefill import prefill
 from addon.registry.models import MapRow
 from addon.sharing import add_contact, decline, export_copy, merge_copy, share_map
@@ -55,6 +60,8 @@ ADDON_SCOPES = (
     LOCALE,
 )
 
+log = logging.getLogger(__name__)
+
 FIELD_LABELS = {
     "deal": "Deal name",
     "buyer_company": "Buyer company",
@@ -68,7 +75,18 @@ FIELD_LABELS = {
     "locale": "Locale",
     "rep_email": "Your email",
     "rep_name": "Your name",
+    "crm_deal": "CRM deal",
+    "stage": "Stage",
 }
+
+
+def deal_label(deal: Deal) -> str:
+    """A deal as the create form's dropdown offers it."""
+    amount = f"{deal.currency} {deal.amount:,.0f}".strip() if deal.amount is not None else ""
+    close = f"close {fmt(deal.close_date)}" if deal.close_date else ""
+    return " · ".join(x for x in (deal.name, deal.stage_label, amount, close) if x)
+
+
 _MONEY = re.compile(r"^\s*[$€£]?\s*([0-9][0-9,.\s]*)\s*([kKmM]?)\s*(?:[A-Za-z]{3})?\s*$")
 MAX_LISTED = 50
 
@@ -191,14 +209,80 @@ class Sidebar:
         if found:
             company = guess.company or found[0].buyer_company
             return cards.push(self._listing(found, f"MAPs with {company}", ""))
+        deals, trouble = self._offered(rep, emails, guess.domains)
         form = Form(
             deal=guess.deal,
             buyer_company=guess.company,
             buyer_contacts=guess.contacts,
             request_id=uuid.uuid4().hex,
+            crm=self.app.crm.label if self.app.crm else "",
+            deals=[(d.id, deal_label(d)) for d in deals],
         )
         note = "" if guess.contacts else "No buyer address on this message: add the contacts."
+        note = " ".join(x for x in (note, trouble) if x)
         return cards.push(cards.create_form(form, self._templates(), self.actions, note=note))
+
+    def _offered(
+        self, rep: Rep, emails: Sequence[str], domains: Sequence[str]
+    ) -> tuple[list[Deal], str]:
+        """The rep's (and their team's) open deals that match the buyers, and a line when
+        the CRM could not be asked (the form still works without it)."""
+        crm = self.app.crm
+        if crm is None or not (emails or domains):
+            return [], ""
+        try:
+            return crm.deals_for(rep.email, emails, domains), ""
+        except CrmError as exc:
+            log.warning("deals for %s: %s", rep.email, exc)
+            return [], f"{crm.label} did not answer, so no deal is offered: link one later."
+
+    def _typed(self, event: Event) -> Form:
+        contacts = _contacts(event.texts("buyer_contacts"))
+        return Form(
+            deal=event.text("deal"),
+            buyer_company=event.text("buyer_company"),
+            buyer_contacts=contacts,
+            template=event.text("template") or cards.AUTO_TEMPLATE,
+            target_close=event.day("target_close"),
+            close_reason=event.text("close_reason"),
+            desired_outcome=event.text("desired_outcome"),
+            deal_value=event.text("deal_value"),
+            request_id=event.param("request_id"),
+            crm=self.app.crm.label if self.app.crm else "",
+            crm_deal=event.text("crm_deal"),
+            stage=event.text("stage"),
+        )
+
+    def _offered_for(self, rep: Rep, form: Form) -> list[Deal]:
+        emails = []
+        for text in form.buyer_contacts:
+            try:
+                emails.append(parse_contact(text).email)
+            except ValueError:
+                continue
+        domains = sorted({e.rsplit("@", 1)[-1] for e in emails})
+        return self._offered(rep, emails, domains)[0]
+
+    def deal(self, event: Event, rep: Rep) -> Json:
+        """The deal dropdown changed: fill in the deal's value, stage and close date."""
+        typed = self._typed(event)
+        deals = self._offered_for(rep, typed)
+        picked = next((d for d in deals if d.id == typed.crm_deal), None)
+        today = self.app.today_in(event.zone)
+        form = replace(typed, deals=[(d.id, deal_label(d)) for d in deals])
+        if picked is not None:
+            form = replace(
+                form,
+                deal_value=f"{picked.amount:,.0f}"
+                if picked.amount is not None
+                else typed.deal_value,
+                stage=picked.stage_label,
+                target_close=picked.close_date
+                if picked.close_date and picked.close_date > today
+                else typed.target_close,
+                deal=typed.deal or picked.name,
+            )
+        return cards.update(cards.create_form(form, self._templates(), self.actions))
 
     def drive(self, event: Event, rep: Rep) -> Json:
         items = event.drive.selected_items if event.drive else []
@@ -243,18 +327,9 @@ class Sidebar:
         return sorted(self.app.templates.values(), key=lambda t: (order.get(t.name, 3), t.name))
 
     def create(self, event: Event, rep: Rep) -> Json:
-        typed = Form(
-            deal=event.text("deal"),
-            buyer_company=event.text("buyer_company"),
-            buyer_contacts=_contacts(event.texts("buyer_contacts")),
-            template=event.text("template") or cards.AUTO_TEMPLATE,
-            target_close=event.day("target_close"),
-            close_reason=event.text("close_reason"),
-            desired_outcome=event.text("desired_outcome"),
-            deal_value=event.text("deal_value"),
-            request_id=event.param("request_id"),
-        )
+        typed = self._typed(event)
         today = self.app.today_in(event.zone)
+        deals: list[Deal] = []
         try:
             value = parse_money(typed.deal_value)
             if typed.target_close is None:
@@ -281,17 +356,31 @@ class Sidebar:
                 if typed.request_id
                 else None,
             }
+            if typed.crm_deal:
+                # Only a deal the rep may see: the request could name any id.
+                deals = self._offered_for(rep, typed)
+                if typed.crm_deal not in {d.id for d in deals}:
+                    raise InputError(
+                        "crm_deal", "is not one of your open deals with these buyers; pick again"
+                    )
+                data["crm_deal"] = typed.crm_deal
+                data["stage"] = typed.stage
             workspace = self.app.workspace
             created = self.app.create(data, today, self.now(), workspace=workspace)
         except InputError as exc:
             field = exc.field.split(".")[0]
             error = (FIELD_LABELS.get(field, field), exc.detail)
-            card = cards.create_form(typed, self._templates(), self.actions, error=error)
+            if typed.crm and not deals:
+                deals = self._offered_for(rep, typed)
+            shown = replace(typed, deals=[(d.id, deal_label(d)) for d in deals])
+            card = cards.create_form(shown, self._templates(), self.actions, error=error)
             return cards.update(card)
         row = self.app.registry.get(created.map_id)
         note = ""
+        if created.crm:
+            note = f"{self.app.crm.label if self.app.crm else 'CRM'}: {created.crm}. "
         if created.compressed_from_days:
-            note = (
+            note += (
                 f"The {row.template} template spans {created.compressed_from_days} days and the "
                 f"target close is {(row.target_close - today).days} days away: the dates were "
                 "compressed to fit; review them with the buyer."
