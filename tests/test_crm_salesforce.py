@@ -189,3 +189,99 @@ def test_a_refused_login_says_what_to_check(
     assert result.exit_code == 1
     assert "Salesforce refused the login" in result.output
     assert "secret" not in result.output.lower().replace("its certificate or secret", "")
+
+
+def _team_template(folder: Path) -> Path:
+    text = (Path(__file__).parents[1] / "sheets_schema/templates/smb.yaml").read_text()
+    text = text.replace("name: smb", "name: east_smb").replace("label: SMB", "label: East SMB")
+    text = text.replace(
+        "    depends_on: []\n    signature: false\n",
+        "    depends_on: []\n    signature: false\n    crm_stage: Proposal/Price Quote\n",
+        1,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "east_smb.yaml").write_text(text)
+    return folder
+
+
+def _staged(
+    tmp_path: Path, org: SalesforceOrg, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    monkeypatch.setenv("MAP_TEMPLATE_DIR", str(_team_template(tmp_path / "templates")))
+    monkeypatch.setenv("MAP_CRM_STAGE_TEAMS", "East")
+    root = tmp_path / "ws"
+    run(root, "crm-setup")
+    args = [a if a != "mid_market" else "east_smb" for a in CREATE]
+    out = run(root, *args, "--team", "East", "--crm-deal", org.deal).output
+    path = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
+    return root, path
+
+
+def _done(path: Path, step_id: str) -> None:
+    from tests.cli_helpers import set_step_cell
+
+    wb = load_workbook(path)
+    set_step_cell(wb["Plan"], step_id, "Status", "Done")
+    wb.save(path)
+
+
+def test_a_done_milestone_moves_the_opportunity_with_a_task(
+    tmp_path: Path, salesforce: SalesforceOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, path = _staged(tmp_path, salesforce, monkeypatch)
+    _done(path, "S01")
+    out = run(root, "sync", "--no-send", "--today", "2026-03-05").output
+    assert "1 stages moved" in out
+    opp = salesforce.fake.record(salesforce.deal)
+    assert opp["StageName"] == "Proposal/Price Quote"
+    assert salesforce.fake.count("stage_move") == 1
+    tasks = [r for r in salesforce.fake.records("Task") if r["WhatId"] == salesforce.deal]
+    assert len(tasks) == 1 and "S01" in tasks[0]["Description"]
+
+
+def test_the_gate_refuses_a_move_and_the_signals_still_go(
+    tmp_path: Path, salesforce: SalesforceOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, path = _staged(tmp_path, salesforce, monkeypatch)
+    salesforce.fake.add_validation_rule(
+        "Needs_Budget",
+        'AND(ISCHANGED(StageName), ISPICKVAL(StageName, "Proposal/Price Quote"))',
+        "Add the budget before Proposal",
+    )
+    _done(path, "S01")
+    out = run(root, "sync", "--no-send", "--today", "2026-03-05").output
+    assert "stage move to Proposal/Price Quote refused" in out
+    assert "Add the budget before Proposal" in out
+    opp = salesforce.fake.record(salesforce.deal)
+    assert opp["StageName"] == "Qualification" and opp["MAP_Buyer_Steps_Done__c"] == 1
+
+
+def test_the_live_smoke_runs_its_checklist(tmp_path: Path, salesforce: SalesforceOrg) -> None:
+    root = tmp_path / "ws"
+    _linked(root, salesforce)
+    out = run(root, "crm-smoke", "--map", _map_id(root), "--deal", salesforce.deal).output
+    assert "[ ]" not in out, out
+    assert "MAP health (picklist): wrote 'At risk'" in out or "MAP health (picklist)" in out
+    assert "stage moved Qualification -> Needs Analysis" in out
+    assert "API allowance used" in out
+
+
+def test_link_and_unlink_from_the_command_line(tmp_path: Path, salesforce: SalesforceOrg) -> None:
+    root = tmp_path / "ws"
+    run(root, "crm-setup")
+    create(root)
+    map_id = _map_id(root)
+    out = run(root, "link", map_id, "--deal", salesforce.deal).output
+    assert "linked to Salesforce deal" in out and "Northwind analytics" in out
+    assert salesforce.fake.record(salesforce.deal)["MAP_Exists__c"] is True
+    create_again = run(root, *[a if a != "Analytics rollout" else "Second" for a in CREATE])
+    assert create_again.exit_code == 0
+    second = [w for w in run(root, "list").output.split() if w.startswith("MAP-") and w != map_id][
+        0
+    ]
+    refused = run(root, "link", second, "--deal", salesforce.deal, ok=False)
+    assert refused.exit_code == 2 and f"is linked to {map_id} already" in refused.output
+    out = run(root, "link", map_id, "--unlink").output
+    assert "unlinked" in out
+    opp = salesforce.fake.record(salesforce.deal)
+    assert opp["MAP_Exists__c"] is False and opp["MAP_Health__c"] is None

@@ -884,6 +884,15 @@ class SalesforceFake:
         with self._lock:
             return copy.deepcopy(self._records[record_id])
 
+    def records(self, sobject: str) -> list[dict[str, Any]]:
+        """Every live record of one object (e.g. the Tasks a client created)."""
+        with self._lock:
+            return [
+                copy.deepcopy(r)
+                for i, r in self._records.items()
+                if self._types.get(i) == sobject and i not in self._deleted
+            ]
+
     def is_deleted(self, record_id: str) -> bool:
         with self._lock:
             return record_id in self._deleted
