@@ -251,3 +251,49 @@ def test_digests_carry_the_crm(
     assert "Contoso platform" in weekly["text"] and "Contoso platform" in weekly["html"]
     daily = rep_digest(app.registry, app.channels(), app.registry.maps(), date(2026, 3, 6))
     assert "CRM: stage move to Presentation Scheduled refused" in daily["text"]
+
+
+def test_a_deal_in_another_currency_is_said_not_compared(
+    tmp_path: Path, hubspot: HubSpotAccount
+) -> None:
+    root = tmp_path / "ws"
+    hubspot.fake.update_deal(hubspot.deal, deal_currency_code="EUR")
+    _linked(root, hubspot)
+    out = run(root, "sync", "--no-send", "--today", "2026-03-05").output
+    assert "the deal is in EUR, the MAP in USD" in out
+    assert hubspot.fake.deal(hubspot.deal)["map_exists"] == "true"  # the signals still go
+    wb = load_workbook(root / "rollup.xlsx")
+    rollup = wb["Roll-up"]
+    headers = [c.value for c in rollup[3]]
+    row = {h: rollup.cell(4, i + 1).value for i, h in enumerate(headers)}
+    assert row["CRM amount"] == "EUR 120,000"
+
+
+def test_import_links_the_deal(tmp_path: Path, hubspot: HubSpotAccount) -> None:
+    root = tmp_path / "ws"
+    run(root, "crm-setup")
+    from tests.import_fixtures import FIXTURES, build_xlsx, load
+
+    source = build_xlsx(load(FIXTURES[0]), tmp_path / "plan.xlsx")
+    result = run(
+        root,
+        "import",
+        str(source),
+        "--rep-name",
+        "Sam Rivera",
+        "--rep-email",
+        REP,
+        "--target-close",
+        "2026-09-30",
+        "--contact",
+        "dana@northwind.example.com",
+        "--buyer-company",
+        "Northwind Traders",
+        "--crm-deal",
+        hubspot.deal,
+        "--today",
+        "2026-03-02",
+        ok=False,
+    )
+    assert "crm:      linked to Northwind analytics" in result.output, result.output
+    assert hubspot.fake.deal(hubspot.deal)["map_exists"] == "true"

@@ -53,6 +53,7 @@ class CrmReport:
     calls: dict[str, int] = field(default_factory=dict)
     stopped: str = ""
     gaps: int = 0
+    notes: dict[str, str] = field(default_factory=dict)  # map id -> a line that is no failure
 
     def count(self, outcome: str) -> int:
         return sum(1 for line in self.lines if line.outcome == outcome)
@@ -244,7 +245,19 @@ def _refresh(
             report.lines.append(CrmLine(m.id, deal.id, "relinked", fields["crm_state"]))
         registry.update(m.id, **fields)
         deals[m.id] = deal
+        if note := currency_note(m, deal):
+            report.notes[m.id] = note
     return deals
+
+
+def currency_note(row: MapRow, deal: Deal) -> str:
+    """A deal kept in another currency than its MAP: said, never converted or compared."""
+    if deal.currency and row.currency and deal.currency.upper() != row.currency.upper():
+        return (
+            f"the deal is in {deal.currency.upper()}, the MAP in {row.currency.upper()}: "
+            "their amounts are shown apart, not compared"
+        )
+    return ""
 
 
 def _write(
@@ -269,8 +282,9 @@ def _write(
             updates[deal.id] = diff
         elif not any(line.map_id == m.id for line in report.lines):
             report.lines.append(CrmLine(m.id, deal.id, "unchanged"))
-            if current.crm_state:
-                registry.update(m.id, crm_state="")
+            note = report.notes.get(m.id, "")
+            if current.crm_state != note:
+                registry.update(m.id, crm_state=note)
     if not updates:
         return
     results = crm.write(updates)
@@ -281,7 +295,7 @@ def _write(
         if deal_id in results.done:
             # What was not written is not recorded: it is tried again next sync.
             kept = {k: v for k, v in encode(values).items() if k not in skipped}
-            state = "; ".join(skipped.values())
+            state = "; ".join(x for x in (report.notes.get(m.id, ""), *skipped.values()) if x)
             registry.update(m.id, crm_written=kept, crm_state=state)
             report.lines.append(
                 CrmLine(m.id, deal_id, "written", state or f"{len(updates[deal_id])} signals")
@@ -402,6 +416,8 @@ def crm_lines(report: CrmReport) -> Iterable[str]:
     for line in report.lines:
         if line.outcome in ("failed", "deferred", "relinked"):
             yield f"{line.map_id} (deal {line.deal_id}): {line.message}"
+    for map_id, note in report.notes.items():
+        yield f"{map_id}: {note}"
 
 
 __all__ = ["CrmLine", "CrmReport", "Policy", "Results", "crm_lines", "link", "push", "unlink"]
