@@ -308,3 +308,39 @@ def deal_of(data: Mapping[str, object]) -> Deal:
     raw = values.get("close_date")
     values["close_date"] = date.fromisoformat(raw) if isinstance(raw, str) else None
     return Deal(**values)  # type: ignore[arg-type]
+
+
+_SF_TYPES = {
+    Kind.CHECKBOX: "Checkbox",
+    Kind.URL: "URL",
+    Kind.DATE: "Date",
+    Kind.NUMBER: "Number(18, 0)",
+    Kind.PERCENT: "Percent(5, 1)",
+    Kind.PICKLIST: "Picklist (restricted)",
+    Kind.TEXT: "Text(255)",
+}
+_HS_TYPES = {
+    Kind.CHECKBOX: "bool / booleancheckbox",
+    Kind.URL: "string / text",
+    Kind.DATE: "date / date",
+    Kind.NUMBER: "number / number",
+    Kind.PERCENT: "number / number, percentage",
+    Kind.PICKLIST: "enumeration / select",
+    Kind.TEXT: "string / text",
+}
+
+
+def fields_markdown() -> str:
+    """The README's table of the signals (python -c 'from addon.plan.crm import
+    fields_markdown; print(fields_markdown())')."""
+    rows = [
+        "| Signal | Salesforce field (type) | HubSpot property (type) | What it holds |",
+        "|---|---|---|---|",
+    ]
+    for f in FIELDS:
+        values = f" ({', '.join(f.values)})" if f.values else ""
+        rows.append(
+            f"| {f.label} | `{f.salesforce}` {_SF_TYPES[f.kind]} | `{f.hubspot}` "
+            f"{_HS_TYPES[f.kind]} | {f.help}{values} |"
+        )
+    return "\n".join(rows)

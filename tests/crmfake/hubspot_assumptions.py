@@ -163,3 +163,7 @@ def markdown() -> str:
     rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
     rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
     return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown())
