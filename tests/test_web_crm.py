@@ -118,3 +118,45 @@ def test_many_reps_at_once_through_the_web_stack(hubspot: HubSpotAccount, web: W
     assert sorted(r.crm_deal_id or "" for r in rows) == sorted(deals)
     for d in deals:
         assert hubspot.fake.deal(d)["map_exists"] == "true"
+
+
+def test_roll_up_tasks_at_once_move_a_stage_once(hubspot: HubSpotAccount, web: Web) -> None:
+    """The roll-up task carries the signals to the CRM. Six at once (Cloud Tasks retries, a
+    second instance): the deal's stage is moved once and gets one note, every answer is 200."""
+    from datetime import date
+    from pathlib import Path
+
+    import yaml
+    from openpyxl import load_workbook
+
+    from addon.sync import sync_map
+    from sheets_schema.template import parse_template
+    from tests.cli_helpers import set_step_cell
+
+    smb = yaml.safe_load(
+        (Path(__file__).parents[1] / "sheets_schema/templates/smb.yaml").read_text()
+    )
+    smb["name"], smb["label"] = "east_smb", "East SMB"
+    smb["steps"][0]["crm_stage"] = "presentationscheduled"
+    web.app.templates["east_smb"] = parse_template(smb, "east_smb.yaml")
+    web.app.settings.crm_stage_teams = "East"
+    answer = create(web, template=text("east_smb"), crm_deal=text(hubspot.deal))
+    assert only_card(answer)
+    [row] = web.app.registry.maps()
+    web.app.registry.update(row.id, team="East")
+    book = web.settings.workspace / row.sheet_ref
+    wb = load_workbook(book)
+    set_step_cell(wb["Plan"], "S01", "Status", "Done")
+    wb.save(book)
+    sync_map(
+        web.app.registry.get(row.id),
+        workspace=web.app.workspace,
+        registry=web.app.registry,
+        today=date(2026, 3, 5),
+    )
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(lambda _: web.task("/tasks/rollup", {}).status_code, range(6)))
+    assert codes == [200] * 6
+    assert hubspot.fake.deal(hubspot.deal)["dealstage"] == "presentationscheduled"
+    assert hubspot.fake.count("stage_moves") == 1
+    assert len(hubspot.fake.notes_on(hubspot.deal)) == 1

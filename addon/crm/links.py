@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from addon.crm.base import Crm, CrmError, LimitReached, Read, Results
@@ -20,6 +20,7 @@ from addon.plan.crm import (
     Deal,
     Milestone,
     Signal,
+    StageMove,
     changed,
     deal_json,
     deal_of,
@@ -339,6 +340,10 @@ def _move(
             _note_state(registry, m, "; ".join(problems), report)
         if move is None or (move.step_id, move.to.id) in done:
             continue
+        # Two syncs at once (two instances, a click and the schedule) must not both move the
+        # deal and both add the note: the move is claimed first, atomically.
+        if not registry.claim_key(_move_key(m.id, move), MOVE_CLAIM).mine:
+            continue
         chosen[deal.id] = (m, deal, move)
     if not chosen:
         return
@@ -353,6 +358,7 @@ def _move(
                 f"{deal.stage_label} to {move.to.label} on {fmt(today)}."
                 + (f"\nPlan: {link}" if link else "")
             )
+            registry.settle_key(_move_key(m.id, move), m.id)
             moves = [
                 *(m.crm_moves or []),
                 {"step": move.step_id, "stage": move.to.id, "on": today.isoformat()},
@@ -367,6 +373,7 @@ def _move(
                 )
             )
         else:
+            registry.release_key(_move_key(m.id, move))  # tried again next sync
             why = results.failed.get(deal_id) or results.stopped or "not tried"
             line = f"stage move to {move.to.label} refused: {why}"
             _note_state(registry, m, line, report)
@@ -376,6 +383,13 @@ def _move(
         for deal_id, why in noted.failed.items():
             m = chosen[deal_id][0]
             _note_state(registry, m, f"the stage moved, but the note was refused: {why}", report)
+
+
+MOVE_CLAIM = timedelta(minutes=10)  # a claim this old whose move never finished is retaken
+
+
+def _move_key(map_id: str, move: StageMove) -> str:
+    return f"crm-move:{map_id}:{move.step_id}:{move.to.id}"[:200]
 
 
 def _note_state(registry: Registry, m: MapRow, line: str, report: CrmReport) -> None:

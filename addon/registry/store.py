@@ -178,6 +178,11 @@ class Registry(OutboxStore):
             return Claim(False, None)
         return Claim(False, None)
 
+    def settle_key(self, key: str, map_id: str) -> None:
+        """A claimed key whose work is done names its MAP for good (a later claim learns it)."""
+        with self.session() as s:
+            s.execute(update(IdempotencyRow).where(IdempotencyRow.key == key).values(map_id=map_id))
+
     def release_key(self, key: str) -> None:
         """A create that failed gives its key back, so trying again can create the MAP."""
         with self.session() as s:
@@ -253,13 +258,21 @@ class Registry(OutboxStore):
             return list(s.scalars(select(MapRow).where(MapRow.crm_deal_id == deal_id)))
 
     def set_gaps(self, gaps: Iterable[tuple[str, dict[str, Any], str, str]], seen_on: date) -> None:
-        """Replace the CRM's deals without a MAP: (deal id, deal, why, owner email)."""
-        with self.session() as s:
-            s.execute(delete(CrmGapRow))
-            s.add_all(
-                CrmGapRow(deal_id=i, deal=d, why=why, owner=owner.lower(), seen_on=seen_on)
-                for i, d, why, owner in gaps
-            )
+        """Replace the CRM's deals without a MAP: (deal id, deal, why, owner email). Two
+        syncs at once may both replace the list: the one that commits second tries again."""
+        rows = list(gaps)
+        for attempt in (1, 2, 3):
+            try:
+                with self.session() as s:
+                    s.execute(delete(CrmGapRow))
+                    s.add_all(
+                        CrmGapRow(deal_id=i, deal=d, why=why, owner=owner.lower(), seen_on=seen_on)
+                        for i, d, why, owner in rows
+                    )
+                return
+            except IntegrityError:
+                if attempt == 3:
+                    raise
 
     def gaps(self, owners: Iterable[str] | None = None) -> list[CrmGapRow]:
         """The deals without a MAP as last listed, all or those `owners` own."""
