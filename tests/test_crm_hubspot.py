@@ -297,3 +297,13 @@ def test_import_links_the_deal(tmp_path: Path, hubspot: HubSpotAccount) -> None:
     )
     assert "crm:      linked to Northwind analytics" in result.output, result.output
     assert hubspot.fake.deal(hubspot.deal)["map_exists"] == "true"
+
+
+def test_the_live_smoke_runs_its_checklist(tmp_path: Path, hubspot: HubSpotAccount) -> None:
+    root = tmp_path / "ws"
+    _linked(root, hubspot)
+    out = run(root, "crm-smoke", "--map", _map_id(root), "--deal", hubspot.deal).output
+    assert "[ ]" not in out, out
+    assert "MAP buyer completion (percent)" in out
+    assert "stage moved Qualified To Buy -> Presentation Scheduled" in out
+    assert "note added to the deal" in out
