@@ -77,6 +77,8 @@ def test_every_field_has_a_signal_and_typed_values() -> None:
     assert values["health"] == "At risk" and values["close_slip_days"] == 7
     assert values["projected_close"] == date(2026, 6, 5)
     assert values["map_exists"] is True and values["stale"] is False
+    assert values["map_link"] == "https://docs.google.com/spreadsheets/d/abc"
+    assert signals(_row(link="file:///home/sam/maps/x.xlsx"))["map_link"] is None
 
 
 def test_a_never_read_plan_sends_no_made_up_figures() -> None:
@@ -175,3 +177,11 @@ def test_stages_are_found_by_id_or_label_in_their_pipeline() -> None:
     assert find_stage(hub, "appointment  scheduled", "renewals") == hub[1]
     assert find_stage(hub, "APPOINTMENTSCHEDULED") == hub[0]
     assert find_stage(hub, "nope") is None
+
+
+def test_a_hubspot_note_is_html_with_its_link() -> None:
+    from addon.crm.hubspot import note_html
+
+    body = note_html("Moved to <Proposal>\nStep S05 is done.\nPlan: https://docs.google.com/x")
+    assert body.startswith("<p><strong>Moved to &lt;Proposal&gt;</strong></p>")
+    assert '<a href="https://docs.google.com/x">https://docs.google.com/x</a>' in body

@@ -43,7 +43,7 @@ def test_create_with_a_deal_writes_every_signal(tmp_path: Path, hubspot: HubSpot
     _linked(root, hubspot)
     deal = hubspot.fake.deal(hubspot.deal)
     assert deal["map_exists"] == "true"
-    assert deal["map_link"]
+    assert deal["map_link"] in (None, "")  # a file on the rep's disk opens for nobody else
     assert deal["map_target_close"] == "2026-05-29"
     assert deal["map_health"] in ("on_track", "at_risk", "off_track")
     assert deal["map_buyer_steps_total"] not in (None, "")

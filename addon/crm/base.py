@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from addon.plan.crm import Deal, Signal, Stage
@@ -116,8 +117,9 @@ class Crm(Protocol):
         """Move deals to stages: requests of their own, each deal failing alone."""
         ...
 
-    def add_notes(self, notes: Mapping[str, str]) -> Results:
-        """Add a note (an activity on Salesforce) to each deal."""
+    def add_notes(self, notes: Mapping[str, str], on: date) -> Results:
+        """Add a note (a completed Task on Salesforce) to each deal, dated `on`: the first
+        line is its title, the rest its text."""
         ...
 
     def setup(

@@ -15,11 +15,13 @@ rate-limit headers give (Retry-After when sent, else the interval of the policy 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
@@ -541,12 +543,13 @@ class HubSpotCrm:
         self._batch("stage", inputs, results, self._update("stage"), lambda i: str(i["id"]))
         return results
 
-    def add_notes(self, notes: Mapping[str, str]) -> Results:
+    def add_notes(self, notes: Mapping[str, str], on: date) -> Results:
         results = Results()
-        stamp = str(int(time.time() * 1000))
+        # The day the plan moved the deal (noon UTC, so every time zone shows that day).
+        stamp = str(int(datetime(on.year, on.month, on.day, 12, tzinfo=UTC).timestamp() * 1000))
         inputs = [
             {
-                "properties": {"hs_timestamp": stamp, "hs_note_body": text},
+                "properties": {"hs_timestamp": stamp, "hs_note_body": note_html(text)},
                 "associations": [
                     {
                         "to": {"id": deal_id},
@@ -670,6 +673,17 @@ class HubSpotCrm:
             "HubSpot's API does not set stage requirements"
             for s in gated
         ]
+
+
+def note_html(text: str) -> str:
+    """A note as HubSpot shows note bodies (HTML): the first line bold, each line a
+    paragraph, links clickable; everything else escaped."""
+    paragraphs = []
+    for i, line in enumerate(line for line in text.splitlines() if line.strip()):
+        escaped = html.escape(line)
+        escaped = re.sub(r"(https?://[^\s<]+)", lambda m: f'<a href="{m[1]}">{m[1]}</a>', escaped)
+        paragraphs.append(f"<p><strong>{escaped}</strong></p>" if i == 0 else f"<p>{escaped}</p>")
+    return "".join(paragraphs)
 
 
 def _wait(headers: Mapping[str, Any], attempt: int) -> float:

@@ -379,7 +379,7 @@ def _move(
             _note_state(registry, m, line, report)
             report.lines.append(CrmLine(m.id, deal_id, "failed", line))
     if notes:
-        noted = crm.add_notes(notes)
+        noted = crm.add_notes(notes, today)
         for deal_id, why in noted.failed.items():
             m = chosen[deal_id][0]
             _note_state(registry, m, f"the stage moved, but the note was refused: {why}", report)

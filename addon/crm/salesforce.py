@@ -611,15 +611,16 @@ class SalesforceCrm:
             results.failed[record["id"]] = _line(errors)
         return results
 
-    def add_notes(self, notes: Mapping[str, str]) -> Results:
+    def add_notes(self, notes: Mapping[str, str], on: date) -> Results:
         results = Results()
         records = [
             {
                 "attributes": {"type": "Task"},
                 "WhatId": deal_id,
                 "Subject": text.split("\n", 1)[0][:255],
-                "Description": text,
+                "Description": text.split("\n", 1)[-1],
                 "Status": "Completed",
+                "ActivityDate": on.isoformat(),
             }
             for deal_id, text in notes.items()
         ]

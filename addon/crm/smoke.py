@@ -87,7 +87,9 @@ def run_smoke(app: App, map_id: str, deal_id: str, stage: str | None) -> list[tu
     checks.append(
         (ok, f"stage moved {deal.stage_label} -> {target.label}" + (f": {why}" if why else ""))
     )
-    noted = crm.add_notes({deal.id: f"MAP smoke test on {date.isoformat(today)}: the stage moved"})
+    noted = crm.add_notes(
+        {deal.id: f"MAP smoke test\nThe stage moved on {date.isoformat(today)}."}, today
+    )
     checks.append(
         (
             deal.id in noted.done,

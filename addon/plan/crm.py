@@ -119,7 +119,8 @@ def signals(row: RollupRow) -> dict[str, Signal]:
     )
     return {
         "map_exists": True,
-        "map_link": row.link or None,
+        # A link on the rep's own disk (the local workspace) opens for nobody else.
+        "map_link": row.link if row.link.startswith(("https://", "http://")) else None,
         "last_buyer_update": row.last_buyer_update,
         "buyer_steps_done": row.buyer_steps_done if known else None,
         "buyer_steps_total": row.buyer_steps_total if known else None,
