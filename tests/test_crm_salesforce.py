@@ -276,9 +276,9 @@ def test_link_and_unlink_from_the_command_line(tmp_path: Path, salesforce: Sales
     assert salesforce.fake.record(salesforce.deal)["MAP_Exists__c"] is True
     create_again = run(root, *[a if a != "Analytics rollout" else "Second" for a in CREATE])
     assert create_again.exit_code == 0
-    second = [w for w in run(root, "list").output.split() if w.startswith("MAP-") and w != map_id][
-        0
-    ]
+    second = next(
+        w for w in run(root, "list").output.split() if w.startswith("MAP-") and w != map_id
+    )
     refused = run(root, "link", second, "--deal", salesforce.deal, ok=False)
     assert refused.exit_code == 2 and f"is linked to {map_id} already" in refused.output
     out = run(root, "link", map_id, "--unlink").output
