@@ -352,6 +352,8 @@ def _move(
     for deal_id, (m, deal, move) in chosen.items():
         if deal_id in results.done:
             link = sheet_link(m) if sheet_link else ""
+            if not link.startswith(("https://", "http://")):
+                link = ""  # a file on the rep's own disk opens for nobody else
             notes[deal_id] = (
                 f"Mutual Action Plan moved the stage to {move.to.label}\n"
                 f'Step {move.step_id} "{move.step}" is done, so the plan moved this deal from '
