@@ -18,6 +18,7 @@ def test_bench_prints_figures_in_the_documented_shape() -> None:
             str(BENCH),
             *("--maps", "20", "--runs", "1", "--google-maps", "40"),
             *("--addon-creates", "2", "--addon-clients", "4", "--addon-requests", "3"),
+            *("--crm-maps", "20"),
         ],
         capture_output=True,
         text=True,
@@ -34,3 +35,11 @@ def test_bench_prints_figures_in_the_documented_shape() -> None:
     assert "google_sync_unchanged_round_trips: 2 count" in lines  # listing + roll-up
     assert "addon_create_errors: 0 count" in lines and "addon_cards_errors: 0 count" in lines
     assert "addon_create_google_calls: 4.0 count" in lines  # a click costs 4 round trips
+    for crm in ("salesforce", "hubspot"):  # 20 MAPs: one batch each way; 6 of them move
+        assert f"crm_{crm}_first_push_writes: 1 calls" in lines
+        assert f"crm_{crm}_unchanged_writes: 0 calls" in lines
+        assert f"crm_{crm}_new_day_writes: 1 calls" in lines
+        assert f"crm_{crm}_stage_moves: 1 calls" in lines and f"crm_{crm}_notes: 1 calls" in lines
+        assert f"crm_{crm}_moved_deals: 6 count" in lines
+        assert f"crm_{crm}_stage_push_writes: 0 calls" in lines
+        assert f"crm_{crm}_meets_write_goal: yes" in lines

@@ -307,3 +307,56 @@ def test_the_live_smoke_runs_its_checklist(tmp_path: Path, hubspot: HubSpotAccou
     assert "MAP buyer completion (percent)" in out
     assert "stage moved Qualified To Buy -> Presentation Scheduled" in out
     assert "note added to the deal" in out
+
+
+def test_an_unchanged_sync_stores_nothing_for_the_crm(
+    tmp_path: Path, hubspot: HubSpotAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deals' facts and the signals as last stored are not stored again: before, every
+    linked MAP cost a registry write (its deal's facts) and a read per sync."""
+    from addon.registry.store import Registry
+
+    root = tmp_path / "ws"
+    _linked(root, hubspot)
+    run(root, "sync", "--no-send", "--today", "2026-03-02")
+    stored: list[set[str]] = []
+    update, get = Registry.update, Registry.get
+    reads = 0
+
+    def counted_update(self: Registry, map_id: str, **fields: object) -> None:
+        stored.append(set(fields))
+        update(self, map_id, **fields)
+
+    def counted_get(self: Registry, map_id: str) -> object:
+        nonlocal reads
+        reads += 1
+        return get(self, map_id)
+
+    monkeypatch.setattr(Registry, "update", counted_update)
+    monkeypatch.setattr(Registry, "get", counted_get)
+    from addon.crm import links
+
+    push = links.push
+    pushed: list[int] = []
+
+    def counted_push(*args: object, **kwargs: object) -> links.CrmReport:
+        before = (len(stored), reads)
+        report = push(*args, **kwargs)  # type: ignore[arg-type]
+        pushed.append(len(stored) - before[0] + reads - before[1])
+        return report
+
+    monkeypatch.setattr("addon.app.push", counted_push)
+    out = run(root, "sync", "--no-send", "--today", "2026-03-02").output
+    assert "hubspot: 0 deals written, 1 unchanged" in out
+    assert pushed == [0]
+    # The facts are still stored when the CRM changes them.
+    from addon.config import Settings
+    from addon.crm.hubspot import HubSpotCrm
+    from addon.plan.crm import Stage
+
+    HubSpotCrm(Settings()).move_stages({hubspot.deal: Stage("presentationscheduled", "", 0)})
+    run(root, "sync", "--no-send", "--today", "2026-03-02")
+    registry = Registry(f"sqlite:///{root / 'registry.sqlite'}")
+    (row,) = registry.maps()
+    registry.close()
+    assert row.crm_deal is not None and row.crm_deal["stage"] == "presentationscheduled"

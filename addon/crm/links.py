@@ -236,7 +236,12 @@ def _refresh(
             report.lines.append(CrmLine(m.id, asked, "failed", why))
             registry.update(m.id, crm_state=why)
             continue
+        if note := currency_note(m, deal):
+            report.notes[m.id] = note
         fields: dict[str, Any] = {"crm_deal": deal_json(deal), "crm_link": deal.url}
+        if asked not in read.merged and m.crm_deal == fields["crm_deal"] and m.crm_link == deal.url:
+            deals[m.id] = deal  # the facts as last read: nothing to store (a write per MAP)
+            continue
         if asked in read.merged:
             fields |= {
                 "crm_deal_id": deal.id,
@@ -246,8 +251,6 @@ def _refresh(
             report.lines.append(CrmLine(m.id, deal.id, "relinked", fields["crm_state"]))
         registry.update(m.id, **fields)
         deals[m.id] = deal
-        if note := currency_note(m, deal):
-            report.notes[m.id] = note
     return deals
 
 
@@ -275,7 +278,8 @@ def _write(
         row = _rollup_row(m)
         if deal is None or row is None:
             continue
-        current = registry.get(m.id)  # a merge above may have reset what was written
+        # A merge above relinked the MAP and reset what was written: read it again then.
+        current = registry.get(m.id) if deal.id != m.crm_deal_id else m
         values = signals(row)
         diff = changed(values, current.crm_written)
         wanted[deal.id] = (current, values)

@@ -951,26 +951,35 @@ class SalesforceFake:
         Tooling API has no FieldPermissions yet, so nobody can see it:
         https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_profile.htm
         (field permissions are deployed separately, in Profile/PermissionSet metadata)."""
+        return self._grants(user_id).get(f"{sobject}.{name}".lower(), (False, False))
+
+    def _grants(self, user_id: str) -> dict[str, tuple[bool, bool]]:
+        """(read, edit) by lower-case "Object.Field" for every field a user's permission
+        sets grant: one pass over the org's grants (not one per field and record)."""
         sets = {
             r["PermissionSetId"]
             for r in self._live("PermissionSetAssignment")
             if r["AssigneeId"] == user_id
         }
-        read = edit = False
-        target = f"{sobject}.{name}"
+        out: dict[str, tuple[bool, bool]] = {}
         for fp in self._live("FieldPermissions"):
-            if fp["ParentId"] in sets and str(fp["Field"]).lower() == target.lower():
+            if fp["ParentId"] in sets:
+                key = str(fp["Field"]).lower()
+                read, edit = out.get(key, (False, False))
                 read = read or bool(fp["PermissionsRead"]) or bool(fp["PermissionsEdit"])
-                edit = edit or bool(fp["PermissionsEdit"])
-        return read, edit
+                out[key] = (read, edit or bool(fp["PermissionsEdit"]))
+        return out
 
     def _fields_for(self, user_id: str, sobject: str) -> dict[str, tuple[FieldDef, bool]]:
         """The fields `user_id` can see on `sobject`, each with whether they may edit it.
         ASSUMPTION (setup-permissions): standard fields are visible to every user."""
         out: dict[str, tuple[FieldDef, bool]] = {}
+        grants: dict[str, tuple[bool, bool]] | None = None
         for name, fd in self._schema[sobject].items():
             if fd.custom:
-                read, edit = self._granted(user_id, sobject, name)
+                if grants is None:
+                    grants = self._grants(user_id)
+                read, edit = grants.get(f"{sobject}.{name}".lower(), (False, False))
                 if read:
                     out[name] = (fd, edit)
             else:
