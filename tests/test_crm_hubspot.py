@@ -122,7 +122,8 @@ def test_rate_limits_are_waited_out(tmp_path: Path, hubspot: HubSpotAccount) -> 
     _linked(root, hubspot)
     hubspot.fake.rate_limit(times=2)
     out = run(root, "sync", "--no-send", "--today", "2026-03-20").output
-    assert "failed" not in out.split("hubspot:", 1)[1].split("\n", 1)[0].replace("0 failed", "")
+    assert "hubspot: 1 deals written" in out and "0 failed" in out
+    assert "rate_limited 2" in out  # waited out twice, as the headers said
 
 
 def test_gaps_list_big_open_deals_without_a_map(tmp_path: Path, hubspot: HubSpotAccount) -> None:
@@ -360,3 +361,16 @@ def test_an_unchanged_sync_stores_nothing_for_the_crm(
     (row,) = registry.maps()
     registry.close()
     assert row.crm_deal is not None and row.crm_deal["stage"] == "presentationscheduled"
+
+
+def test_a_refused_key_is_named_never_printed(
+    tmp_path: Path,
+    hubspot: HubSpotAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("MAP_HUBSPOT_SERVICE_KEY", "svc-wrong-key-5e1d")
+    result = run(tmp_path / "ws", "crm-setup", ok=False)
+    assert result.exit_code == 1
+    assert "HubSpot refused the service key (401)" in result.output
+    assert "svc-wrong-key-5e1d" not in result.output + caplog.text

@@ -284,3 +284,23 @@ def test_link_and_unlink_from_the_command_line(tmp_path: Path, salesforce: Sales
     assert "unlinked" in out
     opp = salesforce.fake.record(salesforce.deal)
     assert opp["MAP_Exists__c"] is False and opp["MAP_Health__c"] is None
+
+
+def test_the_client_credentials_flow_runs_as_the_apps_user(
+    tmp_path: Path, salesforce: SalesforceOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "cs-7f3a-not-a-real-secret"
+    salesforce.fake.add_app(
+        "3MVG9-cc-app", secret=secret, run_as="map-integration@seller.example.com"
+    )
+    monkeypatch.setenv("MAP_SALESFORCE_CLIENT_ID", "3MVG9-cc-app")
+    monkeypatch.setenv("MAP_SALESFORCE_CLIENT_SECRET", secret)
+    monkeypatch.delenv("MAP_SALESFORCE_PRIVATE_KEY_FILE")
+    monkeypatch.delenv("MAP_SALESFORCE_USERNAME")
+    root = tmp_path / "ws"
+    out = run(root, "crm-setup").output
+    assert f"assigned to {salesforce.integration}" in out
+    monkeypatch.setenv("MAP_SALESFORCE_CLIENT_SECRET", "wrong-" + secret)
+    refused = run(root, "crm-setup", ok=False)
+    assert refused.exit_code == 1 and "Salesforce refused the login" in refused.output
+    assert secret not in refused.output  # a credential is never printed
