@@ -32,6 +32,10 @@
 #   QUEUE, SCHEDULE, TIME_ZONE   Cloud Tasks queue and Cloud Scheduler job  [map-sync, */15 * * * *, Etc/UTC]
 #   DEPLOYMENT_ID        the Workspace add-on deployment                 [map-addon]
 #   INSTALL_FOR_ME       1: install the add-on for the gcloud account (a test install)  [1]
+#   MAP_CRM              salesforce or hubspot to connect the CRM  [none]; with it, CRM_SECRET
+#                        (the Secret Manager secret holding the HubSpot service key or the
+#                        Salesforce private key) and the MAP_CRM_*, MAP_SALESFORCE_* or
+#                        MAP_HUBSPOT_* settings to keep (README, "The CRM")
 #   DEPLOY_VENV          virtualenv this script uses for mapctl  [~/.cache/mutual-action-plan/deploy-venv]
 #   PYTHON               Python 3.11+ for that virtualenv                [python3]
 #
@@ -149,6 +153,24 @@ urls += json.loads(s.get("metadata", {}).get("annotations", {}).get("run.googlea
 print("\n".join(dict.fromkeys(u for u in urls if u)))'
 }
 
+crm_settings() { # the CRM's settings and secret, set again after each `services replace`
+  [[ "${MAP_CRM:-none}" == none ]] && return 0
+  [[ "$MAP_CRM" == salesforce || "$MAP_CRM" == hubspot ]] || die "MAP_CRM is $MAP_CRM; use salesforce or hubspot"
+  [[ -n "${CRM_SECRET:-}" ]] || die "MAP_CRM=$MAP_CRM needs CRM_SECRET: the Secret Manager secret with the HubSpot service key or the Salesforce private key"
+  local vars="MAP_CRM=$MAP_CRM" name target=MAP_HUBSPOT_SERVICE_KEY
+  [[ "$MAP_CRM" == salesforce ]] && target=MAP_SALESFORCE_PRIVATE_KEY
+  for name in MAP_CRM_GAP_STAGE MAP_CRM_GAP_AMOUNT MAP_CRM_STAGE_TEAMS MAP_CRM_DAILY_SHARE \
+    MAP_SALESFORCE_LOGIN_URL MAP_SALESFORCE_CLIENT_ID MAP_SALESFORCE_USERNAME \
+    MAP_SALESFORCE_API_VERSION MAP_HUBSPOT_BASE_URL MAP_HUBSPOT_PORTAL_ID MAP_HUBSPOT_APP_URL; do
+    if [[ -n "${!name:-}" ]]; then vars+="@@$name=${!name}"; fi
+  done
+  retry gc secrets add-iam-policy-binding "$CRM_SECRET" --condition=None \
+    --member="serviceAccount:$RUNTIME_SA" --role=roles/secretmanager.secretAccessor >/dev/null
+  # ^@@^: gcloud's own delimiter syntax, since values (team lists) may hold commas.
+  gc run services update "$SERVICE" --region="$REGION" "--update-env-vars=^@@^$vars" \
+    "--update-secrets=$target=$CRM_SECRET:latest"
+}
+
 deploy_service() {
   # IAM accepts tokens for the run.app URL only, unless SERVICE_URL (a custom domain) and its
   # endpoints' URLs are custom audiences: the list comes from the app's own routes.
@@ -157,6 +179,7 @@ deploy_service() {
   export CUSTOM_AUDIENCES
   render cloudrun/service.yaml "$WORK/service.yaml"
   gc run services replace "$WORK/service.yaml" --region="$REGION"
+  crm_settings  # `replace` sets exactly the template's settings: the CRM's go on again
 }
 
 step "Checking tools and logins"
