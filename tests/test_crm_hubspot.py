@@ -110,11 +110,11 @@ def test_a_removed_property_skips_that_signal_only(tmp_path: Path, hubspot: HubS
     root = tmp_path / "ws"
     _linked(root, hubspot)
     hubspot.fake.remove_property("map_health_score")
-    run(root, "sync", "--no-send", "--today", "2026-03-25")
+    out = run(root, "sync", "--no-send", "--today", "2026-03-25").output
+    assert "map_health_score is not a deal property in HubSpot" in out
     deal = hubspot.fake.deal(hubspot.deal)
-    assert deal["map_exists"] == "true"
-    status = run(root, "list").output
-    assert status
+    assert deal["map_health"] == "off_track"  # the other signals were written
+    assert "map_health_score" not in deal
 
 
 def test_rate_limits_are_waited_out(tmp_path: Path, hubspot: HubSpotAccount) -> None:

@@ -102,8 +102,8 @@ def test_a_removed_field_skips_only_that_signal(tmp_path: Path, salesforce: Sale
     _linked(root, salesforce)
     salesforce.fake.remove_field("MAP_Health_Score__c")
     out = run(root, "sync", "--no-send", "--today", "2026-03-25").output
-    assert "MAP_Health_Score__c is not on Opportunity" in run(root, "list").output or out
-    assert salesforce.fake.record(salesforce.deal)["MAP_Days_Since_Completion__c"] is None or True
+    assert "MAP_Health_Score__c is not on Opportunity for the integration user" in out
+    assert salesforce.fake.record(salesforce.deal)["MAP_Health__c"] == "Off track"
 
 
 def test_the_daily_allowance_stops_writes_and_resumes(
@@ -304,3 +304,18 @@ def test_the_client_credentials_flow_runs_as_the_apps_user(
     refused = run(root, "crm-setup", ok=False)
     assert refused.exit_code == 1 and "Salesforce refused the login" in refused.output
     assert secret not in refused.output  # a credential is never printed
+
+
+def test_a_field_the_user_cannot_edit_is_named_and_the_rest_written(
+    tmp_path: Path, salesforce: SalesforceOrg
+) -> None:
+    root = tmp_path / "ws"
+    _linked(root, salesforce)
+    salesforce.fake.revoke_edit("Opportunity.MAP_Health_Score__c")
+    before = salesforce.fake.record(salesforce.deal)["MAP_Health_Score__c"]
+    out = run(root, "sync", "--no-send", "--today", "2026-03-25").output
+    assert "salesforce: 1 deals written" in out
+    assert "MAP_Health_Score__c is read-only for the integration user" in out
+    opp = salesforce.fake.record(salesforce.deal)
+    assert opp["MAP_Health_Score__c"] == before  # not written
+    assert opp["MAP_Health__c"] == "Off track"  # the rest was

@@ -434,7 +434,9 @@ def crm_lines(report: CrmReport) -> Iterable[str]:
     if report.stopped:
         yield f"{report.crm}: stopped: {report.stopped}"
     for line in report.lines:
-        if line.outcome in ("failed", "deferred", "relinked"):
+        if line.outcome in ("failed", "deferred", "relinked") or (
+            line.outcome == "written" and not line.message.endswith(" signals")
+        ):
             yield f"{line.map_id} (deal {line.deal_id}): {line.message}"
     for map_id, note in report.notes.items():
         yield f"{map_id}: {note}"

@@ -884,6 +884,16 @@ class SalesforceFake:
         with self._lock:
             return copy.deepcopy(self._records[record_id])
 
+    def revoke_edit(self, field_name: str) -> None:
+        """An admin takes Edit away from every permission set granting `field_name`
+        ("Opportunity.MAP_Health__c"): the field stays readable, no longer writable."""
+        with self._lock:
+            for record_id, record in self._records.items():
+                if self._types.get(record_id) == "FieldPermissions" and (
+                    record.get("Field") == field_name
+                ):
+                    record["PermissionsEdit"] = False
+
     def records(self, sobject: str) -> list[dict[str, Any]]:
         """Every live record of one object (e.g. the Tasks a client created)."""
         with self._lock:
