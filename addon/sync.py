@@ -429,6 +429,8 @@ def sync_map(
             settled_grids=settled,
             alerts=raised_by(row, computed, registry, today),
             agenda=agenda_json(computed, today),
+            depends={s.id: tuple(s.depends_on) for s in computed.parsed.steps},
+            snapshot=snapshot_of(computed, row.target_close),
         )
         result.problems, result.health = len(problems), computed.status.health.value
         return result
@@ -439,6 +441,23 @@ def sync_map(
         f"{row.sheet_ref}: the file kept changing while we "
         f"synced ({MAX_ATTEMPTS} tries); it will be synced next time",
     )
+
+
+def snapshot_of(computed: Computed, target_close: date) -> dict[str, object]:
+    """Today's snapshot of the plan, as the registry keeps one per day (the insights)."""
+    st = computed.status
+    blocker = st.current_blocker
+    return {
+        "projected_close": st.projected_close,
+        "target_close": target_close,
+        "health": st.health.value,
+        "score": st.score,
+        "buyer_done": st.buyer_steps_done,
+        "buyer_total": st.buyer_steps_total,
+        "stale": st.stale,
+        "blocker": blocker.step_id[:12] if blocker else "",
+        "buyer_edited": computed.learned.last_buyer_update is not None,
+    }
 
 
 def raised_by(row: MapRow, computed: Computed, registry: Registry, today: date) -> list[Alert]:

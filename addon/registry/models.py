@@ -81,6 +81,8 @@ class MapRow(Base):
     crm_written: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     crm_state: Mapped[str] = mapped_column(Text, default="")
     crm_moves: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # A deal marked as a test (`mapctl test-deal`): left out of the insights.
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class StepRow(Base):
@@ -98,6 +100,38 @@ class StepRow(Base):
     first_seen: Mapped[date | None] = mapped_column(Date, nullable=True)
     first_seen_done: Mapped[date | None] = mapped_column(Date, nullable=True)
     template_key: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    depends_on: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+
+class SnapshotRow(Base):
+    """A MAP as one day's sync saw it (the last sync of the day wins). `replayed`: rebuilt
+    from the stored date changes and done dates for days before snapshots were kept."""
+
+    __tablename__ = "map_snapshots"
+
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    projected_close: Mapped[date | None] = mapped_column(Date, nullable=True)
+    target_close: Mapped[date] = mapped_column(Date)
+    health: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    buyer_done: Mapped[int] = mapped_column(Integer, default=0)
+    buyer_total: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocker: Mapped[str] = mapped_column(String(12), default="")
+    buyer_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    replayed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InsightWeekRow(Base):
+    """The insights as a manager's weekly digest showed them (what changed most is measured
+    against last week's)."""
+
+    __tablename__ = "insight_weeks"
+
+    scope: Mapped[str] = mapped_column(String(360), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class DueChangeRow(Base):

@@ -33,6 +33,7 @@ from addon.registry.models import (
     KeptTextRow,
     MapRow,
     PersonRow,
+    SnapshotRow,
     StepRow,
     TargetCloseRow,
 )
@@ -415,14 +416,24 @@ class Registry(OutboxStore):
         today: date,
         offers: Iterable[tuple[str, str]] = (),
         alerts: Sequence[Alert] = (),
+        depends: Mapping[str, Sequence[str]] | None = None,
+        snapshot: Mapping[str, Any] | None = None,
         **fields: Any,
     ) -> int:
         """Everything one sync learned, in one transaction; `offers`: (email, name) of
         buyer-side stakeholders, offered to the rep when not known yet; `alerts`: raised
-        once each (their key). Returns how many alerts were new."""
+        once each (their key); `depends`: each step's prerequisites as read; `snapshot`:
+        the plan as today's sync saw it (today's earlier snapshot is replaced). Returns
+        how many alerts were new."""
         with self.session() as s:
+            before = {
+                r.step_id: r.depends_on
+                for r in s.scalars(select(StepRow).where(StepRow.map_id == map_id))
+            }
             s.execute(delete(StepRow).where(StepRow.map_id == map_id))
-            s.add_all(_step_rows(map_id, memory.values()))
+            s.add_all(_step_rows(map_id, memory.values(), depends, before))
+            if snapshot is not None:
+                s.merge(SnapshotRow(map_id=map_id, day=today, replayed=False, **snapshot))
             s.add_all(
                 DueChangeRow(
                     map_id=map_id,
@@ -453,7 +464,16 @@ class Registry(OutboxStore):
             return raise_alerts(s, row, alerts, today)
 
 
-def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
+def _step_rows(
+    map_id: str,
+    memory: Iterable[StepMemory],
+    depends: Mapping[str, Sequence[str]] | None = None,
+    before: Mapping[str, list[str] | None] | None = None,
+) -> list[StepRow]:
+    """The steps as rows; a step's dependencies as this read gave them (`depends`), or as
+    last stored (`before`) when this read did not say."""
+    depends = depends or {}
+    before = before or {}
     return [
         StepRow(
             map_id=map_id,
@@ -468,6 +488,7 @@ def _step_rows(map_id: str, memory: Iterable[StepMemory]) -> list[StepRow]:
             first_seen=m.first_seen,
             first_seen_done=m.first_seen_done,
             template_key=m.template_key,
+            depends_on=list(depends[m.step_id]) if m.step_id in depends else before.get(m.step_id),
         )
         for m in memory
     ]
