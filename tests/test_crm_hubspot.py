@@ -374,3 +374,22 @@ def test_a_refused_key_is_named_never_printed(
     assert result.exit_code == 1
     assert "HubSpot refused the service key (401)" in result.output
     assert "svc-wrong-key-5e1d" not in result.output + caplog.text
+
+
+def test_closed_deals_for_before_and_after_maps(tmp_path: Path, hubspot: HubSpotAccount) -> None:
+    from datetime import date
+
+    from addon.app import App
+    from addon.config import Settings
+
+    _linked(tmp_path / "ws", hubspot)
+    hubspot.fake.update_deal(hubspot.deal, dealstage="closedwon", closedate="2026-04-20")
+    hubspot.fake.update_deal(hubspot.other_deal, dealstage="closedlost", closedate="2026-04-21")
+    app = App(Settings(workspace=tmp_path / "ws"))
+    assert app.crm is not None
+    closed = {d.deal_id: d for d in app.crm.closed_deals(date(2026, 1, 1))}
+    assert set(closed) == {hubspot.deal, hubspot.other_deal}
+    assert closed[hubspot.deal].won and closed[hubspot.deal].has_map
+    assert not closed[hubspot.other_deal].won and not closed[hubspot.other_deal].has_map
+    assert closed[hubspot.deal].closed_on == date(2026, 4, 20)
+    assert closed[hubspot.deal].opened_on is not None

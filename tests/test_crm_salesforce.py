@@ -319,3 +319,26 @@ def test_a_field_the_user_cannot_edit_is_named_and_the_rest_written(
     opp = salesforce.fake.record(salesforce.deal)
     assert opp["MAP_Health_Score__c"] == before  # not written
     assert opp["MAP_Health__c"] == "Off track"  # the rest was
+
+
+def test_closed_deals_for_before_and_after_maps(tmp_path: Path, salesforce: SalesforceOrg) -> None:
+    from datetime import date
+
+    from addon.app import App
+    from addon.config import Settings
+
+    root = tmp_path / "ws"
+    _linked(root, salesforce)
+    won = salesforce.fake.add_opportunity(
+        "Old win",
+        stage="Closed Won",
+        close_date="2026-02-10",
+        amount=40000,
+        owner_id=salesforce.sam,
+    )
+    app = App(Settings(workspace=root))
+    assert app.crm is not None
+    closed = {d.deal_id: d for d in app.crm.closed_deals(date(2026, 1, 1))}
+    assert set(closed) == {won}
+    assert closed[won].won and not closed[won].has_map
+    assert closed[won].closed_on == date(2026, 2, 10) and closed[won].opened_on is not None

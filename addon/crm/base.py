@@ -16,6 +16,7 @@ from datetime import date
 from typing import Protocol
 
 from addon.plan.crm import Deal, Signal, Stage
+from addon.plan.history import CrmDealHistory
 
 
 class CrmError(Exception):
@@ -103,6 +104,12 @@ class Crm(Protocol):
     def signal_values(self, deal_id: str) -> dict[str, object]:
         """The signals as the deal holds them now, by signal key, as the CRM spells them
         (the live smoke test reads back what was written)."""
+        ...
+
+    def closed_deals(self, since: date) -> list[CrmDealHistory]:
+        """Deals closed (won or lost) since `since`, with or without a MAP: how long they
+        took from opening in the CRM, and whether they were won (the insights' before vs
+        after MAPs)."""
         ...
 
     def stages(self) -> list[Stage]:

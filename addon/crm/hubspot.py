@@ -30,6 +30,7 @@ from hubspot.crm.deals.exceptions import ApiException as DealsApiException
 from addon.config import Settings
 from addon.crm.base import Calls, CrmError, Gate, Read, Results
 from addon.plan.crm import BY_KEY, FIELDS, Deal, Kind, Signal, Stage, find_stage
+from addon.plan.history import CrmDealHistory
 from sheets_schema.vocab import MapHealth
 
 T = TypeVar("T")
@@ -330,6 +331,42 @@ class HubSpotCrm:
                         "to another deal"
                     )
         return read
+
+    def closed_deals(self, since: date) -> list[CrmDealHistory]:
+        exists = BY_KEY["map_exists"].hubspot
+        start = int(datetime(since.year, since.month, since.day, tzinfo=UTC).timestamp() * 1000)
+        body = {
+            "filterGroups": [
+                {
+                    "filters": [
+                        {"propertyName": "hs_is_closed", "operator": "EQ", "value": "true"},
+                        {"propertyName": "closedate", "operator": "GTE", "value": str(start)},
+                    ]
+                }
+            ],
+            "properties": [
+                "createdate",
+                "closedate",
+                "hs_is_closed_won",
+                "amount",
+                *([exists] if exists in self.properties() else []),
+            ],
+        }
+        out = []
+        for r in self._search("read", "deals", body):
+            p = r.get("properties") or {}
+            amount = p.get("amount")
+            out.append(
+                CrmDealHistory(
+                    deal_id=str(r["id"]),
+                    opened_on=_day(p.get("createdate")),
+                    closed_on=_day(p.get("closedate")),
+                    won=str(p.get("hs_is_closed_won") or "").lower() == "true",
+                    amount=float(amount) if amount not in (None, "") else None,
+                    has_map=str(p.get(exists) or "").lower() == "true",
+                )
+            )
+        return out
 
     def signal_values(self, deal_id: str) -> dict[str, object]:
         known = self.properties(fresh=True)

@@ -37,6 +37,7 @@ from simple_salesforce.exceptions import (
 from addon.config import Settings
 from addon.crm.base import Calls, CrmError, Gate, LimitReached, Read, Results
 from addon.plan.crm import BY_KEY, FIELDS, Deal, Kind, Signal, Stage, find_stage
+from addon.plan.history import CrmDealHistory
 
 T = TypeVar("T")
 BATCH = 200  # sObject Collections: "up to 200 records"
@@ -418,6 +419,28 @@ class SalesforceCrm:
                 else:
                     read.found[deal_id] = self._deal(record)
         return read
+
+    def closed_deals(self, since: date) -> list[CrmDealHistory]:
+        fields = self.describe()
+        exists = BY_KEY["map_exists"].salesforce
+        extra = f", {exists}" if exists in fields else ""
+        rows = self._query(
+            f"SELECT Id, CreatedDate, CloseDate, IsWon, Amount{extra} FROM Opportunity "
+            f"WHERE IsClosed = true AND CloseDate >= {since.isoformat()}"
+        )
+        return [
+            CrmDealHistory(
+                deal_id=r["Id"],
+                opened_on=date.fromisoformat(str(r["CreatedDate"])[:10])
+                if r.get("CreatedDate")
+                else None,
+                closed_on=date.fromisoformat(r["CloseDate"]) if r.get("CloseDate") else None,
+                won=bool(r.get("IsWon")),
+                amount=float(r["Amount"]) if r.get("Amount") is not None else None,
+                has_map=bool(r.get(exists)),
+            )
+            for r in rows
+        ]
 
     def signal_values(self, deal_id: str) -> dict[str, object]:
         fields = self.describe(fresh=True)

@@ -254,6 +254,8 @@ def _standard_schema() -> dict[str, dict[str, FieldDef]]:
             _readonly(
                 FieldDef("LastModifiedDate", "Last Modified Date", "datetime", nillable=False)
             ),
+            # A system field on every object (object_reference "System Fields").
+            _readonly(FieldDef("CreatedDate", "Created Date", "datetime", nillable=False)),
         ],
         "OpportunityStage": [
             _id("Opportunity Stage ID"),
@@ -617,6 +619,8 @@ class SalesforceFake:
         record: dict[str, Any] = {name: fd.default for name, fd in self._schema[sobject].items()}
         record.update(values)
         record["Id"] = record_id
+        if "CreatedDate" in self._schema[sobject] and not record.get("CreatedDate"):
+            record["CreatedDate"] = now_stamp()  # set by Salesforce at insert (system field)
         self._derive(sobject, record, None, set(values))
         self._records[record_id] = record
         self._types[record_id] = sobject
