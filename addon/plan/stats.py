@@ -131,9 +131,7 @@ def summarise(values: Sequence[float], censored: Sequence[bool] | None = None) -
         return Summary(0, 0, None, None, None, None, True, True)
     if n_cens == 0:
         low, high = median_ci(values)
-        return Summary(
-            n, 0, quantile(values, 0.5), quantile(values, 0.8), low, high, True, True
-        )
+        return Summary(n, 0, quantile(values, 0.5), quantile(values, 0.8), low, high, True, True)
     curve = _km_curve(values, flags)
     longest = float(max(values))
     med, p80 = _km_quantile(curve, 0.5), _km_quantile(curve, 0.8)
