@@ -183,6 +183,18 @@ def test_duration_starts_at_the_latest_done_prerequisite() -> None:
     assert by_key["first"].duration.median == 10
 
 
+def test_a_step_done_after_the_close_was_open_at_close_but_keeps_its_duration() -> None:
+    plans = [
+        plan("a", [step("k", key="kickoff", done=70)], closed=60),
+        plan("b", [step("k", key="kickoff")], closed=60),
+        plan("c", [step("k", key="kickoff", done=50)], closed=60),
+    ]
+    (entry,) = run(*plans).steps
+    assert (entry.open_at_close.k, entry.open_at_close.n, entry.n_done) == (2, 3, 2)
+    # KM: S(50) = 2/3, 60 censored, S(70) = 0: the median is 70
+    assert (entry.duration.median, entry.duration.censored) == (70, 1)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

@@ -185,7 +185,8 @@ def group_of(step: StepHistory) -> tuple[Literal["template", "buyer_added"], str
 
 def step_duration(plan: PlanHistory, step: StepHistory, today: date) -> tuple[int, bool]:
     """(days, censored): from its latest done prerequisite (or the plan's creation) to its
-    done date; still open: to the plan's close (or `today` for an open plan), censored."""
+    done date (when known, even after the plan closed); still open: to the plan's close (or
+    `today` for an open plan), censored."""
     by_id = {s.step_id: s for s in plan.steps}
     prereqs = [
         d
@@ -193,12 +194,17 @@ def step_duration(plan: PlanHistory, step: StepHistory, today: date) -> tuple[in
         if dep in by_id and (d := by_id[dep].done_on) is not None and dep != step.step_id
     ]
     start = max(prereqs) if prereqs else plan.created_on
-    if step.done_on is not None and not (
-        closed(plan) and plan.closed_on is not None and step.done_on > plan.closed_on
-    ):
+    if step.done_on is not None:
         return max(0, (step.done_on - start).days), False
     end = plan.closed_on if closed(plan) and plan.closed_on is not None else today
     return max(0, (end - start).days), True
+
+
+def open_at_close(plan: PlanHistory, step: StepHistory) -> bool:
+    """Still open when its (closed) plan closed."""
+    if not closed(plan):
+        return False
+    return step.done_on is None or (plan.closed_on is not None and step.done_on > plan.closed_on)
 
 
 def days_cost(plan: PlanHistory) -> dict[str, int]:
@@ -454,7 +460,7 @@ def _steps(plans: Sequence[PlanHistory], today: date) -> list[StepInsight]:
             acc.templates.add(plan.template)
             is_closed = closed(plan)
             acc.plans_closed += is_closed
-            still_open = False
+            still_open = any(open_at_close(plan, s) for s in steps)
             for step in steps:
                 acc.wordings[step.text.strip()] += 1
                 if step.side:
@@ -462,10 +468,9 @@ def _steps(plans: Sequence[PlanHistory], today: date) -> list[StepInsight]:
                 days, cens = step_duration(plan, step, today)
                 acc.durations.append(days)
                 acc.censored.append(cens)
-                still_open = still_open or cens
-                if step.done_on is not None and step.first_due is not None and not cens:
+                if step.done_on is not None and step.first_due is not None:
                     acc.lateness.append((step.done_on - step.first_due).days)
-            acc.plans_done += not still_open
+            acc.plans_done += all(s.done_on is not None for s in steps)
             acc.pushed += any(s.pushes > 0 for s in steps)
             acc.open_closed += is_closed and still_open
             assert acc.costs is not None
@@ -696,7 +701,8 @@ def compute(
 ) -> Insights:
     """The insights of the plans matching the filters (period: the close date of a closed
     plan, the creation date of an open one), test plans and `exclude`d map ids left out.
-    The CRM deals (before vs after MAPs) are filtered by their close date only."""
+    `rep` matches the rep's email case-insensitively. The CRM deals (before vs after MAPs)
+    are filtered by their close date only (they carry no team or rep)."""
     matching = _select(history.plans, team, rep, template, since, until)
     tests = [p for p in matching if p.test]
     excluded = [p for p in matching if not p.test and p.map_id in exclude]
@@ -766,8 +772,8 @@ def _late_text(d: Days) -> str:
     return "on time vs first agreed"
 
 
-def _trend_tail(trend: bool, n: int) -> str:
-    return f"n={n} closed" if trend else _too_few(n)
+def _trend_tail(trend: bool, n: int, noun: str = "closed") -> str:
+    return f"n={n} {noun}" if trend else _too_few(n)
 
 
 def step_line(s: StepInsight) -> str:
@@ -785,22 +791,33 @@ def step_line(s: StepInsight) -> str:
 
 def _cycle_line(g: CycleGroup) -> list[str]:
     d = g.created_to_signed
-    lines = _wrap(f"{g.label}: {_median_text(d)}; {_trend_tail(d.trend, d.n)}")
+    lines = _wrap(f"{g.label}: {_median_text(d)}; {_trend_tail(d.trend, d.n, 'won')}")
     c = g.crm_opened_to_signed
     if c.n:
         lines += _wrap(f"CRM opened -> signature: {_median_text(c)}; n={c.n}", "      ")
     return lines
 
 
+_GROUP_NAMES = {
+    "health": "health",
+    "completion": "buyer steps done",
+    "buyer_edited": "buyer edited",
+}
+
+
 def render_text(insights: Insights) -> list[str]:
     """The report a sales leader reads in a terminal, lines of at most 100 columns."""
     s = insights.sample
     head = (
-        f"MAP insights as of {insights.today.isoformat()}: {s.considered} plans "
+        f"MAP insights {insights.today.isoformat()}: {s.considered} plans "
         f"({s.closed} closed: {s.won} won, {s.lost} lost; {s.open} open); "
         f"left out {s.left_out_test} test, {s.left_out_excluded} excluded"
     )
     lines = _wrap(head, "")
+    lines.append(
+        "Medians with [95 % interval], rates with [Wilson 95 % interval]; "
+        f"trends need {TREND_MIN}+ closed deals."
+    )
     f = insights.filters
     shown = [
         f"{name} {value}"
@@ -848,11 +865,10 @@ def render_text(insights: Insights) -> list[str]:
         "",
         f"Outcomes by plan health {o.days_before} days before close ({o.n_closed} closed)",
     ]
-    names = {"health": "health", "completion": "buyer steps done", "buyer_edited": "buyer edited"}
     for band in o.bands:
         r = band.win_rate
         lines += _wrap(
-            f"{names[band.group]} {band.label.replace('_', ' ')}: won {r.k} of {r.n}, "
+            f"{_GROUP_NAMES[band.group]} {band.label.replace('_', ' ')}: won {r.k} of {r.n}, "
             f"{_pct(r)}" + ("" if r.trend else f"; {_too_few(r.n)}")
         )
     return lines
@@ -936,7 +952,7 @@ def _figures(ins: Insights) -> list[_Figure]:
             out.append(
                 _Figure(
                     ("won", b.group, b.label),
-                    f"Win rate, {b.group.replace('_', ' ')} {b.label.replace('_', ' ')}",
+                    f"Win rate, {_GROUP_NAMES[b.group]} {b.label.replace('_', ' ')}",
                     b.win_rate.rate,
                     b.win_rate.n,
                     True,
@@ -992,7 +1008,7 @@ def _notable(ins: Insights, k: int) -> list[str]:
     if bands:
         b = bands[0]
         out.append(
-            f"Lowest win rate: {b.group.replace('_', ' ')} {b.label.replace('_', ' ')} "
+            f"Lowest win rate: {_GROUP_NAMES[b.group]} {b.label.replace('_', ' ')} "
             f"{OUTCOME_DAYS_BEFORE} days before close, {_pct(b.win_rate)}; "
             f"{_trend_tail(b.win_rate.trend, b.win_rate.n)}"
         )

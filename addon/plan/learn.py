@@ -247,10 +247,7 @@ def suggest(template: Template, history: History) -> Suggestions:
         rel = [
             float((s.done_on - p.signed_on).days)
             for p, s in inst
-            if p.outcome == "won"
-            and p.signed_on
-            and s.done_on
-            and not step_duration(p, s, _end(p))[1]
+            if p.outcome == "won" and p.signed_on and s.done_on
         ]
         off = summarise(rel)
         new_dur = new_off = None
