@@ -32,7 +32,8 @@ def test_importing_the_core_pulls_in_no_io_library() -> None:
     code = (
         "import sys\n"
         "import addon.plan.parse, addon.plan.status, addon.plan.memory, addon.plan.rollup, "
-        "addon.plan.schedule, addon.plan.report, addon.plan.crm\n"
+        "addon.plan.schedule, addon.plan.report, addon.plan.crm, addon.plan.insights, "
+        "addon.plan.learn\n"
         f"bad = [m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}]\n"
         "print(','.join(sorted(bad)))\n"
     )
