@@ -41,6 +41,8 @@ from addon.docs import render
 from addon.plan.crm import Gap, deal_of
 from addon.plan.dates import fmt
 from addon.plan.delivery import Decision, Pending, Quiet, plan, zone
+from addon.plan.insights import changed_most
+from addon.registry.history import weekly_insights
 from addon.registry.models import AlertRow, DeliveryRow, MapRow
 from addon.registry.store import Registry
 from addon.sharing import Inviter
@@ -581,7 +583,7 @@ def due_digests(registry: Registry, channels: Channels, now: datetime) -> list[D
                 manager.name,
                 "manager",
                 tz,
-                partial(manager_digest, registry, channels, rows, reps, day),
+                partial(manager_digest, registry, channels, rows, reps, day, manager.email),
             )
         )
     return [d for d in due if d.key not in registry.raised_keys(d.scope)]
@@ -670,6 +672,7 @@ def manager_digest(
     rows: Sequence[MapRow],
     reps: set[str],
     day: date,
+    manager: str = "",
 ) -> dict[str, str]:
     week_ago = day - timedelta(days=7)
     by_id = {r.id: r for r in rows}
@@ -694,12 +697,23 @@ def manager_digest(
         for r in registry.maps(("won", "lost", "archived"))
         if r.rep_email.lower() in reps and r.closed_on and r.closed_on >= week_ago
     ]
+    year, week_no, _ = day.isocalendar()
+    now, before = weekly_insights(
+        registry,
+        f"insights:{manager or ','.join(sorted(reps))}",
+        f"{year}-W{week_no:02d}",
+        {r.lower() for r in reps},
+        day,
+    )
+    learned = changed_most(now, before, 3)
     gap_list = [Gap(deal_of(g.deal), g.why) for g in registry.gaps(owners=reps)]
     gap_list.sort(key=lambda g: -(g.deal.amount or 0))
     context = {
         "maps": views,
         "closed": closed,
         "gaps": gap_list,
+        "learned": learned,
+        "learned_since": before is not None,
         "off_track": sum(1 for v in views if v["row"].health == "off_track"),
         "at_risk": sum(1 for v in views if v["row"].health == "at_risk"),
         "week_text": fmt(day),

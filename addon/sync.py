@@ -38,6 +38,7 @@ from addon.plan.report import StatusReport, build_report
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
 from addon.plan.status import PlanStatus, Pointer, compute, near, needs_owner
 from addon.registry.grids import decode_grids, encode_grids
+from addon.registry.history import daily_insights
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, Snapshot, Workspace
@@ -550,10 +551,15 @@ def sync_all(
 
 def write_rollup(workspace: Workspace, registry: Registry, today: date) -> str:
     """The roll-up from every MAP's last sync: open deals ranked by risk, closed below,
-    then the CRM's open deals that have no MAP."""
+    then the CRM's open deals that have no MAP, and the day's insights."""
     found = [(deal_of(g.deal), g.why) for g in registry.gaps()]
     found.sort(key=lambda item: (-(item[0].amount or 0), item[0].name))
-    return workspace.write_rollup(rollup_rows(registry.maps(), registry), today, gaps=found)
+    return workspace.write_rollup(
+        rollup_rows(registry.maps(), registry),
+        today,
+        gaps=found,
+        insights=daily_insights(registry, today),
+    )
 
 
 def status_report(

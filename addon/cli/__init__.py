@@ -55,4 +55,14 @@ def main(
 
 
 # Each module registers its commands on `main` when imported (after `main` exists).
-from addon.cli import alerts, crm, google, imports, maps, serve, sharing, sync  # noqa: E402, F401
+from addon.cli import (  # noqa: E402, F401
+    alerts,
+    crm,
+    google,
+    imports,
+    insights,
+    maps,
+    serve,
+    sharing,
+    sync,
+)

@@ -228,19 +228,6 @@ def list_maps(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.pass_context
-def templates(ctx: click.Context) -> None:
-    """List the deal-size templates (built-in and the team's own)."""
-    app = _app(ctx, None)
-    for t in app.templates.values():
-        signature = t.signature_step
-        click.echo(
-            f"{t.name:<12} {t.label:<14} {len(t.steps):>2} steps, "
-            f"{t.span_days} days to close; signature: {signature.key}. {t.description}"
-        )
-
-
-@main.command()
 @today_option
 @click.option("--days", default=21, show_default=True, help="Simulated days of buyer edits.")
 @click.pass_context

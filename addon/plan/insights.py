@@ -764,7 +764,7 @@ def _median_text(d: Days, unit: str = "days") -> str:
 
 def _late_text(d: Days) -> str:
     if d.median is None:
-        return "no first agreed date"
+        return "not yet done against an agreed date"
     if d.median > 0:
         return f"{_fmt(d.median)} days late vs first agreed"
     if d.median < 0:

@@ -10,10 +10,10 @@ left out of what rests on them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from addon.plan.history import (
     CrmDealHistory,
@@ -22,8 +22,10 @@ from addon.plan.history import (
     PlanHistory,
     StepHistory,
 )
+from addon.plan.insights import Insights, compute
 from addon.registry.models import (
     DueChangeRow,
+    InsightWeekRow,
     MapRow,
     SnapshotRow,
     StepRow,
@@ -216,3 +218,38 @@ def build_history(
             )
         )
     return History(tuple(plans), tuple(crm_deals))
+
+
+def daily_insights(registry: Registry, today: date) -> Insights:
+    """The insights over every plan, computed once a day (the roll-up's Insights tab is
+    written at every sync; the history behind it changes by the day)."""
+    scope, key = "rollup", today.isoformat()
+    with registry.session() as s:
+        found = s.get(InsightWeekRow, (scope, key))
+        if found is not None:
+            return Insights.model_validate(found.body)
+    made = compute(build_history(registry, {}), today=today)
+    with registry.session() as s:
+        s.execute(delete(InsightWeekRow).where(InsightWeekRow.scope == scope))
+        s.merge(InsightWeekRow(scope=scope, week=key, body=made.model_dump(mode="json")))
+    return made
+
+
+def weekly_insights(
+    registry: Registry, scope: str, week: str, reps: Collection[str], today: date
+) -> tuple[Insights, Insights | None]:
+    """A manager's team's insights this week, and as last week's digest showed them (None
+    the first time); this week's are kept for next week's comparison."""
+    history = build_history(registry, {})
+    mine = History(tuple(p for p in history.plans if p.rep.lower() in reps), history.crm_deals)
+    now = compute(mine, today=today)
+    with registry.session() as s:
+        before = s.scalars(
+            select(InsightWeekRow)
+            .where(InsightWeekRow.scope == scope)
+            .where(InsightWeekRow.week < week)
+            .order_by(InsightWeekRow.week.desc())
+        ).first()
+        earlier = Insights.model_validate(before.body) if before is not None else None
+        s.merge(InsightWeekRow(scope=scope, week=week, body=now.model_dump(mode="json")))
+    return now, earlier

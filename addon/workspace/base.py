@@ -13,6 +13,7 @@ from typing import Protocol
 
 from addon.plan.adopt import Source
 from addon.plan.crm import Deal
+from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
 from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
 from addon.plan.rollup import RollupRow
@@ -118,10 +119,15 @@ class Workspace(Protocol):
         """Write computed cells only; raise VersionConflict if the file changed since read."""
 
     def write_rollup(
-        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+        self,
+        rows: Sequence[RollupRow],
+        today: date,
+        gaps: Sequence[tuple[Deal, str]] = (),
+        insights: Insights | None = None,
     ) -> str:
-        """The managers' roll-up: one ranked row per MAP, and a No MAP tab listing the
-        CRM's open deals without a plan (`gaps`: each deal and why it is listed)."""
+        """The managers' roll-up: one ranked row per MAP, a No MAP tab listing the CRM's
+        open deals without a plan (`gaps`: each deal and why it is listed), and an Insights
+        tab (what the plans' history teaches)."""
         ...
 
     def link(self, ref: str) -> str: ...

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from addon.plan.crm import Deal
 from addon.plan.dates import fmt
+from addon.plan.insights import Days, Insights, Rate
 from addon.plan.models import Cell, MapInfo
 from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
@@ -185,3 +186,162 @@ def gap_cells(deal: Deal, why: str) -> dict[str, Cell]:
         "why": why,
         "link": deal.url,
     }
+
+
+# --- the roll-up's Insights tab -------------------------------------------------------------
+
+INSIGHTS_TAB = "Insights"
+INSIGHT_STEPS = 25  # rows of steps shown (the chart reads this block)
+INSIGHT_STEP_HEADER = 4  # 1-based row of the steps table's header
+
+
+def _pct(rate: Rate) -> Cell:
+    return round(100 * rate.rate, 1) if rate.rate is not None else None
+
+
+def _span(rate: Rate) -> str:
+    if rate.low is None or rate.high is None:
+        return ""
+    return f"{100 * rate.low:.0f}-{100 * rate.high:.0f} %"
+
+
+def _median(d: Days) -> Cell:
+    return d.median if d.median is not None else None
+
+
+def insight_blocks(ins: Insights) -> list[tuple[str, list[str], list[list[Cell]]]]:
+    """The Insights tab as titled tables, both roll-up writers lay out the same way; the
+    steps table first, at a fixed place, so its chart can point at it."""
+    steps = [
+        [
+            s.label,
+            "template" if s.kind == "template" else "added by buyers",
+            s.n,
+            s.n_closed,
+            _median(s.duration),
+            s.duration.p80,
+            s.duration.censored,
+            _median(s.lateness),
+            _pct(s.pushed),
+            _pct(s.open_at_close),
+            s.days_cost_median,
+            "yes" if s.trend else f"no (n={s.n_closed})",
+        ]
+        for s in ins.steps[:INSIGHT_STEPS]
+    ]
+    cycle = [
+        [
+            g.label,
+            g.created_to_signed.n,
+            _median(g.created_to_signed),
+            g.created_to_signed.p80,
+            _median(g.crm_opened_to_signed),
+            "yes" if g.created_to_signed.trend else "no",
+        ]
+        for g in (ins.cycle_time.overall, *ins.cycle_time.by_template, *ins.cycle_time.by_deal_size)
+    ]
+    cohorts = [
+        [
+            c.label,
+            c.n,
+            _median(c.cycle),
+            c.cycle.p80,
+            _pct(c.win_rate),
+            _span(c.win_rate),
+        ]
+        for c in (ins.cycle_time.with_map, ins.cycle_time.without_map)
+    ]
+    horizons = [
+        [
+            f"{h.days_before} days before",
+            h.n,
+            _median(h.projected_error),
+            _median(h.target_error),
+            h.projected_bias,
+            h.target_bias,
+            _pct(h.projected_closer),
+            "yes" if h.trend else "no",
+        ]
+        for h in ins.calibration.horizons
+    ]
+    bands = [
+        [
+            b.label,
+            b.win_rate.n,
+            _pct(b.win_rate),
+            _span(b.win_rate),
+            "yes" if b.win_rate.trend else "no",
+        ]
+        for b in ins.outcomes.bands
+    ]
+    return [
+        (
+            "Steps, by the days of close they cost",
+            [
+                "Step",
+                "Kind",
+                "Plans",
+                "Closed",
+                "Median days",
+                "p80 days",
+                "Still open",
+                "Median days late",
+                "Pushed %",
+                "Open at close %",
+                "Days of close cost",
+                "Trend",
+            ],
+            steps,
+        ),
+        (
+            "Cycle time: MAP created to signature (won deals)",
+            ["Group", "Won", "Median days", "p80 days", "CRM opened to signed", "Trend"],
+            cycle,
+        ),
+        (
+            "Before and after MAPs (the CRM's closed deals)",
+            ["Deals", "Closed", "Median days open to close", "p80", "Win rate %", "Interval"],
+            cohorts,
+        ),
+        (
+            f"Forecast calibration: {ins.calibration.answer}",
+            [
+                "When",
+                "Plans",
+                "Projected error (median days)",
+                "Target error (median days)",
+                "Projected bias",
+                "Target bias",
+                "Projected closer %",
+                "Trend",
+            ],
+            horizons,
+        ),
+        (
+            f"Win rate by plan health {ins.outcomes.days_before} days before close",
+            ["Group", "Closed", "Win rate %", "Interval", "Trend"],
+            bands,
+        ),
+    ]
+
+
+def insight_grid(ins: Insights) -> list[list[Cell]]:
+    """The whole tab as rows: a title, the sample, then each table with a blank row between;
+    the steps table always spans INSIGHT_STEPS rows so the others keep their places."""
+    s = ins.sample
+    grid: list[list[Cell]] = [
+        ["MAP insights: what the plans' history teaches"],
+        [
+            f"As of {fmt(ins.today)} · {s.considered} plans, {s.closed} closed ({s.won} won, "
+            f"{s.lost} lost) · medians and Wilson intervals; trends need 8+ closed deals"
+        ],
+    ]
+    for i, (title, headers, rows) in enumerate(insight_blocks(ins)):
+        grid.append([title])
+        grid.append(list(headers))
+        body = [list(r) for r in rows] or [["no data yet"]]
+        if i == 0:
+            body += [[] for _ in range(INSIGHT_STEPS - len(body))]
+        grid += body
+        grid.append([])
+    return grid

@@ -52,6 +52,7 @@ from addon.google.clients import service
 from addon.plan.adopt import Source
 from addon.plan.crm import Deal
 from addon.plan.grid import a1, find_header, find_tab
+from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
@@ -746,7 +747,11 @@ class GoogleWorkspace:
         return self.written(expected_version)
 
     def write_rollup(
-        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+        self,
+        rows: Sequence[RollupRow],
+        today: date,
+        gaps: Sequence[tuple[Deal, str]] = (),
+        insights: Insights | None = None,
     ) -> str:
         """One write a sync; the Sheet is found by its appProperties, or made once."""
         with self._rollup_lock:
@@ -760,7 +765,12 @@ class GoogleWorkspace:
             .batchUpdate(
                 spreadsheetId=self._rollup,
                 body=rollup_write_body(
-                    rows, today, previous_rows=previous, gaps=gaps, previous_gaps=previous_gaps
+                    rows,
+                    today,
+                    previous_rows=previous,
+                    gaps=gaps,
+                    previous_gaps=previous_gaps,
+                    insights=insights,
                 ),
             )
         )

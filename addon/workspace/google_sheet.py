@@ -34,6 +34,7 @@ from babel.numbers import get_decimal_symbol
 from addon.plan.crm import Deal
 from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter, find_header, find_tab
+from addon.plan.insights import Insights
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
@@ -42,10 +43,14 @@ from addon.workspace.content import (
     GAP_TAB,
     GAP_TITLE,
     HEALTH_COLOURS,
+    INSIGHT_STEP_HEADER,
+    INSIGHT_STEPS,
+    INSIGHTS_TAB,
     ROLLUP_COLUMNS,
     TabContent,
     gap_cells,
     initial_tabs,
+    insight_grid,
     rollup_cells,
 )
 from sheets_schema.vocab import ColumnType
@@ -540,7 +545,11 @@ ROLLUP_SHEET_ID = 100
 ROLLUP_ROWS = 2000
 ROLLUP_HEADER_ROW = 3  # 1-based, as in the .xlsx roll-up
 GAP_SHEET_ID = 101
-ROLLUP_LAYOUT = "2"  # appProperties mapRollupLayout: 2 added the CRM columns and No MAP tab
+# appProperties mapRollupLayout: 2 added the CRM columns and the No MAP tab, 3 the Insights tab
+ROLLUP_LAYOUT = "3"
+INSIGHTS_SHEET_ID = 102
+INSIGHT_ROWS = 90  # the Insights tab is written whole, this many rows, every time
+INSIGHT_COLUMNS = 12
 
 
 def _rollup_range(col: int) -> dict[str, Any]:
@@ -550,6 +559,21 @@ def _rollup_range(col: int) -> dict[str, Any]:
                 "sheetId": ROLLUP_SHEET_ID,
                 "startRowIndex": ROLLUP_HEADER_ROW - 1,
                 "endRowIndex": ROLLUP_ROWS,
+                "startColumnIndex": col,
+                "endColumnIndex": col + 1,
+            }
+        ]
+    }
+
+
+def _insight_range(col: int) -> dict[str, Any]:
+    """The Insights tab's steps table (its header and INSIGHT_STEPS rows), one column."""
+    return {
+        "sources": [
+            {
+                "sheetId": INSIGHTS_SHEET_ID,
+                "startRowIndex": INSIGHT_STEP_HEADER - 1,
+                "endRowIndex": INSIGHT_STEP_HEADER + INSIGHT_STEPS,
                 "startColumnIndex": col,
                 "endColumnIndex": col + 1,
             }
@@ -649,6 +673,42 @@ def rollup_create_body(title: str) -> dict[str, Any]:
                     }
                 ],
             },
+            {
+                "properties": {
+                    "sheetId": INSIGHTS_SHEET_ID,
+                    "title": INSIGHTS_TAB,
+                    "index": 2,
+                    "gridProperties": {
+                        "rowCount": INSIGHT_ROWS,
+                        "columnCount": INSIGHT_COLUMNS + 10,
+                        "frozenRowCount": 2,
+                    },
+                },
+                "charts": [
+                    {
+                        "spec": {
+                            "title": "Days of close each step cost (median per plan)",
+                            "basicChart": {
+                                "chartType": "BAR",
+                                "legendPosition": "NO_LEGEND",
+                                "headerCount": 1,
+                                "axis": [{"position": "BOTTOM_AXIS", "title": "Days"}],
+                                "domains": [{"domain": {"sourceRange": _insight_range(0)}}],
+                                "series": [{"series": {"sourceRange": _insight_range(10)}}],
+                            },
+                        },
+                        "position": {
+                            "overlayPosition": {
+                                "anchorCell": {
+                                    "sheetId": INSIGHTS_SHEET_ID,
+                                    "rowIndex": INSIGHT_STEP_HEADER - 1,
+                                    "columnIndex": INSIGHT_COLUMNS + 1,
+                                }
+                            }
+                        },
+                    }
+                ],
+            },
         ],
     }
 
@@ -659,6 +719,7 @@ def rollup_write_body(
     previous_rows: int = 0,
     gaps: Sequence[tuple[Deal, str]] = (),
     previous_gaps: int = 0,
+    insights: Insights | None = None,
 ) -> dict[str, Any]:
     """One RAW write: the as-of line and one row per MAP (dates as ISO text, which sorts),
     and the No MAP tab's deals; rows beyond the Sheet's grid are a clear error, not a
@@ -709,6 +770,18 @@ def rollup_write_body(
                 "range": f"{quote(GAP_TAB)}!A{first}:"
                 f"{col_letter(len(GAP_COLUMNS) - 1)}{first + len(listed) - 1}",
                 "values": listed,
+            }
+        )
+    if insights is not None:
+        grid = [[_rollup_value(v) for v in row][:INSIGHT_COLUMNS] for row in insight_grid(insights)]
+        grid = grid[:INSIGHT_ROWS]
+        grid = [row + [""] * (INSIGHT_COLUMNS - len(row)) for row in grid]
+        grid += [[""] * INSIGHT_COLUMNS] * (INSIGHT_ROWS - len(grid))
+        data.append(
+            {
+                "range": f"{quote(INSIGHTS_TAB)}!A1:"
+                f"{col_letter(INSIGHT_COLUMNS - 1)}{INSIGHT_ROWS}",
+                "values": grid,
             }
         )
     return {"valueInputOption": "RAW", "data": data}

@@ -32,6 +32,7 @@ from addon.errors import MapCorrupt, MapLocked, MapMissing, VersionConflict
 from addon.plan.adopt import Source
 from addon.plan.cells import EMAIL
 from addon.plan.crm import Deal
+from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
@@ -318,9 +319,13 @@ class LocalWorkspace:
         return _digest(path.read_bytes())
 
     def write_rollup(
-        self, rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+        self,
+        rows: Sequence[RollupRow],
+        today: date,
+        gaps: Sequence[tuple[Deal, str]] = (),
+        insights: Insights | None = None,
     ) -> str:
-        wb = build_rollup(rows, today, gaps)
+        wb = build_rollup(rows, today, gaps, insights)
         wb.properties.modified = datetime.combine(today, time(6))
         self.root.mkdir(parents=True, exist_ok=True)
         self._save_atomic(wb, self.root / ROLLUP_NAME)

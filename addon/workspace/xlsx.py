@@ -35,6 +35,7 @@ from addon.plan.cells import normalise_id
 from addon.plan.crm import Deal
 from addon.plan.dates import fmt, from_serial
 from addon.plan.grid import find_header, find_tab
+from addon.plan.insights import Insights
 from addon.plan.models import Cell, Grid
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
@@ -43,9 +44,13 @@ from addon.workspace.content import (
     GAP_TAB,
     GAP_TITLE,
     HEALTH_COLOURS,
+    INSIGHT_STEP_HEADER,
+    INSIGHT_STEPS,
+    INSIGHTS_TAB,
     ROLLUP_COLUMNS,
     gap_cells,
     initial_tabs,
+    insight_grid,
     rollup_cells,
 )
 from sheets_schema.vocab import ColumnType
@@ -386,7 +391,10 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
 
 
 def build_rollup(
-    rows: Sequence[RollupRow], today: date, gaps: Sequence[tuple[Deal, str]] = ()
+    rows: Sequence[RollupRow],
+    today: date,
+    gaps: Sequence[tuple[Deal, str]] = (),
+    insights: Insights | None = None,
 ) -> Workbook:
     wb = Workbook()
     ws = wb.active
@@ -449,8 +457,52 @@ def build_rollup(
         chart.width = 18
         ws.add_chart(chart, f"B{header_row + len(rows) + 3}")
     _gap_sheet(wb, gaps, today)
+    if insights is not None:
+        _insights_sheet(wb, insights)
     wb.properties.creator = "MAP"
     return wb
+
+
+def _insights_sheet(wb: Workbook, ins: Insights) -> None:
+    """The Insights tab: the tables of content.insight_grid, and a chart of the days of
+    close each step cost."""
+    ws = wb.create_sheet(INSIGHTS_TAB)
+    grid = insight_grid(ins)
+    titles = {0} | {
+        i
+        for i, r in enumerate(grid)
+        if i > 1 and len(r) == 1 and grid[i + 1 : i + 2] and len(grid[i + 1]) > 1
+    }
+    for r, values in enumerate(grid, start=1):
+        for c, value in enumerate(values, start=1):
+            set_value(ws.cell(row=r, column=c), value)
+        if r - 1 in titles:
+            ws.cell(row=r, column=1).font = Font(size=14 if r == 1 else 12, bold=True, color=INK)
+        elif r - 2 in titles and r > 2:
+            for c in range(1, len(values) + 1):
+                cell = ws.cell(row=r, column=c)
+                cell.font = Font(bold=True, color="FFFFFF")
+                cell.fill = HEADER_FILL
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws["A2"].font = Font(italic=True, color="595959")
+    for c, width in enumerate((34, 16, 8, 8, 10, 10, 9, 10, 10, 10, 12, 12), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    shown = min(len(ins.steps), INSIGHT_STEPS)
+    if shown:
+        first = INSIGHT_STEP_HEADER + 1
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Days of close each step cost (median per plan)"
+        chart.y_axis.title = "Days"
+        data = Reference(ws, min_col=11, min_row=INSIGHT_STEP_HEADER, max_row=first + shown - 1)
+        cats = Reference(ws, min_col=1, min_row=first, max_row=first + shown - 1)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(cats)
+        chart.legend = None
+        chart.height = max(7.5, 0.5 * shown + 3)
+        chart.width = 18
+        ws.add_chart(chart, "N4")
+    _print_setup(ws)
 
 
 def _gap_sheet(wb: Workbook, gaps: Sequence[tuple[Deal, str]], today: date) -> None:
