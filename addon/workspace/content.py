@@ -206,7 +206,10 @@ def _span(rate: Rate) -> str:
 
 
 def _median(d: Days) -> Cell:
-    return d.median if d.median is not None else None
+    """A median, or "≥ N" when censoring leaves only a lower bound."""
+    if d.median is None:
+        return None
+    return d.median if d.median_reached else f"≥ {d.median:g}"
 
 
 def insight_blocks(ins: Insights) -> list[tuple[str, list[str], list[list[Cell]]]]:
