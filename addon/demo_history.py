@@ -75,14 +75,14 @@ DEFAULT_DURATION = (7.0, 10.0)
 # When a step is about to miss its due date (two days out or later), the chance its owner
 # types a new, later date in the Due date cell rather than letting it run late.
 PUSH_CHANCE: dict[str, float] = {
-    "security_review": 0.8,
+    "security_review": 0.9,
     "security_check": 0.7,
     "legal_redlines_received": 0.6,
     "legal_redlines_agreed": 0.6,
     "legal_terms_agreed": 0.6,
     "vendor_onboarding": 0.6,
 }
-DEFAULT_PUSH_CHANCE = 0.35
+DEFAULT_PUSH_CHANCE = 0.45
 MAX_PUSHES = 3  # per step
 PUSH_EVERY_DAYS = 7  # at most one push of a step per week
 
@@ -153,7 +153,8 @@ QUIET_STARTS_AT = (0.15, 0.6)  # share of the template's span after creation
 QUIET_BACK_DAYS = (22, 40)
 LOST_AFTER_QUIET_DAYS = (35, 56)
 COMPETITOR_AT = (0.3, 0.8)  # share of the template's span after creation
-TOUCH_EVERY_DAYS = (5, 11)  # an active buyer edits at least this often (a note, a status)
+IN_PROGRESS_CHANCE = 0.6  # a step that can start is marked In progress in that save
+TOUCH_EVERY_DAYS = (8, 12)  # an active buyer edits at least this often (a note, a status)
 
 PLANTED: dict[str, Any] = {
     "durations": DURATIONS,
@@ -163,8 +164,7 @@ PLANTED: dict[str, Any] = {
     "fates": FATES,
     # Of the deals whose buyer went quiet for 3+ weeks, the share lost; of the others.
     "lost_if_stale": FATES["quiet_lost"] / (FATES["quiet_lost"] + FATES["quiet_back"]),
-    "lost_if_not_stale": FATES["competitor"]
-    / (1 - FATES["quiet_lost"] - FATES["quiet_back"]),
+    "lost_if_not_stale": FATES["competitor"] / (1 - FATES["quiet_lost"] - FATES["quiet_back"]),
     # A late security review delays the close: the signature waits on vendor onboarding,
     # which waits on the security review (the templates' own depends_on).
     "security_review_delays_close": True,
@@ -239,6 +239,7 @@ def _weekday(day: date) -> date:
 @dataclass
 class SimStep:
     key: str  # template key, or "added:<kind>"
+    phase: str
     side: Side
     deps: list[str]  # sim keys
     text: str
@@ -250,6 +251,7 @@ class SimStep:
     done_on: date | None = None
     pushes: int = 0
     last_push: date | None = None
+    decided: date | None = None  # the due date whose push was decided
     add_on: date | None = None  # an added step: the day the buyer types it in
     added: bool = False  # in the workbook already
 
@@ -315,8 +317,8 @@ def _draw_deal(rng: random.Random, index: int, start: date, app: App, used: set[
         if company not in used:
             used.add(company)
             break
-    domain = company.split()[0].lower() + ".example.com"
-    people = []
+    domain = company.replace(" ", "").lower() + ".example.com"
+    people: list[str] = []
     for _ in range(1 if name == "smb" else 2 if name == "mid_market" else 3):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         if all(not p.startswith(first) for p in people):
@@ -393,6 +395,7 @@ def _create(app: App, d: SimDeal, rng: random.Random, seed: int) -> None:
         mem = by_key[t.key]
         d.steps[t.key] = SimStep(
             key=t.key,
+            phase=t.phase,
             side=t.side,
             deps=[k for k in t.depends_on if k in keys],
             text=t.step,
@@ -408,6 +411,7 @@ def _create(app: App, d: SimDeal, rng: random.Random, seed: int) -> None:
         key = f"added:{kind_name}"
         d.steps[key] = SimStep(
             key=key,
+            phase=d.steps[anchor].phase,
             side=Side.BUYER,
             deps=list(d.steps[anchor].deps),
             text=rng.choice(kind.wordings),
@@ -434,14 +438,7 @@ def _day(d: SimDeal, day: date, rng: random.Random, counts: dict[str, int]) -> D
         for s in d.steps.values():
             if s.finish_on and s.done_on is None and s.side is not Side.SELLER:
                 s.finish_on = max(s.finish_on, day) + timedelta(days=length // 2)
-    for s in d.steps.values():  # steps whose prerequisites were all done before today
-        if s.ready_on is None and all(
-            (dep := d.steps[k].done_on) is not None and dep < day for k in s.deps
-        ):
-            s.ready_on = day
-            s.finish_on = day + timedelta(days=_lognormal(rng, *s.duration))
-            if s.key.startswith("added:"):
-                s.add_on = day + timedelta(days=rng.randint(0, 4))
+    started = _ready(d, day, rng)
     for s in d.steps.values():
         buyer_side = s.side is not Side.SELLER
         if s.done_on is not None or s.ready_on is None:
@@ -450,26 +447,17 @@ def _day(d: SimDeal, day: date, rng: random.Random, counts: dict[str, int]) -> D
             continue
         if s.key.startswith("added:") and not s.added and s.add_on and day >= s.add_on:
             s.added = True
-            owner = d.buyer
-            deps = ", ".join(d.steps[k].sid or "" for k in s.deps if d.steps[k].sid)
-            due = s.due if s.due and s.due > day else _weekday(day + timedelta(days=14))
-            s.due = due
-            text = s.text
-
-            def add(e: BuyerEdit, text: str = text, due: date = due, deps: str = deps) -> None:
-                e.add_row(
-                    {
-                        "phase": "Evaluate",
-                        "step": text,
-                        "buyer_owner": owner,
-                        "due": due,
-                        "depends_on": deps,
-                        "status": "In progress",
-                    }
-                )
-
-            out.buyer.append(add)
-            out.lines.append(f'added a step "{text}"')
+            s.due = s.due if s.due and s.due > day else _weekday(day + timedelta(days=14))
+            row = {
+                "phase": s.phase,
+                "step": s.text,
+                "buyer_owner": d.buyer,
+                "due": s.due,
+                "depends_on": ", ".join(sid for k in s.deps if (sid := d.steps[k].sid)),
+                "status": "In progress",
+            }
+            out.buyer.append(_add(row))
+            out.lines.append(f'added a step "{s.text}"')
             counts["added"] += 1
             continue
         if s.sid is None:
@@ -480,44 +468,84 @@ def _day(d: SimDeal, day: date, rng: random.Random, counts: dict[str, int]) -> D
             s.done_on = day
             typed = rng.random() < 0.5
 
-            def done(e: BuyerEdit, sid: str = sid, typed: bool = typed) -> None:
-                e.set(sid, "status", "Done")
-                if typed:
-                    e.set(sid, "done_on", day)
-
-            (out.buyer if buyer_side else out.seller).append(done)
+            (out.buyer if buyer_side else out.seller).append(
+                _set(sid, "status", "Done", done_on=day if typed else None)
+            )
             counts["done"] += 1
             continue
         if not buyer_side:
             continue
-        if s.ready_on == day and rng.random() < 0.6:
-            out.buyer.append(lambda e, sid=sid: e.set(sid, "status", "In progress"))
         if (
             s.due is not None
-            and (s.due - day).days <= 2
             and s.finish_on > s.due
+            # in a save made anyway in the last days before the due date, or on the day
+            and ((s.due - day).days <= 0 or (out.buyer and (s.due - day).days <= 3))
             and s.pushes < MAX_PUSHES
             and (s.last_push is None or (day - s.last_push).days >= PUSH_EVERY_DAYS)
-            and rng.random() < PUSH_CHANCE.get(s.key, DEFAULT_PUSH_CHANCE)
+            and s.decided != s.due  # one decision per due date: push it, or let it run late
         ):
+            s.decided = s.due
+            if rng.random() >= PUSH_CHANCE.get(s.key, DEFAULT_PUSH_CHANCE):
+                continue
             new = _weekday(max(s.finish_on + timedelta(days=rng.randint(0, 5)), day))
             if new > s.due:
                 old, s.due, s.pushes, s.last_push = s.due, new, s.pushes + 1, day
-                out.buyer.append(lambda e, sid=sid, new=new: e.set(sid, "due", new))
+                out.buyer.append(_set(sid, "due", new))
                 out.lines.append(f"pushed {sid} ({s.key}) from {fmt(old)} to {fmt(new)}")
                 counts["pushes"] += 1
+    # What can start now that today's steps are done; marked in progress in the same save
+    # (a buyer opening the sheet for nothing but that is rarer than one who does both).
+    started += _ready(d, day, rng)
+    if not quiet and (out.buyer or out.seller):
+        for s in started:
+            if s.sid and s.side is not Side.SELLER and rng.random() < IN_PROGRESS_CHANCE:
+                out.buyer.append(_set(s.sid, "status", "In progress"))
     since = (day - (d.last_buyer_edit or d.created_on)).days
     if not quiet and not out.buyer and since >= d.touch_every:
-        open_steps = [
-            s
+        open_ids = [
+            s.sid
             for s in d.steps.values()
             if s.sid and s.ready_on and s.done_on is None and s.side is not Side.SELLER
         ]
-        if open_steps:
-            s = rng.choice(open_steps)
-            note = rng.choice(NOTES)
-            out.buyer.append(lambda e, sid=s.sid, note=note: e.set(sid, "notes", note))
+        if open_ids:
+            out.buyer.append(_set(rng.choice(open_ids), "notes", rng.choice(NOTES)))
     return out
+
+
+def _set(
+    sid: str, key: str, value: Any, done_on: date | None = None
+) -> Callable[[BuyerEdit], None]:
+    def edit(e: BuyerEdit) -> None:
+        e.set(sid, key, value)
+        if done_on is not None:
+            e.set(sid, "done_on", done_on)
+
+    return edit
+
+
+def _add(row: dict[str, Any]) -> Callable[[BuyerEdit], None]:
+    def edit(e: BuyerEdit) -> None:
+        e.add_row(row)
+
+    return edit
+
+
+def _on(day: date) -> Callable[[object], date]:
+    return lambda _row: day
+
+
+def _ready(d: SimDeal, day: date, rng: random.Random) -> list[SimStep]:
+    """Steps whose prerequisites are all done (by today): they start today, and the day
+    each will be done is drawn."""
+    started = []
+    for s in d.steps.values():
+        if s.ready_on is None and all(d.steps[k].done_on is not None for k in s.deps):
+            s.ready_on = day
+            s.finish_on = day + timedelta(days=_lognormal(rng, *s.duration))
+            if s.key.startswith("added:"):
+                s.add_on = day + timedelta(days=rng.randint(0, 4))
+            started.append(s)
+    return started
 
 
 def run_history(
@@ -571,15 +599,15 @@ def run_history(
                     closing.append((d, "lost", f"no word from the buyer for {since} days"))
             elif d.competitor_on == day:
                 closing.append((d, "lost", "the buyer chose another vendor"))
-            if edits.buyer or edits.seller or closing and closing[-1][0] is d:
-                to_sync.append(d)
-            elif d.last_sync and (day - d.last_sync).days >= WEEKLY:
+            closes = bool(closing) and closing[-1][0] is d
+            weekly = d.last_sync is not None and (day - d.last_sync).days >= WEEKLY
+            if edits.buyer or edits.seller or closes or weekly:
                 to_sync.append(d)
         if to_sync:
             sync_all(
                 workspace=app.workspace,
                 registry=app.registry,
-                today_of=lambda _row, day=day: day,
+                today_of=_on(day),
                 only=[d.map_id for d in to_sync],
             )
             counts["syncs"] += len(to_sync)

@@ -253,9 +253,7 @@ def templates(ctx: click.Context) -> None:
 )
 @click.option("--seed", default=1, show_default=True, help="With --history: the random seed.")
 @click.pass_context
-def demo(
-    ctx: click.Context, today: str | None, days: int, history: int | None, seed: int
-) -> None:
+def demo(ctx: click.Context, today: str | None, days: int, history: int | None, seed: int) -> None:
     """Create a MAP per template, simulate buyer edits over days, sync, summarise.
 
     With --history N: N closed deals (won and lost) over the year before --today (or a
@@ -275,11 +273,9 @@ def demo(
             return
         from addon.demo_history import HISTORY_END, run_history
 
-        app.local  # the local workspace only: one clear line otherwise
+        _ = app.local  # the local workspace only: one clear line otherwise
         end = app.settings.today or HISTORY_END
         reset(app, app.settings.workspace)
-        run_history(
-            app, deals=history, seed=seed, echo=click.echo, start=end - timedelta(days=365)
-        )
+        run_history(app, deals=history, seed=seed, echo=click.echo, start=end - timedelta(days=365))
     except MapError as exc:  # e.g. not the local workspace: one clear line
         _fail(exc)
