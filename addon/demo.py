@@ -232,7 +232,7 @@ def run_demo(app: App, *, days: int, echo: Callable[[str], None]) -> None:
     root = app.settings.workspace
     end = app.today_of()
     start = end - timedelta(days=days)
-    _reset(app, root)
+    reset(app, root)
     echo(f"MAP demo in {root.resolve()}: {len(DEALS)} deals, simulated {fmt(start)} to {fmt(end)}")
     ids: dict[str, str] = {}
     buyers: dict[str, str] = {}
@@ -283,7 +283,8 @@ def _constant(day: date) -> Callable[[object], date]:
     return lambda _row: day
 
 
-def _reset(app: App, root: Path) -> None:
+def reset(app: App, root: Path) -> None:
+    """Empty the demo folder and its registry (a demo's folder only: see check_folder)."""
     for row in app.registry.maps():
         folder = app.local.path(row.sheet_ref).parent
         shutil.rmtree(folder, ignore_errors=True)

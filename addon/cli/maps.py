@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -230,19 +230,39 @@ def list_maps(ctx: click.Context) -> None:
 @main.command()
 @today_option
 @click.option("--days", default=21, show_default=True, help="Simulated days of buyer edits.")
+@click.option(
+    "--history",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Instead: N deals over the past year, each lived to won or lost through create, "
+    "buyer edits, syncs and close (the history the insights read).",
+)
+@click.option("--seed", default=1, show_default=True, help="With --history: the random seed.")
 @click.pass_context
-def demo(ctx: click.Context, today: str | None, days: int) -> None:
+def demo(ctx: click.Context, today: str | None, days: int, history: int | None, seed: int) -> None:
     """Create a MAP per template, simulate buyer edits over days, sync, summarise.
+
+    With --history N: N closed deals (won and lost) over the year before --today (or a
+    fixed year when no --today is given), made day by day through the real product.
 
     Uses ./map-demo unless --workspace is given (a folder that is empty or an earlier demo).
     """
-    from addon.demo import check_folder, run_demo
+    from addon.demo import check_folder, reset, run_demo
 
     if ctx.obj.get("workspace") is None:
         ctx.obj["workspace"] = Path("map-demo")
     check_folder(ctx.obj["workspace"])
     app = _app(ctx, today)
     try:
-        run_demo(app, days=days, echo=click.echo)
+        if history is None:
+            run_demo(app, days=days, echo=click.echo)
+            return
+        from addon.demo_history import HISTORY_END, run_history
+
+        _ = app.local  # the local workspace only: one clear line otherwise
+        end = app.settings.today or HISTORY_END
+        reset(app, app.settings.workspace)
+        run_history(app, deals=history, seed=seed, echo=click.echo, start=end - timedelta(days=365))
     except MapError as exc:  # e.g. not the local workspace: one clear line
         _fail(exc)
