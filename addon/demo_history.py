@@ -149,10 +149,10 @@ MIX: tuple[tuple[str, float, tuple[int, int]], ...] = (
 # carries on; competitor: the buyer tells the rep they chose another vendor (the rep marks
 # it lost that day, the plan never went quiet); on_track: nothing of the kind.
 FATES: dict[str, float] = {"quiet_lost": 0.30, "quiet_back": 0.14, "competitor": 0.10}
-QUIET_STARTS_AT = (0.15, 0.6)  # share of the template's span after creation
+QUIET_STARTS_AT = (0.1, 0.4)  # share of the template's span after creation (deals sign early)
 QUIET_BACK_DAYS = (22, 40)
 LOST_AFTER_QUIET_DAYS = (35, 56)
-COMPETITOR_AT = (0.3, 0.8)  # share of the template's span after creation
+COMPETITOR_AT = (0.2, 0.5)  # share of the template's span after creation
 IN_PROGRESS_CHANCE = 0.6  # a step that can start is marked In progress in that save
 TOUCH_EVERY_DAYS = (8, 12)  # an active buyer edits at least this often (a note, a status)
 
@@ -303,7 +303,14 @@ class HistorySummary:
     outcomes: dict[str, str]  # "company — deal" -> won/lost
 
 
-def _draw_deal(rng: random.Random, index: int, start: date, app: App, used: set[str]) -> SimDeal:
+def _draw_deal(
+    rng: random.Random,
+    index: int,
+    start: date,
+    app: App,
+    used: set[str],
+    only: str | None = None,
+) -> SimDeal:
     u, acc = rng.random(), 0.0
     name, low_high = MIX[-1][0], MIX[-1][2]
     for template_name, share, values in MIX:
@@ -311,6 +318,9 @@ def _draw_deal(rng: random.Random, index: int, start: date, app: App, used: set[
         if u < acc:
             name, low_high = template_name, values
             break
+    if only is not None:  # every deal from one template (its own size band when it has one)
+        name = only
+        low_high = next((v for n, _, v in MIX if n == only), low_high)
     template = app.templates[name]
     while True:
         company = f"{rng.choice(COMPANY_FIRST)} {rng.choice(COMPANY_SECOND)}"
@@ -549,14 +559,20 @@ def _ready(d: SimDeal, day: date, rng: random.Random) -> list[SimStep]:
 
 
 def run_history(
-    app: App, *, deals: int, seed: int, echo: Callable[[str], None], start: date
+    app: App,
+    *,
+    deals: int,
+    seed: int,
+    echo: Callable[[str], None],
+    start: date,
+    template: str | None = None,
 ) -> HistorySummary:
     """Create `deals` MAPs over the year from `start` and live each one to its close."""
     began = time.perf_counter()  # the timing line only
     rng = random.Random(seed)
     used: set[str] = set()
     sims = sorted(
-        (_draw_deal(rng, i, start, app, used) for i in range(deals)),
+        (_draw_deal(rng, i, start, app, used, template) for i in range(deals)),
         key=lambda d: (d.created_on, d.index),
     )
     echo(

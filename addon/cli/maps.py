@@ -12,7 +12,7 @@ import click
 from addon.cli import main
 from addon.cli.common import _app, _date_arg, _fail, _find, today_option
 from addon.cli.sharing import _shared_lines
-from addon.errors import MapError, NotFound
+from addon.errors import InputError, MapError, NotFound
 from addon.lifecycle import close_map
 from addon.lifecycle import reassign as reassign_map
 from addon.lifecycle import reopen as reopen_map
@@ -239,8 +239,21 @@ def list_maps(ctx: click.Context) -> None:
     "buyer edits, syncs and close (the history the insights read).",
 )
 @click.option("--seed", default=1, show_default=True, help="With --history: the random seed.")
+@click.option(
+    "--template",
+    "only",
+    default=None,
+    help="With --history: every deal from this template (default: a mix by deal size).",
+)
 @click.pass_context
-def demo(ctx: click.Context, today: str | None, days: int, history: int | None, seed: int) -> None:
+def demo(
+    ctx: click.Context,
+    today: str | None,
+    days: int,
+    history: int | None,
+    seed: int,
+    only: str | None,
+) -> None:
     """Create a MAP per template, simulate buyer edits over days, sync, summarise.
 
     With --history N: N closed deals (won and lost) over the year before --today (or a
@@ -263,6 +276,17 @@ def demo(ctx: click.Context, today: str | None, days: int, history: int | None, 
         _ = app.local  # the local workspace only: one clear line otherwise
         end = app.settings.today or HISTORY_END
         reset(app, app.settings.workspace)
-        run_history(app, deals=history, seed=seed, echo=click.echo, start=end - timedelta(days=365))
+        if only is not None and only not in app.templates:
+            _fail(
+                InputError("template", f'no template "{only}"; one of: ' + ", ".join(app.templates))
+            )
+        run_history(
+            app,
+            deals=history,
+            seed=seed,
+            echo=click.echo,
+            start=end - timedelta(days=365),
+            template=only,
+        )
     except MapError as exc:  # e.g. not the local workspace: one clear line
         _fail(exc)

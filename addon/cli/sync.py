@@ -10,7 +10,7 @@ from addon.cli import main
 from addon.cli.alerts import _send
 from addon.cli.common import _app, _now, at_option, today_option
 from addon.crm.links import crm_lines
-from addon.sync import MapResult, rollup_rows, sync_all
+from addon.sync import MapResult, rollup_rows, sync_all, write_rollup
 
 
 def _print_result(result: MapResult) -> None:
@@ -76,7 +76,7 @@ def rollup(ctx: click.Context, today: str | None) -> None:
     """Write the roll-up from the last sync of every MAP, without syncing."""
     app = _app(ctx, today)
     rows = rollup_rows(app.registry.maps(), app.registry)
-    ref = app.workspace.write_rollup(rows, app.today_of())
+    ref = write_rollup(app.workspace, app.registry, app.today_of())
     for r in rows:
         state = f" [{r.lifecycle}]" if r.lifecycle not in ("draft", "shared") else ""
         click.echo(

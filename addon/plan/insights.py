@@ -671,10 +671,15 @@ def _outcomes(plans: Sequence[PlanHistory]) -> Outcomes:
             groups[("health", snap.health)].append(won)
             groups[("completion", completion_band(snap.completion))].append(won)
         groups[("buyer_edited", "yes" if p.buyer_ever_edited else "no")].append(won)
+        # Went stale (no recent buyer progress) on some synced day before it closed.
+        seen = [s for s in p.snapshots if not s.replayed]
+        if seen:
+            groups[("went_stale", "yes" if any(s.stale for s in seen) else "no")].append(won)
     order = {
         "health": [*HEALTHS, "unknown", "no snapshot"],
         "completion": ["0-25 %", "25-50 %", "50-75 %", "75-100 %", "no buyer steps", "no snapshot"],
         "buyer_edited": ["yes", "no"],
+        "went_stale": ["yes", "no"],
     }
     bands = []
     for group, labels in order.items():
@@ -802,6 +807,7 @@ _GROUP_NAMES = {
     "health": "health",
     "completion": "buyer steps done",
     "buyer_edited": "buyer edited",
+    "went_stale": "went stale before the close",
 }
 
 

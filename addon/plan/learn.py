@@ -39,6 +39,7 @@ from sheets_schema.template import (
 from sheets_schema.vocab import Role
 
 MIN_CLOSED = 8
+MIN_WON = 5  # won deals behind a suggested duration
 MIN_PLANS_NEW = 5
 
 _BUYER_ROLE = {
@@ -162,7 +163,8 @@ def _step_lines(
     median, p80, reached = dur
     at_least = "" if reached else "at least "
     took = (
-        f"{n_closed} closed deals took a median of {at_least}{_fmt(median)} (p80 {_fmt(p80)})"
+        f"{n_closed} closed deals; the won ones took a median of {at_least}{_fmt(median)} "
+        f"(p80 {_fmt(p80)})"
         if median is not None
         else f"{n_closed} closed deals, none timed"
     )
@@ -242,7 +244,11 @@ def suggest(template: Template, history: History) -> Suggestions:
     for ts in template.steps:
         inst = _instances(done_plans, ts.key)
         n_closed = len({p.map_id for p, _ in inst})
-        obs = [step_duration(p, s, _end(p)) for p, s in inst]
+        # Durations from the won deals: a lost deal's stalled step says the deal died, not
+        # how long the step takes when the deal goes through (it would read as a very
+        # long, censored step and push every date out).
+        won = [(p, s) for p, s in inst if p.outcome == "won"]
+        obs = [step_duration(p, s, _end(p)) for p, s in won]
         summary = summarise([d for d, _ in obs], [c for _, c in obs])
         rel = [
             float((s.done_on - p.signed_on).days)
@@ -252,7 +258,11 @@ def suggest(template: Template, history: History) -> Suggestions:
         off = summarise(rel)
         new_dur = new_off = None
         if n_closed >= MIN_CLOSED:
-            if summary.median is not None and _differs(summary.median, ts.duration_days):
+            if (
+                len(won) >= MIN_WON
+                and summary.median is not None
+                and _differs(summary.median, ts.duration_days)
+            ):
                 new_dur = min(180, max(1, round(summary.median)))
                 durations[ts.key] = new_dur
             if (
