@@ -488,7 +488,8 @@ def test_a_suggestion_needs_eight_closed_deals() -> None:
     # finished 35/34 days before the signature; the template says due 21 days before
     assert sec.median_offset == -34.5 and sec.suggested_offset == -34
     assert (
-        "Security check: template 10 days; 8 closed deals; the won ones took a median of 25.5" in (sec.lines[0])
+        "Security check: template 10 days; 8 closed deals; the won ones took a median of 25.5"
+        in (sec.lines[0])
     )
     fit = next(s for s in eight.steps if s.key == "fit_confirmed")
     assert fit.suggested_offset == -60  # done on day 3, signed on day 63
