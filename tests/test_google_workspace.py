@@ -424,3 +424,36 @@ def test_a_merge_that_starts_in_a_computed_cell_keeps_its_text_in_the_sync_note(
     assert (plan[2][11], plan[2][12]) == ("Health", "Days late")
     assert plan[8][0] == "S06" and "waiting on legal" in plan[8][16]
     assert env.fake.spreadsheets[sheet].sheet("Plan").merges == []
+
+
+def test_the_google_rollup_has_the_no_map_and_insights_tabs(env: Env) -> None:
+    """Layout 3 of the roll-up Sheet: the ranked rows, the CRM's deals without a MAP, and
+    the day's insights with their chart, made in one create and written in one call."""
+    from datetime import date as day
+
+    from tests.google_env import create
+
+    from google.oauth2.credentials import Credentials
+
+    from addon.google.clients import service
+    from addon.workspace.google_sheet import grids_of
+
+    create(env)
+    ref = env.sync(day(2026, 3, 4)).rollup_ref
+    reader = service("sheets", "v4", Credentials(token="service-token"), root_url=env.fake.url)
+    answer = (
+        reader.spreadsheets()
+        .values()
+        .batchGet(spreadsheetId=ref, ranges=["Roll-up", "No MAP", "Insights"])
+        .execute()
+    )
+    grids = grids_of(answer)
+    assert set(grids) == {"Roll-up", "No MAP", "Insights"}
+    assert grids["Insights"][0][0] == "MAP insights: what the plans' history teaches"
+    assert grids["Insights"][3][0] == "Step"
+    assert grids["No MAP"][2][0] == "Deal"
+    import json
+
+    bodies = [json.loads(c.body) for c in env.fake.calls("sheets.spreadsheets.batchUpdate")]
+    charts = [r["addChart"] for b in bodies for r in b.get("requests", []) if "addChart" in r]
+    assert any(ch["chart"]["spec"]["title"].startswith("Days of close") for ch in charts)

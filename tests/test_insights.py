@@ -137,3 +137,28 @@ def test_nothing_is_suggested_from_too_few_deals(mixed: Path) -> None:
     out = run(mixed, "templates", "suggest", "enterprise", "--today", END).output
     assert "not enough to suggest" in out
     assert "suggest " not in out.replace("not enough to suggest", "")
+
+
+def test_the_managers_weekly_carries_what_changed_most(mixed: Path) -> None:
+    from datetime import date
+
+    from addon.alerts import manager_digest
+    from addon.app import App
+    from addon.config import Settings
+
+    app = App(Settings(workspace=mixed))
+    reps = {m.rep_email for m in app.registry.maps()}
+    first = manager_digest(
+        app.registry, app.channels(), [], reps, date(2026, 1, 5), "kim@x.example.com"
+    )
+    assert "What the plans' history shows:" in first["text"]
+    lines = first["text"].split("What the plans' history shows:")[1].strip().splitlines()
+    assert 1 <= len([x for x in lines if x.startswith("- ")]) <= 3
+    assert "n=" in first["text"].split("What the plans' history shows:")[1]
+    row = app.registry.maps()[0]
+    app.registry.update(row.id, is_test=True)  # the team's figures move a little
+    later = manager_digest(
+        app.registry, app.channels(), [], reps, date(2026, 1, 12), "kim@x.example.com"
+    )
+    assert "What changed most in the plans' history this week:" in later["text"]
+    app.registry.update(row.id, is_test=False)

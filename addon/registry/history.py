@@ -131,6 +131,8 @@ def build_history(
     """Every MAP's life (archived ones left out), with its snapshots (replayed first where
     a MAP has none), in one pass over the registry."""
     replay_missing(registry)
+    deals = list(crm_deals)
+    opened = {d.deal_id: d.opened_on for d in deals if d.opened_on}
     with registry.session() as s:
         maps = [m for m in s.scalars(select(MapRow)) if m.lifecycle in OUTCOMES]
         steps: dict[str, list[StepRow]] = {}
@@ -215,9 +217,10 @@ def build_history(
                 buyer_ever_edited=m.last_buyer_update is not None
                 or any(d.buyer_edited for d in days),
                 test=m.is_test,
+                crm_opened_on=opened.get(m.crm_deal_id or ""),
             )
         )
-    return History(tuple(plans), tuple(crm_deals))
+    return History(tuple(plans), tuple(deals))
 
 
 def daily_insights(registry: Registry, today: date) -> Insights:
