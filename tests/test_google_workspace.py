@@ -431,12 +431,11 @@ def test_the_google_rollup_has_the_no_map_and_insights_tabs(env: Env) -> None:
     the day's insights with their chart, made in one create and written in one call."""
     from datetime import date as day
 
-    from tests.google_env import create
-
     from google.oauth2.credentials import Credentials
 
     from addon.google.clients import service
     from addon.workspace.google_sheet import grids_of
+    from tests.google_env import create
 
     create(env)
     ref = env.sync(day(2026, 3, 4)).rollup_ref
