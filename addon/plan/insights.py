@@ -843,6 +843,19 @@ def render_text(insights: Insights) -> list[str]:
         lines.append("  no steps")
     for step in insights.steps[:10]:
         lines += _wrap(step_line(step))
+    added = [st for st in insights.steps if st.kind == "buyer_added"]
+    if added:
+        lines += [
+            "",
+            "Steps buyers added, grouped by what they say (the groups and their wordings)",
+        ]
+        for st in sorted(added, key=lambda x: (-x.n, x.key)):
+            shown_words = "; ".join(f'"{w}"' for w in st.wordings[:4])
+            more = f" and {len(st.wordings) - 4} more" if len(st.wordings) > 4 else ""
+            lines += _wrap(
+                f"{st.label}: in {st.n} plan{'' if st.n == 1 else 's'}, {_median_text(st.duration)}; "
+                f"wordings {shown_words}{more}"
+            )
     ct = insights.cycle_time
     lines += ["", "Cycle time (MAP created -> signature, won plans)"]
     lines += _cycle_line(ct.overall)
