@@ -853,8 +853,8 @@ def render_text(insights: Insights) -> list[str]:
             shown_words = "; ".join(f'"{w}"' for w in st.wordings[:4])
             more = f" and {len(st.wordings) - 4} more" if len(st.wordings) > 4 else ""
             lines += _wrap(
-                f"{st.label}: in {st.n} plan{'' if st.n == 1 else 's'}, {_median_text(st.duration)}; "
-                f"wordings {shown_words}{more}"
+                f"{st.label}: in {st.n} plan{'' if st.n == 1 else 's'}, "
+                f"{_median_text(st.duration)}; wordings {shown_words}{more}"
             )
     ct = insights.cycle_time
     lines += ["", "Cycle time (MAP created -> signature, won plans)"]
