@@ -28,7 +28,7 @@ from addon.sharing import Inviter
 from addon.workspace.base import Workspace
 from addon.workspace.local import LocalWorkspace
 from addon.workspace.open import open_workspace
-from addon.workspace.sources import read_files, sheet_id
+from addon.workspace.sources import read_files, sheet_id, source_keys
 from sheets_schema.template import load_templates
 
 
@@ -113,6 +113,25 @@ class App:
     def link_deal(self, map_id: str, deal_id: str, today: date, *, force: bool = False) -> Deal:
         """Link a MAP to its CRM deal and write its signals there."""
         return link(self.need_crm(), self.registry, map_id, deal_id, today, force=force)
+
+    def source_keys(self, files: Sequence[str], source: Source) -> list[str]:
+        """What identifies the plan `read_source` read, across imports (sources.source_keys):
+        its Drive id for a Google Sheet, and a hash of its cells."""
+        ref = None
+        if len(files) == 1 and not Path(files[0]).exists():
+            ref = sheet_id(files[0])
+        return source_keys(source, ref)
+
+    def already_imported(self, keys: Sequence[str]) -> str | None:
+        """ "already imported as MAP-… on …" when the same plan made a MAP before."""
+        found = self.registry.imported_from(keys)
+        if found is None:
+            return None
+        row, key = found
+        return (
+            f"already imported as {row.id} ({row.deal}, {row.lifecycle}) on "
+            f"{key.imported_on:%d %b %Y} from {key.source or 'the same plan'}"
+        )
 
     def read_source(self, files: Sequence[str]) -> Source:
         """What `mapctl import` reads: local .xlsx/.csv files, or a Google Sheet (id or URL)

@@ -37,6 +37,7 @@ from addon.plan.report import ImportReport
 @click.option("--team", default="")
 @click.option("--stage", default="")
 @click.option("--crm-deal", default="", help="Link the new MAP to this CRM deal (its id).")
+@click.option("--again", is_flag=True, help="Import a plan that was imported before, again.")
 @click.option(
     "--locale",
     default=None,
@@ -65,6 +66,7 @@ def import_(
     plan_start: str | None,
     contacts: tuple[str, ...],
     crm_deal: str,
+    again: bool,
     **fields: Any,
 ) -> None:
     """Create a MAP from a plan the team already keeps: an .xlsx workbook, .csv exports (one
@@ -86,6 +88,14 @@ def import_(
     except MapError as exc:
         _fail(exc)
     imported = app.understand(source, given, day)
+    keys = app.source_keys(files, source)
+    before = app.already_imported(keys)
+    if before and not dry_run and not again:
+        if not as_json:
+            _print_import(imported.report)
+        click.echo(f"Error: this plan was {before}; nothing was created.", err=True)
+        click.echo("  --again imports it once more as a new MAP.", err=True)
+        sys.exit(2)
     if not dry_run:
         missing = [*imported.missing]
         for name, flag in (("rep_name", "--rep-name"), ("rep_email", "--rep-email")):
@@ -102,6 +112,8 @@ def import_(
             imported = app.import_map(
                 imported, day, datetime.combine(day, datetime.now().time()), crm_deal=crm_deal
             )
+            if imported.created is not None:
+                app.registry.add_import_keys(imported.created.map_id, keys, ", ".join(files), day)
         except MapError as exc:
             _fail(exc)
     if as_json:
@@ -118,6 +130,8 @@ def import_(
         click.echo("  next: review it with your champion, then share it with the buyer.")
     else:
         click.echo("Dry run: nothing was written.")
+        if before:
+            click.echo(f"  note: this plan was {before} (--again imports it once more)")
         for error in imported.missing:
             click.echo(f"  to create it: {_flag(error)}: {error.detail}")
 

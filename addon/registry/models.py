@@ -316,6 +316,18 @@ class CrmGapRow(Base):
     seen_on: Mapped[date] = mapped_column(Date)
 
 
+class ImportKeyRow(Base):
+    """A plan a MAP was imported from: its Drive file id ("drive:ID") or a hash of its cells
+    ("cells:HASH"; a Google Sheet has no file bytes to hash, so the cells are hashed)."""
+
+    __tablename__ = "import_keys"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    map_id: Mapped[str] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    imported_on: Mapped[date] = mapped_column(Date)
+
+
 class PageTokenRow(Base):
     __tablename__ = "page_tokens"
 

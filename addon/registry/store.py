@@ -30,6 +30,7 @@ from addon.registry.models import (
     DueChangeRow,
     ExportRow,
     IdempotencyRow,
+    ImportKeyRow,
     KeptTextRow,
     MapRow,
     PersonRow,
@@ -257,6 +258,27 @@ class Registry(OutboxStore):
         """The MAPs linked to a CRM deal (normally one)."""
         with self.session() as s:
             return list(s.scalars(select(MapRow).where(MapRow.crm_deal_id == deal_id)))
+
+    def imported_from(self, keys: Iterable[str]) -> tuple[MapRow, ImportKeyRow] | None:
+        """The MAP already imported from the same plan (any of its keys), if one was."""
+        with self.session() as s:
+            for key in keys:
+                found = s.get(ImportKeyRow, key)
+                if found is not None:
+                    row = s.get(MapRow, found.map_id)
+                    if row is not None:
+                        return row, found
+        return None
+
+    def add_import_keys(
+        self, map_id: str, keys: Iterable[str], source: str, imported_on: date
+    ) -> None:
+        """Remember the plan a MAP was imported from (a later import of it is the newest)."""
+        with self.session() as s:
+            for key in keys:
+                s.merge(
+                    ImportKeyRow(key=key, map_id=map_id, source=source, imported_on=imported_on)
+                )
 
     def set_gaps(self, gaps: Iterable[tuple[str, dict[str, Any], str, str]], seen_on: date) -> None:
         """Replace the CRM's deals without a MAP: (deal id, deal, why, owner email). Two

@@ -4,6 +4,7 @@ from a path. Thin: bytes in, a Source (grids and merged ranges) out."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from typing import Any
 
 from addon.errors import InputError
 from addon.plan.adopt import Source
+from addon.plan.cells import cell_text
 from addon.plan.models import Grid
 from addon.workspace.xlsx import source_grids
 
@@ -24,6 +26,23 @@ def sheet_id(text: str) -> str | None:
     if m := _SHEET_URL.search(text):
         return m[1]
     return text if _SHEET_ID.match(text) else None
+
+
+def source_keys(source: Source, drive_id: str | None = None) -> list[str]:
+    """What identifies a plan across imports: its Drive file id when it has one, and a hash
+    of its cells (tab names and each cell's text, trailing blanks dropped): the same file
+    again, or a copy of it, has the same cells even where its bytes differ."""
+    digest = hashlib.sha256()
+    for title in sorted(source.grids):
+        digest.update(b"\x1e" + title.strip().lower().encode())
+        for row in source.grids[title]:
+            texts = [cell_text(v).strip() for v in row]
+            while texts and not texts[-1]:
+                texts.pop()
+            if texts:
+                digest.update(b"\x1d" + "\x1f".join(texts).encode())
+    keys = [f"cells:{digest.hexdigest()[:48]}"]
+    return [f"drive:{drive_id}", *keys] if drive_id else keys
 
 
 def read_files(paths: Sequence[Path]) -> Source:
