@@ -18,6 +18,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from addon.plan import cells as read
+from addon.plan.adopt.model import (
+    Adoption,
+    ColumnUse,
+    Note,
+    Origin,
+    Range,
+    Source,
+    _at,
+    _Table,
+    _text,
+)
 from addon.plan.dates import DateKind, DateReading, day_first, fmt, read_date
 from addon.plan.grid import a1, col_letter, is_blank
 from addon.plan.memory import side_of
@@ -26,60 +37,16 @@ from addon.plan.schedule import PlannedRisk, PlannedStakeholder, PlannedStep
 from sheets_schema.vocab import BUYER_ROLES, ROLE_LABELS, SELLER_ROLES, Role, Side, Status
 from sheets_schema.workbook import PLAN, RISKS, STAKEHOLDERS, match_header, normalise_header
 
-Range = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A spreadsheet as read: tabs in order, and the merged ranges of each tab."""
-
-    name: str
-    grids: Mapping[str, Grid]
-    merges: Mapping[str, Sequence[Range]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ColumnUse:
-    field: str  # our column key; "" for a column with no home in the MAP workbook
-    header: str
-    tab: str
-    column: str  # letters
-
-
-@dataclass(frozen=True)
-class Note:
-    """A cell and what became of it: how it was read, or why it was not placed."""
-
-    tab: str
-    cell: str
-    value: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Origin:
-    step_id: str
-    tab: str
-    row: int  # 1-based, as the source shows it
-    source_id: str  # the id the source gave the row, if any
-
-
-@dataclass(frozen=True)
-class Adoption:
-    plan_tab: str | None
-    header_row: int | None  # 1-based
-    columns: tuple[ColumnUse, ...]
-    steps: tuple[PlannedStep, ...]
-    origins: tuple[Origin, ...]
-    memory: dict[str, StepMemory]
-    stakeholders: tuple[PlannedStakeholder, ...]
-    risks: tuple[PlannedRisk, ...]
-    summary: dict[str, str | date | float]  # buyer_company, deal, target_close, ...
-    readings: tuple[Note, ...]  # how a cell was read, when it was not plain
-    problems: tuple[Note, ...]  # read but not understood: kept verbatim in the new MAP
-    unplaced: tuple[Note, ...]  # no home in the MAP workbook: listed, never dropped
-    placed: int  # how many source cells found a home
-    locale: str  # the locale the text dates were read in
+__all__ = [
+    "Adoption",
+    "ColumnUse",
+    "Note",
+    "Origin",
+    "Range",
+    "Source",
+    "adopt",
+    "deal_name",
+]
 
 
 # --- header words ----------------------------------------------------------------------
@@ -459,26 +426,6 @@ _HEADER_MAX = 60
 
 
 @dataclass
-class _Table:
-    kind: str  # "plan", "people", "risks"
-    tab: str
-    row: int  # header row, 0-based
-    columns: dict[int, str | None]  # column -> field (None: no home)
-    headers: dict[int, str]
-    first: int
-    last: int
-    end: int = 0  # first row after the table
-
-    @property
-    def fields(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for col, key in self.columns.items():
-            if key and key not in found:
-                found[key] = col
-        return found
-
-
-@dataclass
 class _State:
     source: Source
     today: date
@@ -606,10 +553,6 @@ def adopt(
 
 
 # --- finding the tables -----------------------------------------------------------------
-
-
-def _text(value: Cell) -> str:
-    return read.cell_text(value)
 
 
 def _outside(source: Source, tables: list[_Table]) -> dict[str, list[tuple[int, int]]]:
@@ -840,12 +783,6 @@ def _best_plan(tables: list[_Table], source: Source) -> _Table | None:
 
     plans = [t for t in tables if t.kind == "plan"]
     return max(plans, key=score, default=None)
-
-
-def _at(grid: Grid, r: int, c: int) -> Cell:
-    if r >= len(grid) or c >= len(grid[r]):
-        return None
-    return grid[r][c]
 
 
 def _earliest_date(source: Source, plan: _Table | None) -> date | None:
