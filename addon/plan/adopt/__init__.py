@@ -18,6 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from addon.plan import cells as read
+from addon.plan.adopt.layout import (
+    _HEADER_MAX,
+    _HEADINGS,
+    _LONG,
+    _PLAN_TABS,
+    _RISK_HEADING,
+    _SECTION_LIKE,
+    _SKIP_TABS,
+)
 from addon.plan.adopt.model import (
     Adoption,
     ColumnUse,
@@ -394,32 +403,6 @@ _TITLE_NOISE = re.compile(
     r"close plan|success plan|\(?\bmap\b\)?|template",
     re.I,
 )
-_HEADINGS = re.compile(
-    r"^(?:key )?(?:risks?(?: flags| & mitigations?| and mitigations?| register)?|"
-    r"known risks|stakeholders?|key contacts|contacts|team|resources|links|documents|"
-    r"notes|assumptions|legend|key|status key|how to use.*|instructions|"
-    r"open questions|next steps|decision criteria|success criteria|pricing|"
-    r"mutual commitments|commitments)\s*:?$",
-    re.I,
-)
-_RISK_HEADING = re.compile(
-    r"^(?:key )?(?:risks?|known risks|risk flags|risks? (?:&|and) "
-    r"mitigations?|risk register|riesgos|risques|risiken)\s*:?\s*$",
-    re.I,
-)
-_SECTION_LIKE = re.compile(
-    r"^(?:(?:phase|stage|step|part|milestone|section|week|month|etappe|fase|étape)\s*"
-    r"[\w.]*\s*[:\-–—.)]|\d{1,2}\s*[.):\-–—]\s|[IVX]{1,4}[.)]\s)",
-    re.I,
-)
-_SKIP_TABS = re.compile(
-    r"instruction|how to|howto|read ?me|guide|example|sample|legend|"
-    r"tips|anleitung|mode d'emploi",
-    re.I,
-)
-_PLAN_TABS = re.compile(r"plan|map|timeline|steps|milestones|tasks|action", re.I)
-_LONG = 120  # longer text alone on a row is a paragraph, not a heading or a step
-_HEADER_MAX = 60
 
 
 # --- the work ---------------------------------------------------------------------------
