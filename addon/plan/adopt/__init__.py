@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from addon.plan import cells as read
+from addon.plan.adopt.companies import _Companies, _company_core, _mentions
 from addon.plan.adopt.layout import (
     _HEADER_MAX,
     _HEADINGS,
@@ -103,14 +104,6 @@ _ORDER = (
     "notes",
 )
 _PLANNED = re.compile(r"target|planned|due|expected|geplant|prévu")
-_BUYER_WORDS = re.compile(
-    r"\b(?:buyer|customer|client|prospect|them|their|account|kunde|kunden|cliente|acheteur|"
-    r"comprador)\b"
-)
-_SELLER_WORDS = re.compile(
-    r"\b(?:seller|vendor|supplier|provider|us|our|we|your company|internal|sales|rep|ae|"
-    r"anbieter|lieferant|verkäufer|fournisseur|vendeur|proveedor|vendedor)\b"
-)
 # A step column's header, best first: the others a header row may also call a step become
 # the phase ("Milestone" beside "Task") or the notes ("Description" beside "Action").
 _STEP_RANK = re.compile(r"step|task|action|activit|to ?do|aufgabe|schritt|tâche|tarea|paso")
@@ -238,94 +231,6 @@ def _risk_field(text: str) -> str | None:
 
 # --- companies and sides ----------------------------------------------------------------
 
-
-@dataclass
-class _Companies:
-    """The names each side goes by in this file: 'Acme' over an owner column means a side."""
-
-    buyers: list[str] = field(default_factory=list)
-    sellers: list[str] = field(default_factory=list)
-
-    @property
-    def buyer(self) -> str:
-        return self.buyers[0] if self.buyers else ""
-
-    @property
-    def seller(self) -> str:
-        return self.sellers[0] if self.sellers else ""
-
-    def add(self, side: Side, name: str) -> None:
-        names = self.buyers if side is Side.BUYER else self.sellers
-        other = self.sellers if side is Side.BUYER else self.buyers
-        core = _company_core(name)
-        if core and all(_company_core(n) != core for n in (*names, *other)):
-            names.append(name.strip())
-
-    def _named(self, lowered: str) -> Side | None:
-        for names, side in ((self.buyers, Side.BUYER), (self.sellers, Side.SELLER)):
-            if any(lowered == n.lower() or _mentions(lowered, n) for n in names):
-                return side
-        return None
-
-    def side_of_words(self, text: str) -> Side | None:
-        lowered = text.lower()
-        if side := self._named(lowered):
-            return side
-        if _BUYER_WORDS.search(lowered):
-            return Side.BUYER
-        if _SELLER_WORDS.search(lowered):
-            return Side.SELLER
-        return None
-
-    def side_of_name(self, text: str) -> Side | None:
-        """A company or side named alone: 'Acme', 'Acme team', 'Customer', 'Us', 'Joint'."""
-        lowered = text.strip().lower()
-        stripped = re.sub(r"\b(?:team|side|company|org|the|all)\b", "", lowered).strip(" :-")
-        stripped = re.sub(r"\s+", " ", stripped)
-        for names, side in ((self.buyers, Side.BUYER), (self.sellers, Side.SELLER)):
-            if any(stripped in (n.lower(), _company_core(n)) for n in names):
-                return side
-        return read.read_side(stripped) or _SIDE_ALONE.get(stripped)
-
-
-_SIDE_ALONE = {
-    "we": Side.SELLER,
-    "our team": Side.SELLER,
-    "sales": Side.SELLER,
-    "they": Side.BUYER,
-    "their team": Side.BUYER,
-    "both sides": Side.BOTH,
-    "both teams": Side.BOTH,
-    "together": Side.BOTH,
-    "shared": Side.BOTH,
-    "kunde": Side.BUYER,
-    "client": Side.BUYER,
-    "cliente": Side.BUYER,
-    "anbieter": Side.SELLER,
-    "fournisseur": Side.SELLER,
-    "proveedor": Side.SELLER,
-    "beide": Side.BOTH,
-    "les deux": Side.BOTH,
-    "ambos": Side.BOTH,
-    "gemeinsam": Side.BOTH,
-}
-
-
-def _mentions(lowered: str, company: str) -> bool:
-    core = _company_core(company)
-    return bool(core) and re.search(rf"\b{re.escape(core)}\b", lowered) is not None
-
-
-def _company_core(company: str) -> str:
-    """'Acme Corp.' -> 'acme': the word people write for the company."""
-    words = re.sub(r"[^\w\s&-]", " ", company.lower()).split()
-    words = [w for w in words if w not in _COMPANY_SUFFIXES]
-    return " ".join(words[:2])
-
-
-_COMPANY_SUFFIXES = frozenset(
-    {"inc", "corp", "corporation", "ltd", "llc", "gmbh", "ag", "sa", "plc", "co", "bv", "nv"}
-)
 
 # --- key-value preambles and summaries --------------------------------------------------
 
