@@ -14,20 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from addon.plan import cells as read
+from addon.plan.adopt.accounting import _no_place, _State, _unplaced
 from addon.plan.adopt.companies import _Companies, _company_core, _mentions
 from addon.plan.adopt.language import _earliest_date, _locale_of
-from addon.plan.adopt.layout import (
-    _HEADER_MAX,
-    _HEADINGS,
-    _LONG,
-    _RISK_HEADING,
-    _SECTION_LIKE,
-    _SKIP_TABS,
-)
+from addon.plan.adopt.layout import _HEADER_MAX, _HEADINGS, _LONG, _RISK_HEADING, _SECTION_LIKE
 from addon.plan.adopt.model import (
     Adoption,
     ColumnUse,
@@ -145,34 +139,6 @@ _TITLE_NOISE = re.compile(
 
 
 # --- the work ---------------------------------------------------------------------------
-
-
-@dataclass
-class _State:
-    source: Source
-    today: date
-    locale: str
-    plan_start: date
-    companies: _Companies
-    placed: set[tuple[str, int, int]] = field(default_factory=set)
-    reasons: dict[tuple[str, int, int], str] = field(default_factory=dict)
-    readings: list[Note] = field(default_factory=list)
-    problems: list[Note] = field(default_factory=list)
-
-    def value(self, tab: str, r: int, c: int) -> Cell:
-        row = self.source.grids[tab][r] if r < len(self.source.grids[tab]) else []
-        return row[c] if c < len(row) else None
-
-    def place(self, tab: str, r: int, c: int) -> None:
-        if not is_blank(self.value(tab, r, c)):
-            self.placed.add((tab, r, c))
-
-    def note(self, tab: str, r: int, c: int, message: str, *, problem: bool = False) -> None:
-        entry = Note(tab, a1(r, c), read.cell_text(self.value(tab, r, c)), message)
-        (self.problems if problem else self.readings).append(entry)
-
-    def why(self, tab: str, r: int, c: int, reason: str) -> None:
-        self.reasons.setdefault((tab, r, c), reason)
 
 
 def adopt(
@@ -906,10 +872,6 @@ def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, t
                 state.why(table.tab, r, c, _no_place(table.headers[c]))
 
 
-def _no_place(header: str) -> str:
-    return f'in the "{header}" column, which has no place in the MAP'
-
-
 def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
     people: list[PlannedStakeholder] = []
     section: Side | None = None
@@ -1184,24 +1146,6 @@ def _take(
         return True
     summary[key] = text
     return True
-
-
-def _unplaced(state: _State) -> list[Note]:
-    notes: list[Note] = []
-    for tab, grid in state.source.grids.items():
-        for r, row in enumerate(grid):
-            for c, value in enumerate(row):
-                if is_blank(value) or (tab, r, c) in state.placed:
-                    continue
-                why = state.reasons.get((tab, r, c)) or _why(tab)
-                notes.append(Note(tab, a1(r, c), _text(value), why))
-    return notes
-
-
-def _why(tab: str) -> str:
-    if _SKIP_TABS.search(tab):
-        return "on the template's instructions tab"
-    return "not part of the plan, the stakeholders, the risks or the summary"
 
 
 def deal_name(summary: Mapping[str, object], fallback: str) -> str:
