@@ -8,6 +8,17 @@ readers (dates, statuses, owners, dependencies) and accounts for every non-blank
 the source: each one is either placed (and where) or listed as unplaced (and why).
 
 Pure: grids, merged ranges and dates in, values out.
+
+This module holds `adopt`, which runs the steps in order, and re-exports the public names.
+The steps, one module each:
+
+- `tables.py`: finding the tables by their header rows; `columns.py`: what a header means
+- `preamble.py`: the title, key-value lines and lists outside the tables
+- `companies.py`: the names each side goes by; `language.py`: the locale dates are read in
+- `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
+- `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people and risks
+- `accounting.py`: every cell placed or listed as unplaced, and why
+- `model.py`: the values in and out; `layout.py`: the heading and tab-name patterns
 """
 
 from __future__ import annotations
@@ -39,18 +50,6 @@ __all__ = [
     "adopt",
     "deal_name",
 ]
-
-
-# --- header words ----------------------------------------------------------------------
-
-
-# --- companies and sides ----------------------------------------------------------------
-
-
-# --- key-value preambles and summaries --------------------------------------------------
-
-
-# --- the work ---------------------------------------------------------------------------
 
 
 def adopt(
@@ -150,21 +149,3 @@ def adopt(
         placed=len(state.placed),
         locale=state.locale,
     )
-
-
-# --- finding the tables -----------------------------------------------------------------
-
-
-# --- the plan's rows --------------------------------------------------------------------
-
-
-# --- steps ------------------------------------------------------------------------------
-
-
-# --- memory -----------------------------------------------------------------------------
-
-
-# --- stakeholders and risks -------------------------------------------------------------
-
-
-# --- everything else: titles, key-values, paragraphs, risk lists ------------------------
