@@ -1,0 +1,245 @@
+"""Mapping a header cell onto a MAP workbook column: the header words (in several languages)
+for the Plan, Stakeholders and Risks tabs, and settling two columns that claim one field
+("Step" holding 1, 2, 3 beside "Action" is the id). Says what a header means; finding
+header rows is tables.py's, reading the cells below is the readers'."""
+
+from __future__ import annotations
+
+import re
+
+from addon.plan.adopt.companies import _Companies
+from addon.plan.adopt.model import _at, _Table, _text
+from addon.plan.grid import is_blank
+from addon.plan.models import Grid
+from sheets_schema.vocab import Side
+from sheets_schema.workbook import PLAN, RISKS, STAKEHOLDERS, match_header, normalise_header
+
+_WORDS = {
+    "if_it_slips": r"if (?:it|this) slips|impact|consequence|if (?:missed|late|delayed)|"
+    r"risk if|what happens if",
+    "start": r"\bstart|\bbegin|\bbeginn|\bdébut|\binicio|\bkick ?off date",
+    "done_on": r"\bactual\b|completed on|date completed|completion date|done on|done date|"
+    r"finished on|erledigt am|abgeschlossen am|réalisé le|terminé le|completado el",
+    "depends_on": r"depend|prereq|predecessor|blocked by|\brequires\b|abhängig|vorgänger|"
+    r"dépend|depende|^after$",
+    "status": r"\bstatus\b|\bstate\b|progress|\bstand\b|statut|\bétat\b|\bestado\b|\bstato\b|"
+    r"^done\b|^complete\b|^✓$|^✔$",
+    "owner": r"\bowners?\b|responsib|assignee|\bwho\b|\bdri\b|accountable|verantwortlich|"
+    r"zuständig|responsable|encargado|\blead\b|\bperson\b",
+    "side": r"^(?:side|party|responsible party|buyer ?/ ?seller|customer ?/ ?vendor|team|"
+    r"company|organi[sz]ation)$",
+    "due": r"\bdue\b|deadline|target|\bdate\b|\bwhen\b|timeline|\beta\b|\bweeks?\b|\bby\b|"
+    r"timing|schedule|time ?frame|zeitraum|"
+    r"datum|termin|fällig|frist|échéance|fecha|plazo|\bdata\b|scadenza|prazo|zieldatum",
+    "id": r"^(?:#|id|no|nr|n°|ref|item|step #|task #|milestone #|milestone id|step id|"
+    r"task id|seq|order)$",
+    "phase": r"\bphase\b|\bstage\b|workstream|\bsection\b|category|\bphase\b|etappe|fase|"
+    r"\bstufe\b|bereich",
+    "step": r"\bsteps?\b|\btasks?\b|\bactions?\b|activit|deliverable|milestone|\bwhat\b|to ?do|"
+    r"\bitem\b|aufgabe|schritt|maßnahme|meilenstein|tâche|étape|jalon|tarea|\bpaso\b|hito|"
+    r"actividad|acción|accion|event",
+    "notes": r"\bnotes?\b|comment|remark|details|description|context|next steps?|notiz|"
+    r"kommentar|bemerkung|commentaire|remarque|\bnotas?\b|comentario|observa",
+}
+
+
+_PATTERNS = {key: re.compile(words) for key, words in _WORDS.items()}
+
+
+_ORDER = (
+    "if_it_slips",
+    "start",
+    "done_on",
+    "depends_on",
+    "status",
+    "side",
+    "owner",
+    "id",
+    "due",
+    "phase",
+    "step",
+    "notes",
+)
+
+
+_PLANNED = re.compile(r"target|planned|due|expected|geplant|prévu")
+
+
+# A step column's header, best first: the others a header row may also call a step become
+# the phase ("Milestone" beside "Task") or the notes ("Description" beside "Action").
+_STEP_RANK = re.compile(r"step|task|action|activit|to ?do|aufgabe|schritt|tâche|tarea|paso")
+
+
+_AS_PHASE = re.compile(r"milestone|stage|phase|meilenstein|jalon|hito|event")
+
+
+_AS_NOTES = re.compile(r"description|details|what|deliverable|context")
+
+
+def _plan_field(text: str, companies: _Companies) -> str | None:
+    """What a Plan header means, whatever it is called; None: no home ('Priority')."""
+    key = match_header(PLAN, text)
+    name = normalise_header(text)
+    if key in ("buyer_owner", "seller_owner") and not _PATTERNS["owner"].search(name):
+        # "Customer" / "Vendor" alone: an owner column by side, unless it is a company name
+        return key
+    if key is not None and key not in ("done_on",):
+        return key
+    if key == "done_on" and not _PLANNED.search(name):
+        return key
+    for candidate in _ORDER:
+        if _PATTERNS[candidate].search(name):
+            if candidate == "done_on" and _PLANNED.search(name):
+                return "due"
+            if candidate == "owner":
+                side = companies.side_of_words(name)
+                if side is Side.BUYER:
+                    return "buyer_owner"
+                return "seller_owner" if side is Side.SELLER else "owner"
+            if candidate == "start":
+                return None
+            return candidate
+    side = companies.side_of_words(name)  # "Acme" / "Widgetco" over the owner columns
+    if side is Side.BUYER:
+        return "buyer_owner"
+    if side is Side.SELLER:
+        return "seller_owner"
+    return None
+
+
+_PEOPLE_EXTRA = {
+    "job title": "title",
+    "title": "title",
+    "position": "title",
+    "function": "title",
+    "cargo": "title",
+    "puesto": "title",
+    "funktion": "title",
+    "fonction": "title",
+    "poste": "title",
+    "titel": "title",
+    "title role": "role",
+    "role title": "role",
+    "stakeholder name": "name",
+    "name": "name",
+    "contact name": "name",
+    "buying role": "role",
+    "mail": "email",
+    "e mail": "email",
+    "email address": "email",
+    "organisation": "side",
+    "org": "side",
+    "side": "side",
+    "influence": "decision_authority",
+    "power": "decision_authority",
+    "decision power": "decision_authority",
+    "responsibilities": "notes",
+    "responsibility": "notes",
+    "what they care about": "notes",
+    "priorities": "notes",
+    "linkedin": "",
+    "phone": "",
+    "who": "name",
+    "nombre": "name",
+    "nom": "name",
+    "name vorname": "name",
+    "ansprechpartner": "name",
+    "rol": "role",
+    "rolle": "role",
+    "empresa": "side",
+    "unternehmen": "side",
+    "firma": "side",
+    "société": "side",
+    "entreprise": "side",
+    "seite": "side",
+    "lado": "side",
+    "correo": "email",
+    "correo electrónico": "email",
+    "courriel": "email",
+    "papel en la decisión": "decision_authority",
+    "rôle dans la décision": "decision_authority",
+    "rolle in der entscheidung": "decision_authority",
+    "entscheidungsrolle": "decision_authority",
+    "notas": "notes",
+    "bemerkungen": "notes",
+    "remarques": "notes",
+}
+
+
+def _people_field(text: str) -> str | None:
+    name = normalise_header(text)
+    if name in _PEOPLE_EXTRA:
+        return _PEOPLE_EXTRA[name] or None
+    key = match_header(STAKEHOLDERS, text)
+    if key is not None:
+        return key
+    if "email" in name or "e mail" in name:
+        return "email"
+    if re.search(r"\brole\b|\brolle\b|\brôle\b|\bpapel\b", name):
+        return "role"
+    if re.search(r"\b(?:title|position|function)\b", name):
+        return "title"
+    return None
+
+
+def _risk_field(text: str) -> str | None:
+    name = normalise_header(text)
+    key = match_header(RISKS, text)
+    if key is not None:
+        return key
+    if re.search(r"\brisks?\b|concern|issue|blocker", name):
+        return "risk"
+    if re.search(r"mitigat|plan|response|action", name):
+        return "mitigation"
+    return None
+
+
+_ID_LIKE = re.compile(r"^\s*#?\s*[A-Za-z]{0,2}-?\d{1,3}(?:\.\d{1,2})?\s*$")
+
+
+def _resolve_columns(t: _Table, grid: Grid) -> None:
+    """Two columns that mean the same: the better name keeps it, the other moves or goes.
+    A "Step" column holding 1, 2, 3 beside an "Action" column is the row id."""
+    if t.kind != "plan":
+        return
+    by_key: dict[str, list[int]] = {}
+    for c, key in t.columns.items():
+        if key:
+            by_key.setdefault(key, []).append(c)
+    steps = by_key.get("step", [])
+    if len(steps) > 1 and "id" not in by_key:
+        for c in steps:
+            others = [o for o in steps if o != c]
+            values = [
+                _text(_at(grid, r, c))
+                for r in range(t.row + 1, t.end)
+                if any(not is_blank(_at(grid, r, o)) for o in others)
+            ]
+            values = [v for v in values if v]
+            if values and sum(bool(_ID_LIKE.match(v)) for v in values) >= 0.8 * len(values):
+                t.columns[c] = "id"
+                by_key["id"] = [c]
+                steps = [o for o in steps if o != c]
+                by_key["step"] = steps
+                break
+    if len(steps) > 1:
+        best = next((c for c in steps if _STEP_RANK.search(t.headers[c].lower())), steps[-1])
+        for c in steps:
+            if c == best:
+                continue
+            header = t.headers[c].lower()
+            if "phase" not in by_key and _AS_PHASE.search(header):
+                t.columns[c] = "phase"
+                by_key["phase"] = [c]
+            elif "notes" not in by_key and _AS_NOTES.search(header):
+                t.columns[c] = "notes"
+                by_key["notes"] = [c]
+            else:
+                t.columns[c] = None
+    for key, cols in by_key.items():
+        if key in ("step",) or len(cols) < 2:
+            continue
+        if key == "owner" and len(cols) == 2:  # "Owner" twice under company group names
+            continue
+        for c in cols[1:]:
+            t.columns[c] = None

@@ -1,0 +1,130 @@
+"""The plan table's rows: which are steps, which are section headings (the phase of the rows
+below), which are notes or another block under the table, and where the table really ends.
+Accounts for each cell; reads no dates, statuses or owners (steps.py, owners.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from addon.plan.adopt.accounting import _no_place, _State
+from addon.plan.adopt.layout import _HEADER_MAX, _HEADINGS, _LONG, _SECTION_LIKE
+from addon.plan.adopt.model import Note, _at, _Table, _text
+from addon.plan.grid import a1, is_blank
+from addon.plan.models import Cell
+
+
+@dataclass
+class _Row:
+    row: int
+    values: dict[str, tuple[int, Cell]]  # field -> (column, value)
+    phase: str
+    source_id: str
+
+    def cell(self, key: str) -> tuple[int, Cell]:
+        return self.values.get(key) or (-1, None)
+
+
+def _merged_width(state: _State, tab: str, r: int, c: int) -> int:
+    for r1, c1, _r2, c2 in state.source.merges.get(tab, ()):
+        if r1 == r and c1 == c:
+            return c2 - c1 + 1
+    return 1
+
+
+def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
+    tab, grid, fields = plan.tab, state.source.grids[plan.tab], plan.fields
+    for c in range(plan.first, plan.last + 1):
+        state.place(tab, plan.row, c)  # the header
+    for c, key in plan.columns.items():
+        if key is None:
+            state.why(tab, plan.row, c, "a column the MAP workbook has no place for")
+    step_col = fields.get("step")
+    width = {
+        r: sum(1 for c in range(plan.first, plan.last + 1) if not is_blank(_at(grid, r, c)))
+        for r in range(plan.row + 1, plan.end)
+    }
+    # Single lines after the last full row are notes under the table ("Risks: ...",
+    # "Next check-in: ..."): the table ends there, and they are read like the preamble.
+    full = [r for r, n in width.items() if n >= 2]
+    if full:
+        plan.end = full[-1] + 1
+    rows: list[_Row] = []
+    phase = ""
+    pending_section: tuple[int, int, str] | None = None
+    for r in range(plan.row + 1, plan.end):
+        row = grid[r] if r < len(grid) else []
+        filled = [
+            c for c in range(plan.first, min(plan.last + 1, len(row))) if not is_blank(row[c])
+        ]
+        if not filled:
+            continue
+        if len(filled) == 1:
+            c = filled[0]
+            text = _text(row[c])
+            if _HEADINGS.match(text) and c != step_col:
+                plan.end = r  # "RISK FLAGS" under the plan: another block starts
+                break
+            following = next((width[k] for k in range(r + 1, plan.end) if width[k]), 0)
+            heading = len(text) <= _HEADER_MAX and (
+                c != step_col
+                or _merged_width(state, tab, r, c) > 1
+                or _SECTION_LIKE.match(text)
+                or (step_col == plan.first and text.endswith(":"))
+                # no phase column: a short line alone above a full row names the phase
+                or ("phase" not in fields and len(text) <= 40 and following >= 2)
+            )
+            if heading:
+                if pending_section is not None:  # two headings in a row: the first was a note
+                    pr, pc, _ = pending_section
+                    state.why(tab, pr, pc, "a line between sections, not a step")
+                pending_section = (r, c, text)
+                phase = _section_name(text)
+                continue
+            if c != step_col or len(text) > _LONG:
+                state.why(tab, r, c, "a note on a row with no step")
+                continue
+        if step_col is None or is_blank(_at(grid, r, step_col)):
+            for c in filled:
+                if plan.columns.get(c) == "phase" and len(filled) == 1:
+                    break
+                state.why(tab, r, c, "a row with no step text")
+            continue
+        if pending_section is not None:
+            pr, pc, _ = pending_section
+            state.place(tab, pr, pc)
+            state.readings.append(
+                Note(tab, a1(pr, pc), pending_section[2], f'a section row: phase "{phase}"')
+            )
+            pending_section = None
+        values = {
+            key: (c, row[c])
+            for c, key in plan.columns.items()
+            if key and c < len(row) and not is_blank(row[c])
+        }
+        if "phase" in values:
+            phase = _text(values["phase"][1])
+        id_text = _text(values["id"][1]) if "id" in values else ""
+        rows.append(_Row(r, values, phase, id_text))
+        for c in filled:
+            if plan.columns.get(c):
+                state.place(tab, r, c)
+            else:
+                state.why(tab, r, c, _no_place(plan.headers[c]))
+    if pending_section is not None:
+        pr, pc, _ = pending_section
+        state.why(tab, pr, pc, "a line after the last step, not a step")
+    return rows
+
+
+def _section_name(text: str) -> str:
+    """'Phase 2: Validation' -> 'Validation'; 'STAGE 1 — DISCOVERY' -> 'Discovery'."""
+    text = text.strip().rstrip(":").strip()
+    m = re.match(
+        r"^(?:(?:phase|stage|step|part|section|etappe|fase|étape)\s*[\w.]*|\d{1,2}|[IVX]{1,4})"
+        r"\s*[:\-–—.)]\s*(.+)$",
+        text,
+        re.I,
+    )
+    name = m[1].strip() if m else text
+    return name.title() if name.isupper() and len(name) > 3 else name

@@ -1,0 +1,161 @@
+"""The Stakeholders and Risks tables -> `PlannedStakeholder`s and `PlannedRisk`s: their rows,
+a side heading ("Acme team") over the people below, the role that fits a person's side, and
+each person's side settled by role or email domain. People and risks named outside a table
+("Champion: Dana", a "Risks" list) are preamble.py's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from addon.plan import cells as read
+from addon.plan.adopt.accounting import _no_place, _State
+from addon.plan.adopt.companies import _Companies, _company_core
+from addon.plan.adopt.model import _at, _Table, _text
+from addon.plan.grid import is_blank
+from addon.plan.schedule import PlannedRisk, PlannedStakeholder
+from sheets_schema.vocab import BUYER_ROLES, SELLER_ROLES, Role, Side
+
+
+def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, tuple[int, str]]]]:
+    grid = state.source.grids[table.tab]
+    for c in range(table.first, table.last + 1):
+        state.place(table.tab, table.row, c)
+    blank_before = False
+    for r in range(table.row + 1, table.end):
+        row = grid[r] if r < len(grid) else []
+        filled = [
+            c for c in range(table.first, min(table.last + 1, len(row))) if not is_blank(row[c])
+        ]
+        if blank_before and len(filled) == 1:
+            table.end = r  # a heading after a gap ("Action plan"): the next block starts
+            return
+        blank_before = not filled
+        if not filled:
+            if r > table.row + 1 and all(
+                is_blank(_at(grid, r + k, c))
+                for k in (1, 2)
+                for c in range(table.first, table.last + 1)
+            ):
+                table.end = r  # two blank rows more: the table has ended
+                return
+            continue
+        values = {
+            key: (c, _text(row[c]))
+            for c, key in table.columns.items()
+            if key and c < len(row) and not is_blank(row[c])
+        }
+        yield r, values
+        for c in filled:
+            if table.columns.get(c) and table.columns[c] in values:
+                state.place(table.tab, r, c)
+            elif not table.columns.get(c):
+                state.why(table.tab, r, c, _no_place(table.headers[c]))
+
+
+def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
+    people: list[PlannedStakeholder] = []
+    section: Side | None = None
+    for r, values in _table_rows(table, state):
+        name = values.get("name", (0, ""))[1]
+        if name and len(values) == 1:
+            side = state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", name))
+            if side is not None:  # "Acme team" alone on a row: the people below are theirs
+                section = side
+                continue
+        people.append(_person(values, section, state, table.tab, r))
+    return people
+
+
+def _person(
+    values: Mapping[str, tuple[int, str]], section: Side | None, state: _State, tab: str, r: int
+) -> PlannedStakeholder:
+    name = values.get("name", (0, ""))[1]
+    email = values.get("email", (0, ""))[1]
+    if email.lower().startswith("mailto:"):
+        email = email[7:]
+    if email and not read.EMAIL.match(email):
+        c = values["email"][0]
+        state.note(tab, r, c, "not an email address; kept in the Stakeholders' notes", problem=True)
+        extra = f"Email as given: {email}"
+        email = ""
+    else:
+        extra = ""
+    side_text = values.get("side", (0, ""))[1]
+    side = state.companies.side_of_name(side_text) if side_text else section
+    # "Role in decision" says the role; else the job title, else what they decide, the
+    # first that fits their side (a seller's "technical questions" is no evaluator)
+    texts = [values.get(k, (0, ""))[1] for k in ("role", "title", "decision_authority")]
+    fits = [t for t in texts if t and _fits(read.read_role(t), side)]
+    role = fits[0] if fits else next((t for t in texts[:2] if t), "")
+    title = next((t for t in texts[:2] if t and t != role), "")
+    notes = "; ".join(t for t in (title, values.get("notes", (0, ""))[1]) if t)
+    return PlannedStakeholder(
+        name=name or (email.split("@")[0] if email else ""),
+        email=email.lower(),
+        side=side.value.title() if side in (Side.BUYER, Side.SELLER) else side_text,
+        role=role,
+        decision_authority=values.get("decision_authority", (0, ""))[1],
+        notes="; ".join(t for t in (notes, extra) if t),
+    )
+
+
+def _fits(role: Role | None, side: Side | None) -> bool:
+    if role is None:
+        return False
+    if side is Side.SELLER:
+        return role in SELLER_ROLES
+    if side is Side.BUYER:
+        return role in BUYER_ROLES
+    return True
+
+
+def _read_risks(table: _Table, state: _State) -> list[PlannedRisk]:
+    return [
+        PlannedRisk(
+            risk=values.get("risk", (0, ""))[1],
+            owner=values.get("owner", (0, ""))[1],
+            mitigation=values.get("mitigation", (0, ""))[1],
+            status=values.get("status", (0, ""))[1],
+        )
+        for _, values in _table_rows(table, state)
+        if values.get("risk")
+    ]
+
+
+def _settle_sides(
+    people: list[PlannedStakeholder], companies: _Companies, rep_email: str
+) -> list[PlannedStakeholder]:
+    """People with no side: by their role, else by their email's domain."""
+    domains: dict[str, str] = {}
+    for p in people:
+        if p.email and p.side in ("Buyer", "Seller"):
+            domains.setdefault(p.email.split("@")[1], p.side)
+    if rep_email and "@" in rep_email:
+        domains.setdefault(rep_email.split("@")[1].lower(), "Seller")
+    settled: list[PlannedStakeholder] = []
+    seen: set[tuple[str, str]] = set()
+    for p in people:
+        key = (p.name.lower(), p.email)
+        if key in seen:
+            continue
+        seen.add(key)
+        side = p.side
+        if side not in ("Buyer", "Seller"):
+            role = read.read_role(p.role) if p.role else None
+            if role in BUYER_ROLES:
+                side = "Buyer"
+            elif role in SELLER_ROLES:
+                side = "Seller"
+            elif p.email and p.email.split("@")[1] in domains:
+                side = domains[p.email.split("@")[1]]
+            elif (
+                p.email
+                and companies.buyer
+                and _company_core(companies.buyer).split()[0] in (p.email.split("@")[1])
+            ):
+                side = "Buyer"
+        settled.append(
+            PlannedStakeholder(p.name, p.email, side, p.role, p.decision_authority, p.notes)
+        )
+    return settled
