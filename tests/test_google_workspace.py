@@ -95,9 +95,11 @@ def test_a_create_that_fails_part_way_leaves_no_file_and_nothing_registered(env:
 
 @pytest.fixture
 def impatient(env: Env) -> Iterator[tuple[FakeGoogle, GoogleWorkspace]]:
-    """The env's fake, reached through a transport that gives up on a call after 0.3 s."""
+    """The env's fake, reached through a transport that gives up on a call after 1.5 s
+    (a stalled answer takes 3 s): wide enough that a loaded machine answering the lookup
+    slowly is not taken for a second stall (0.3 s failed once under a loaded CI)."""
     http = PacedHttp(
-        authorized_http(Credentials(token="service-token"), timeout=0.3),
+        authorized_http(Credentials(token="service-token"), timeout=1.5),
         pacer=Pacer(env.clock),
         log=CallLog(),
     )
@@ -113,7 +115,7 @@ def test_a_create_retried_after_a_timeout_finds_the_first_tries_file(
     env: Env, impatient: tuple[FakeGoogle, GoogleWorkspace]
 ) -> None:
     fake, workspace = impatient
-    fake.stall("drive.files.create", 1.0)  # Drive makes the file, the answer comes too late
+    fake.stall("drive.files.create", 3.0)  # Drive makes the file, the answer comes too late
     created = create(Env(fake, workspace, env.registry, env.log, env.clock))
     sheets = [
         f
