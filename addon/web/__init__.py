@@ -67,6 +67,8 @@ ACTIONS: dict[str, Handler] = {
     "merge": Sidebar.merge,
     "followup": Sidebar.followup,
     "deal": Sidebar.deal,
+    "import_attached": Sidebar.import_attached,
+    "import_create": Sidebar.import_create,
     "reminders": Sidebar.reminders,
 }
 

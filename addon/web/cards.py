@@ -425,6 +425,7 @@ class Form:
     deals: Sequence[tuple[str, str]] = ()
     crm_deal: str = ""
     stage: str = ""
+    offer_import: bool = False  # Gmail: the message may carry a plan to import
 
 
 def _text_input(
@@ -516,13 +517,108 @@ def create_form(
         _action(actions.url("create"), request_id=form.request_id),
         filled=True,
     )
+    more = []
+    if form.offer_import:
+        more.append(
+            _button(
+                "Import the plan attached to this email",
+                _action(actions.url("import_attached"), request_id=form.request_id),
+            )
+        )
     return _card(
         "Create a Mutual Action Plan",
         "A draft Sheet and Doc; you share it when it is ready",
         c.Card.Section(widgets=top),
         c.Card.Section(widgets=widgets),
-        c.Card.Section(widgets=[_buttons(create)]),
+        c.Card.Section(widgets=[_buttons(create, *more)]),
         name="create",
+    )
+
+
+@dataclass(frozen=True)
+class ImportView:
+    """What the import card shows: the dry run's summary of an attached plan, and the form
+    fields it fills in (the rep completes what the file does not say)."""
+
+    file: str
+    steps: int
+    plan_where: str  # 'tab "Plan", header on row 4', or why no plan was found
+    people: Sequence[str]  # buyer-side people with their emails
+    target_close: date | None
+    not_placed: Sequence[str]  # the first few cells with no place, as "A1: text"
+    not_placed_count: int
+    missing: Sequence[tuple[str, str]]  # (field label, what to do)
+    form: Form
+    before: str = ""  # "already imported as MAP-… on …", when it was
+
+
+def import_card(
+    view: ImportView, actions: Actions, *, error: tuple[str, str] | None = None
+) -> c.Card:
+    """Import as MAP: what the dry run understood, what it could not place, what it still
+    needs; Create is one click from here, with the Create MAP form's checks."""
+    form = view.form
+    top: list[c.Widget] = []
+    if error:
+        top.append(_para(f'<font color="#b3261e"><b>{_esc(error[0])}</b>: {_esc(error[1])}</font>'))
+    if view.before:
+        top.append(_para(f"<b>Note</b>: this plan was {_esc(view.before)}."))
+    facts = [
+        _fact(
+            "Plan", f"{view.steps} steps" if view.steps else "no plan found", _esc(view.plan_where)
+        ),
+        _fact(
+            "Buyer people",
+            _esc(", ".join(view.people[:4])) or "none with an email",
+            f"and {len(view.people) - 4} more" if len(view.people) > 4 else "",
+        ),
+        _fact("Target close", _day(view.target_close) if view.target_close else "not in the file"),
+        _fact(
+            "Not placed",
+            f"{view.not_placed_count} cells"
+            if view.not_placed_count
+            else "nothing: every cell has a place",
+            _esc("; ".join(view.not_placed[:3])),
+        ),
+    ]
+    if view.missing:
+        facts.append(
+            _fact(
+                "Still needed", _esc(", ".join(label for label, _ in view.missing)), "fill in below"
+            )
+        )
+    picker = c.DateTimePicker(
+        name="target_close",
+        label="Target close (the buyer's date)",
+        type_=c.DateTimePicker.DateTimePickerType.DATE_ONLY,
+    )
+    if form.target_close:
+        picker.value_ms_epoch = _ms(form.target_close)
+    fields = [
+        _text_input("deal", "Deal name", form.deal),
+        _text_input("buyer_company", "Buyer company", form.buyer_company),
+        _text_input(
+            "buyer_contacts",
+            "Buyer contacts",
+            "\n".join(form.buyer_contacts),
+            "one a line: Name <email>",
+            multiline=True,
+        ),
+        c.Widget(date_time_picker=picker),
+    ]
+    label = "Import it again as a new MAP" if view.before else "Create MAP from this plan"
+    params = {"request_id": form.request_id, "file": view.file}
+    if view.before:
+        params["again"] = "yes"
+    create = _button(label, _action(actions.url("import_create"), **params), filled=True)
+    return _card(
+        "Import as MAP",
+        view.file,
+        c.Card.Section(widgets=top),
+        c.Card.Section(widgets=facts),
+        c.Card.Section(header="The new MAP", widgets=fields),
+        c.Card.Section(widgets=[_buttons(create)]),
+        name="import",
     )
 
 

@@ -22,9 +22,11 @@ from addon.alerts import followup
 from addon.app import App
 from addon.crm.base import CrmError
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
+from addon.importing import Given
 from addon.lifecycle import close_map
 from addon.lifecycle import reopen as reopen_map
 from addon.maps import parse_contact
+from addon.plan.adopt import Source
 from addon.plan.crm import Deal
 from addon.plan.dates import fmt
 from addon.prefill import prefill
@@ -36,6 +38,8 @@ from addon.web.cards import Actions, Form, Json, Links, Listed
 from addon.web.events import Event
 from addon.web.gmail import MessageReader
 from addon.web.verify import Rep
+from addon.workspace.sources import source_keys
+from addon.workspace.xlsx import source_grids
 
 SCOPE = "https://www.googleapis.com/auth/"
 EXECUTE = SCOPE + "gmail.addons.execute"
@@ -217,10 +221,125 @@ class Sidebar:
             request_id=uuid.uuid4().hex,
             crm=self.app.crm.label if self.app.crm else "",
             deals=[(d.id, deal_label(d)) for d in deals],
+            offer_import=True,
         )
         note = "" if guess.contacts else "No buyer address on this message: add the contacts."
         note = " ".join(x for x in (note, trouble) if x)
         return cards.push(cards.create_form(form, self._templates(), self.actions, note=note))
+
+    # --- Import as MAP: a plan attached to the open email ---------------------------------
+
+    def _attached(self, event: Event, name: str = "") -> tuple[str, bytes] | None:
+        books = [b for b in self.reader.workbooks(event) if not name or b[0] == name]
+        return books[0] if books else None
+
+    def _understood(self, event: Event, rep: Rep, name: str, data: bytes, form: Form) -> Any:
+        try:
+            grids, merges = source_grids(data)
+        except ValueError as exc:
+            raise InputError("file", f"{name}: {exc}") from None
+        source = Source(name, grids, merges)
+        given = Given(
+            rep_name=rep.name or rep.email.partition("@")[0],
+            rep_email=rep.email,
+            deal=form.deal,
+            buyer_company=form.buyer_company,
+            contacts=tuple(form.buyer_contacts),
+            target_close=form.target_close,
+            time_zone=event.zone,
+        )
+        imported = self.app.understand(source, given, self.app.today_in(event.zone))
+        return source, imported
+
+    def _import_view(self, name: str, imported: Any, keys: list[str], form: Form) -> Any:
+        r = imported.report
+        where = (
+            f'tab "{r.plan_tab}", header on row {r.header_row}' if r.plan_tab else "no plan table"
+        )
+        data = imported.data
+        filled = replace(
+            form,
+            deal=form.deal or str(data.get("deal") or ""),
+            buyer_company=form.buyer_company or str(data.get("buyer_company") or ""),
+            buyer_contacts=form.buyer_contacts or list(data.get("buyer_contacts") or []),
+            target_close=form.target_close or data.get("target_close"),
+        )
+        return cards.ImportView(
+            file=name,
+            steps=len(r.steps),
+            plan_where=where,
+            people=[c for c in data.get("buyer_contacts") or []],
+            target_close=data.get("target_close"),
+            not_placed=[f"{u.tab}!{u.cell}: {u.value[:40]}" for u in r.unplaced],
+            not_placed_count=len(r.unplaced),
+            missing=[
+                (FIELD_LABELS.get(e.field.split(".")[0], e.field), e.detail)
+                for e in imported.missing
+                if e.field not in ("rep_name", "rep_email")
+            ],
+            form=filled,
+            before=self.app.already_imported(keys) or "",
+        )
+
+    def import_attached(self, event: Event, rep: Rep) -> Json:
+        """The create form's "Import the plan attached to this email": the dry run's card."""
+        found = self._attached(event)
+        if found is None:
+            return cards.notify("No .xlsx attached to this email: open the message with the plan")
+        name, data = found
+        form = Form(request_id=event.param("request_id") or uuid.uuid4().hex)
+        try:
+            source, imported = self._understood(event, rep, name, data, form)
+        except InputError as exc:
+            return cards.notify(f"{exc.field}: {exc.detail}")
+        view = self._import_view(name, imported, source_keys(source), form)
+        return cards.update(cards.import_card(view, self.actions))
+
+    def import_create(self, event: Event, rep: Rep) -> Json:
+        """Create the MAP from the attached plan, with what the rep completed on the card."""
+        name = event.param("file")
+        found = self._attached(event, name)
+        if found is None:
+            return cards.notify(f"{name} is no longer attached to this email")
+        _, data = found
+        form = self._typed(event)
+        try:
+            source, imported = self._understood(event, rep, name, data, form)
+        except InputError as exc:
+            return cards.notify(f"{exc.field}: {exc.detail}")
+        keys = source_keys(source)
+        view = self._import_view(name, imported, keys, form)
+        if view.before and event.param("again") != "yes":
+            return cards.update(cards.import_card(view, self.actions))
+        wanted = [e for e in imported.missing if e.field not in ("rep_name", "rep_email")]
+        if wanted:
+            field = wanted[0].field.split(".")[0]
+            error = (FIELD_LABELS.get(field, field), wanted[0].detail)
+            return cards.update(cards.import_card(view, self.actions, error=error))
+        day = self.app.today_in(event.zone)
+        try:
+            done = self.app.import_map(imported, day, self.now())
+        except InputError as exc:
+            field = exc.field.split(".")[0]
+            error = (FIELD_LABELS.get(field, field), exc.detail)
+            return cards.update(cards.import_card(view, self.actions, error=error))
+        created = done.created
+        assert created is not None
+        self.app.registry.add_import_keys(created.map_id, keys, f"{name} (Gmail)", day)
+        row = self.app.registry.get(created.map_id)
+        return cards.update(
+            cards.created_card(
+                row.id,
+                row.deal,
+                row.buyer_company,
+                self._links(row),
+                self.actions,
+                existing=created.existing,
+                note=f"Imported from {name}: {len(done.report.steps)} steps, "
+                f"{len(done.report.unplaced)} cells not placed "
+                "(mapctl import --dry-run lists them).",
+            )
+        )
 
     def _offered(
         self, rep: Rep, emails: Sequence[str], domains: Sequence[str]
