@@ -70,14 +70,6 @@ XFAIL: dict[str, str] = {
         "every step), and 'Name (Fernwood) + Name (Skyhook)' owners stay whole in "
         "buyer_owner with no seller_owner, although --buyer-company names Fernwood"
     ),
-    "18_decision_criteria_tab": (
-        "issue 20: plan, steps and the Decision criteria tab's accounting are right, but "
-        "the Team tab's Pete Ramos (no role) gets side 'aldwych mutual' instead of buyer"
-    ),
-    "19_side_column_partner_unreadable": (
-        "issue 20: the Side column is reported as field 'side' (not 'owner') and the two "
-        "'Partner' cells are counted as placed, not listed as not placed"
-    ),
     "20_pricing_sheet_not_a_plan": (
         "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "
         "steps, owner 'Accounts payable') and gives no reason"

@@ -29,7 +29,7 @@ from addon.plan.adopt.accounting import _State, _unplaced
 from addon.plan.adopt.companies import _Companies
 from addon.plan.adopt.language import _earliest_date, _locale_of
 from addon.plan.adopt.model import Adoption, ColumnUse, Note, Origin, Range, Source
-from addon.plan.adopt.owners import _learn_from_owners
+from addon.plan.adopt.owners import _column_field, _learn_from_owners
 from addon.plan.adopt.preamble import _fuller, _prescan_companies, _read_free_cells, deal_name
 from addon.plan.adopt.rows import _plan_rows
 from addon.plan.adopt.stakeholders import _read_people, _read_risks, _settle_sides
@@ -132,7 +132,9 @@ def adopt(
         plan_tab=plan.tab if plan else None,
         header_row=plan.row + 1 if plan else None,
         columns=tuple(
-            ColumnUse(key or "", plan.headers[c], plan.tab, col_letter(c))
+            ColumnUse(
+                _column_field(key, plan.columns.values()), plan.headers[c], plan.tab, col_letter(c)
+            )
             for c, key in sorted(plan.columns.items())
         )
         if plan

@@ -101,6 +101,9 @@ def _owners(
         if column_side in (Side.SELLER, Side.BOTH):
             seller.append(_unnamed(Side.SELLER, state))
         if column_side is None:
+            # The Side column is the row's only owner column: a side it cannot read
+            # ("Partner") leaves the step with no owner, so the cell is not placed.
+            state.placed.discard((tab, raw.row, c))
             state.why(tab, raw.row, c, "not a side (Buyer, Seller or Both)")
     return " + ".join(dict.fromkeys(buyer)), " + ".join(dict.fromkeys(seller))
 
@@ -176,3 +179,14 @@ def _side_of_role(text: str) -> Side | None:
     if _BUYER_ROLE_WORDS.search(text):
         return Side.BUYER
     return None
+
+
+_OWNER_FIELDS = ("owner", "buyer_owner", "seller_owner")
+
+
+def _column_field(key: str | None, fields: Iterable[str | None]) -> str:
+    """What the report calls a plan column: a Side column with no owner column beside it
+    is the owner column (it gives each step's owners by side)."""
+    if key == "side" and not any(f in _OWNER_FIELDS for f in fields):
+        return "owner"
+    return key or ""
