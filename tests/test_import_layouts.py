@@ -65,11 +65,6 @@ XFAIL: dict[str, str] = {
         "stakeholder is added, and buyer_company is 'Verdantlabs' (from the email domain) "
         "instead of the title's 'Verdant Labs'"
     ),
-    "17_google_sheets_csv_checkboxes_sections": (
-        "issue 20: the CSV's TRUE/FALSE checkbox text is 'not a status' (status null on "
-        "every step), and 'Name (Fernwood) + Name (Skyhook)' owners stay whole in "
-        "buyer_owner with no seller_owner, although --buyer-company names Fernwood"
-    ),
     "20_pricing_sheet_not_a_plan": (
         "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "
         "steps, owner 'Accounts payable') and gives no reason"

@@ -11,6 +11,7 @@ from datetime import date
 
 from addon.plan import cells as read
 from addon.plan.adopt.accounting import _State
+from addon.plan.adopt.checkbox import _checkbox
 from addon.plan.adopt.model import Note, Origin, _Table, _text
 from addon.plan.adopt.owners import _owners
 from addon.plan.adopt.rows import _Row
@@ -156,6 +157,9 @@ def _status(
     reading = read.read_status(value)
     if reading.empty:
         return Status.DONE if done_on else Status.NOT_STARTED
+    if reading.status is None and (box := _checkbox(value)) is not None:
+        state.note(tab, r, c, f"a checkbox: read as {box.label}")
+        return box
     if reading.status is None:
         verbatim["status"] = _text(value)
         state.note(tab, r, c, f"not a status; kept as it is ({read.STATUS_HINT})", problem=True)
