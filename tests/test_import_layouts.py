@@ -59,12 +59,6 @@ XFAIL: dict[str, str] = {
         "issue 20: reads the Trello board JSON but finds no plan in it (plan_tab null, no "
         "steps, no stakeholders, all 267 values unplaced)"
     ),
-    "16_excel_checkbox_done_column": (
-        "issue 20: the checkbox column is read (TRUE = done), but the stakeholder table's "
-        "'Name, Title' cells are kept whole ('Miriam Holt, VP Quality'), an empty "
-        "stakeholder is added, and buyer_company is 'Verdantlabs' (from the email domain) "
-        "instead of the title's 'Verdant Labs'"
-    ),
     "20_pricing_sheet_not_a_plan": (
         "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "
         "steps, owner 'Accounts payable') and gives no reason"

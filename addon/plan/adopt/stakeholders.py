@@ -57,14 +57,36 @@ def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
     people: list[PlannedStakeholder] = []
     section: Side | None = None
     for r, values in _table_rows(table, state):
-        name = values.get("name", (0, ""))[1]
-        if name and len(values) == 1:
-            side = state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", name))
+        if len(values) == 1:
+            (alone,) = (text for _, text in values.values())
+            side = _side_heading(alone, state)
             if side is not None:  # "Acme team" alone on a row: the people below are theirs
                 section = side
                 continue
-        people.append(_person(values, section, state, table.tab, r))
+        people.append(_person(_name_and_title(values), section, state, table.tab, r))
     return people
+
+
+_YOUR_SIDE = re.compile(r"^\s*(?:your|our|my)\s*(?:side|team|company)?\s*$", re.I)
+
+
+def _side_heading(text: str, state: _State) -> Side | None:
+    """'Acme team', 'Customer Side', 'Your Side' alone on a row: a side heading."""
+    if _YOUR_SIDE.match(re.sub(r"\b(?:team|side)\b", "", text, flags=re.I)):
+        return Side.SELLER
+    return state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", text, flags=re.I))
+
+
+_NAME_TITLE = re.compile(r"^\s*((?:[A-Z][\w'’-]+\.?\s+){1,3}[A-Z][\w'’-]+)\s*,\s*(\S.*)$")
+
+
+def _name_and_title(values: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """'Miriam Holt, VP Quality' in the name column: the name, and the title beside it."""
+    c, name = values.get("name", (0, ""))
+    m = _NAME_TITLE.match(name)
+    if not m or "title" in values:
+        return values
+    return {**values, "name": (c, m[1]), "title": (c, m[2].strip())}
 
 
 def _person(
