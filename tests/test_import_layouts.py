@@ -45,12 +45,6 @@ XFAIL: dict[str, str] = {
         "issue 20: takes no plan from the monday.com Excel export (group name rows and a "
         "header row repeated per group): plan_tab null, all 72 cells unplaced, no reason"
     ),
-    "13_smartsheet_hierarchy_predecessors": (
-        "issue 20: the three parent rows (Evaluation, Due diligence, Close) become steps; "
-        "'Finish' and '% Complete' are left unmapped, so every due date is lost and every "
-        "status is not_started; predecessors with a type or lag ('3FS', '4FS, 6', "
-        "'12FS +3d') are 'names no step'"
-    ),
     "14_jira_csv_repeated_headers_epics": (
         "issue 20: takes no plan from Jira's CSV (repeated Labels/Sprint/Inward issue link "
         "headers, epics as rows): plan_tab null, all 208 cells unplaced, no reason"

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 from addon.errors import InputError
 from addon.plan.adopt import Source
 from addon.plan.cells import cell_text
@@ -58,7 +60,7 @@ def read_files(paths: Sequence[Path]) -> Source:
             grids, merges = source_grids(books[0].read_bytes())
         except ValueError as exc:
             raise InputError("file", f"{books[0].name}: {exc}") from None
-        return Source(books[0].name, grids, merges)
+        return Source(books[0].name, grids, merges, outline_levels(books[0].read_bytes()))
     return Source(
         paths[0].name if len(paths) == 1 else ", ".join(p.name for p in paths),
         {p.stem: csv_grid(p.read_bytes(), p.name) for p in paths},
@@ -87,3 +89,22 @@ def csv_grid(data: bytes, name: str) -> Grid:
     while rows and not rows[-1]:
         rows.pop()
     return rows
+
+
+def outline_levels(data: bytes) -> dict[str, dict[int, int]]:
+    """Each tab's grouped rows (0-based row -> outline level): a Smartsheet or MS Project
+    export puts a parent's tasks one level below it. Tabs with no grouping are left out."""
+    try:
+        wb = load_workbook(io.BytesIO(data))
+    except Exception:
+        return {}
+    levels: dict[str, dict[int, int]] = {}
+    for ws in wb.worksheets:
+        rows = {
+            r - 1: int(dim.outline_level)
+            for r, dim in ws.row_dimensions.items()
+            if dim.outline_level
+        }
+        if rows:
+            levels[ws.title] = rows
+    return levels
