@@ -27,6 +27,7 @@ from datetime import date
 
 from addon.plan.adopt.accounting import _State, _unplaced
 from addon.plan.adopt.companies import _Companies
+from addon.plan.adopt.exports import _read_export
 from addon.plan.adopt.language import _earliest_date, _locale_of
 from addon.plan.adopt.model import Adoption, ColumnUse, Note, Origin, Range, Source
 from addon.plan.adopt.owners import _column_field, _learn_from_owners
@@ -91,15 +92,20 @@ def adopt(
                 f"{locale or 'en_US'}: the plan's language or its dates say so",
             )
         )
+    # A task tool's export (Asana, Jira, Trello) is read by the tool's own column names
+    export = _read_export(state, companies)
+    if export is not None:
+        plan = export.table
+        tables = [t for t in tables if t.tab != plan.tab] + [plan]
     summary: dict[str, str | date | float] = {}
-    people: list[PlannedStakeholder] = []
+    people: list[PlannedStakeholder] = list(export.people) if export else []
     risks: list[PlannedRisk] = []
     for table in tables:
         if table.kind == "people":
             people.extend(_read_people(table, state))
         elif table.kind == "risks":
             risks.extend(_read_risks(table, state))
-    rows = _plan_rows(plan, state) if plan else []
+    rows = export.rows if export else _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
         companies.add(Side.BUYER, str(summary["buyer_company"]))
