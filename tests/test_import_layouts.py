@@ -37,21 +37,9 @@ XFAIL: dict[str, str] = {
         "issue 20: takes no plan from Notion's CSV (plan_tab null, no columns, all 85 "
         "cells unplaced) and does not say why"
     ),
-    "11_asana_project_csv_sections_subtask": (
-        "issue 20: takes no plan from Asana's CSV export (plan_tab null, no columns, all "
-        "143 cells unplaced) and does not say why"
-    ),
     "12_monday_board_excel_groups": (
         "issue 20: takes no plan from the monday.com Excel export (group name rows and a "
         "header row repeated per group): plan_tab null, all 72 cells unplaced, no reason"
-    ),
-    "14_jira_csv_repeated_headers_epics": (
-        "issue 20: takes no plan from Jira's CSV (repeated Labels/Sprint/Inward issue link "
-        "headers, epics as rows): plan_tab null, all 208 cells unplaced, no reason"
-    ),
-    "15_trello_board_json": (
-        "issue 20: reads the Trello board JSON but finds no plan in it (plan_tab null, no "
-        "steps, no stakeholders, all 267 values unplaced)"
     ),
     "20_pricing_sheet_not_a_plan": (
         "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "

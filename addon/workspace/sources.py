@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 
 from addon.errors import InputError
 from addon.plan.adopt import Source
+from addon.plan.adopt.exports import is_trello, trello_grids
 from addon.plan.cells import cell_text
 from addon.plan.models import Grid
 from addon.workspace.xlsx import source_grids
@@ -48,10 +50,13 @@ def source_keys(source: Source, drive_id: str | None = None) -> list[str]:
 
 
 def read_files(paths: Sequence[Path]) -> Source:
-    """One .xlsx workbook, or one or more .csv files (each a tab named after the file)."""
+    """One .xlsx workbook, one or more .csv files (each a tab named after the file), or a
+    Trello board's JSON export."""
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InputError("file", f"no file {missing[0]}; give the path of an .xlsx or .csv file")
+    if len(paths) == 1 and paths[0].read_bytes().lstrip()[:1] in (b"{", b"["):
+        return json_source(paths[0].read_bytes(), paths[0].name)
     books = [p for p in paths if p.read_bytes()[:2] == b"PK"]
     if books and len(paths) > 1:
         raise InputError("file", "give one .xlsx workbook, or one or more .csv files, not both")
@@ -108,3 +113,17 @@ def outline_levels(data: bytes) -> dict[str, dict[int, int]]:
         if rows:
             levels[ws.title] = rows
     return levels
+
+
+def json_source(data: bytes, name: str) -> Source:
+    """A task tool's JSON export as tabs: Trello's board export (its CSV needs a paid plan)."""
+    try:
+        board = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError("file", f"{name} is not a JSON file ({exc})") from None
+    if not is_trello(board):
+        raise InputError(
+            "file",
+            f"{name}: JSON that is not a Trello board export; export the plan as .xlsx or .csv",
+        )
+    return Source(name, trello_grids(board))
