@@ -1,5 +1,6 @@
-"""Reading a spreadsheet to import: .xlsx and .csv files, and telling a Google Sheet's id
-from a path. Thin: bytes in, a Source (grids and merged ranges) out."""
+"""Reading a spreadsheet to import: .xlsx and .csv files, a Trello board's JSON, and telling
+a Google Sheet's id from a path. Thin: bytes in, a Source (grids, merged ranges and row
+outline levels) out."""
 
 from __future__ import annotations
 

@@ -18,6 +18,9 @@ The steps, one module each:
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
 - `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people and risks
 - `accounting.py`: every cell placed or listed as unplaced, and why
+- `exports.py`: Asana, Jira and Trello exports read by the tool's own column names;
+  `hierarchy.py`, `predecessors.py`: Smartsheet parent rows and predecessors;
+  `checkbox.py`: checkbox cells as a status
 - `model.py`: the values in and out; `layout.py`: the heading and tab-name patterns
 """
 
