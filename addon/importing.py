@@ -7,6 +7,7 @@ part; understanding it is `addon.plan.adopt` (pure); creating the MAP is the sam
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -41,6 +42,18 @@ from sheets_schema.template import Template
 from sheets_schema.vocab import Role
 
 IMPORTED_TEMPLATE = "imported"
+
+
+def _as_written(company: str, text: str) -> str:
+    """'Verdantlabs' (from verdantlabs.example.com) as the plan's title writes it:
+    'Verdant Labs'."""
+    key = re.sub(r"[^a-z0-9]", "", company.lower())
+    words = re.findall(r"[\w&.'-]+", text)
+    for i in range(len(words)):
+        for j in range(i + 1, min(i + 5, len(words)) + 1):
+            if re.sub(r"[^a-z0-9]", "", " ".join(words[i:j]).lower()) == key:
+                return " ".join(words[i:j])
+    return company
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ def understand(source: Source, given: Given, *, today: date, seller_company: str
     company = given.buyer_company or str(s.get("buyer_company", ""))
     if not company and buyers:
         company = company_from_domain(buyers[0].email.split("@")[1])
+        company = _as_written(company, f"{s.get('title', '')} {s.get('deal', '')}")
     target = given.target_close or _date(s.get("target_close"))
     data: dict[str, Any] = {
         "deal": (given.deal or deal_name(s, Path(source.name).stem.replace("_", " ")))[:200],

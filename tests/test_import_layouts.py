@@ -37,46 +37,9 @@ XFAIL: dict[str, str] = {
         "issue 20: takes no plan from Notion's CSV (plan_tab null, no columns, all 85 "
         "cells unplaced) and does not say why"
     ),
-    "11_asana_project_csv_sections_subtask": (
-        "issue 20: takes no plan from Asana's CSV export (plan_tab null, no columns, all "
-        "143 cells unplaced) and does not say why"
-    ),
     "12_monday_board_excel_groups": (
         "issue 20: takes no plan from the monday.com Excel export (group name rows and a "
         "header row repeated per group): plan_tab null, all 72 cells unplaced, no reason"
-    ),
-    "13_smartsheet_hierarchy_predecessors": (
-        "issue 20: the three parent rows (Evaluation, Due diligence, Close) become steps; "
-        "'Finish' and '% Complete' are left unmapped, so every due date is lost and every "
-        "status is not_started; predecessors with a type or lag ('3FS', '4FS, 6', "
-        "'12FS +3d') are 'names no step'"
-    ),
-    "14_jira_csv_repeated_headers_epics": (
-        "issue 20: takes no plan from Jira's CSV (repeated Labels/Sprint/Inward issue link "
-        "headers, epics as rows): plan_tab null, all 208 cells unplaced, no reason"
-    ),
-    "15_trello_board_json": (
-        "issue 20: reads the Trello board JSON but finds no plan in it (plan_tab null, no "
-        "steps, no stakeholders, all 267 values unplaced)"
-    ),
-    "16_excel_checkbox_done_column": (
-        "issue 20: the checkbox column is read (TRUE = done), but the stakeholder table's "
-        "'Name, Title' cells are kept whole ('Miriam Holt, VP Quality'), an empty "
-        "stakeholder is added, and buyer_company is 'Verdantlabs' (from the email domain) "
-        "instead of the title's 'Verdant Labs'"
-    ),
-    "17_google_sheets_csv_checkboxes_sections": (
-        "issue 20: the CSV's TRUE/FALSE checkbox text is 'not a status' (status null on "
-        "every step), and 'Name (Fernwood) + Name (Skyhook)' owners stay whole in "
-        "buyer_owner with no seller_owner, although --buyer-company names Fernwood"
-    ),
-    "18_decision_criteria_tab": (
-        "issue 20: plan, steps and the Decision criteria tab's accounting are right, but "
-        "the Team tab's Pete Ramos (no role) gets side 'aldwych mutual' instead of buyer"
-    ),
-    "19_side_column_partner_unreadable": (
-        "issue 20: the Side column is reported as field 'side' (not 'owner') and the two "
-        "'Partner' cells are counted as placed, not listed as not placed"
     ),
     "20_pricing_sheet_not_a_plan": (
         "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "

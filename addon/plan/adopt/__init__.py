@@ -18,6 +18,9 @@ The steps, one module each:
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
 - `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people and risks
 - `accounting.py`: every cell placed or listed as unplaced, and why
+- `exports.py`: Asana, Jira and Trello exports read by the tool's own column names;
+  `hierarchy.py`, `predecessors.py`: Smartsheet parent rows and predecessors;
+  `checkbox.py`: checkbox cells as a status
 - `model.py`: the values in and out; `layout.py`: the heading and tab-name patterns
 """
 
@@ -27,9 +30,10 @@ from datetime import date
 
 from addon.plan.adopt.accounting import _State, _unplaced
 from addon.plan.adopt.companies import _Companies
+from addon.plan.adopt.exports import _read_export
 from addon.plan.adopt.language import _earliest_date, _locale_of
 from addon.plan.adopt.model import Adoption, ColumnUse, Note, Origin, Range, Source
-from addon.plan.adopt.owners import _learn_from_owners
+from addon.plan.adopt.owners import _column_field, _learn_from_owners
 from addon.plan.adopt.preamble import _fuller, _prescan_companies, _read_free_cells, deal_name
 from addon.plan.adopt.rows import _plan_rows
 from addon.plan.adopt.stakeholders import _read_people, _read_risks, _settle_sides
@@ -91,15 +95,20 @@ def adopt(
                 f"{locale or 'en_US'}: the plan's language or its dates say so",
             )
         )
+    # A task tool's export (Asana, Jira, Trello) is read by the tool's own column names
+    export = _read_export(state, companies)
+    if export is not None:
+        plan = export.table
+        tables = [t for t in tables if t.tab != plan.tab] + [plan]
     summary: dict[str, str | date | float] = {}
-    people: list[PlannedStakeholder] = []
+    people: list[PlannedStakeholder] = list(export.people) if export else []
     risks: list[PlannedRisk] = []
     for table in tables:
         if table.kind == "people":
             people.extend(_read_people(table, state))
         elif table.kind == "risks":
             risks.extend(_read_risks(table, state))
-    rows = _plan_rows(plan, state) if plan else []
+    rows = export.rows if export else _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
         companies.add(Side.BUYER, str(summary["buyer_company"]))
@@ -132,7 +141,9 @@ def adopt(
         plan_tab=plan.tab if plan else None,
         header_row=plan.row + 1 if plan else None,
         columns=tuple(
-            ColumnUse(key or "", plan.headers[c], plan.tab, col_letter(c))
+            ColumnUse(
+                _column_field(key, plan.columns.values()), plan.headers[c], plan.tab, col_letter(c)
+            )
             for c, key in sorted(plan.columns.items())
         )
         if plan

@@ -76,10 +76,22 @@ _AS_PHASE = re.compile(r"milestone|stage|phase|meilenstein|jalon|hito|event")
 _AS_NOTES = re.compile(r"description|details|what|deliverable|context")
 
 
+# --- Task-tool export headers (issue 20, exports): Smartsheet, MS Project, Asana ---------
+_EXPORT_WORDS = {
+    "due": re.compile(r"^(?:finish|finish date|end)$"),
+    "status": re.compile(r"^(?:%|percent|pct\.?)\s*(?:complete|completed|done)$"),
+    "done_on": re.compile(r"^(?:completed at|completed date|date done)$"),
+}
+# --- end of the task-tool export headers -----------------------------------------------
+
+
 def _plan_field(text: str, companies: _Companies) -> str | None:
     """What a Plan header means, whatever it is called; None: no home ('Priority')."""
-    key = match_header(PLAN, text)
     name = normalise_header(text)
+    for field_key, words in _EXPORT_WORDS.items():
+        if words.match(name):
+            return field_key
+    key = match_header(PLAN, text)
     if key in ("buyer_owner", "seller_owner") and not _PATTERNS["owner"].search(name):
         # "Customer" / "Vendor" alone: an owner column by side, unless it is a company name
         return key

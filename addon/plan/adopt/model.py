@@ -22,6 +22,9 @@ class Source:
     name: str
     grids: Mapping[str, Grid]
     merges: Mapping[str, Sequence[Range]] = field(default_factory=dict)
+    # each tab's row outline levels (0-based row -> level), where rows are grouped under
+    # parent rows (a Smartsheet or MS Project export): rows not listed are at level 0
+    outline: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

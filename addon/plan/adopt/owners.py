@@ -19,6 +19,7 @@ from sheets_schema.vocab import Side
 def _learn_from_owners(rows: list[_Row], companies: _Companies) -> None:
     """'Dana (Northwind)' beside 'Sarah (Us)': the name no side word claims is the buyer."""
     if companies.buyer:
+        _learn_other_side(rows, companies)
         return
     named: dict[str, int] = {}
     for raw in rows:
@@ -30,6 +31,31 @@ def _learn_from_owners(rows: list[_Row], companies: _Companies) -> None:
                         named[m[2]] = named.get(m[2], 0) + 1
     if named:
         companies.add(Side.BUYER, max(named, key=lambda n: named[n]))
+    _learn_other_side(rows, companies)
+
+
+def _learn_other_side(rows: list[_Row], companies: _Companies) -> None:
+    """'Lucia (Fernwood) + Dev (Skyhook)' with Fernwood the buyer: Skyhook is the seller,
+    the other party named beside a buyer's person in one owner cell."""
+    if not companies.buyer:
+        return
+    named: dict[str, int] = {}
+    for raw in rows:
+        if "owner" not in raw.values:
+            continue
+        suffixes = [
+            m[2]
+            for part in _OWNER_SPLIT.split(_text(raw.values["owner"][1]))
+            if (m := _OWNER_SUFFIX.match(part.strip()))
+        ]
+        sides = [companies.side_of_name(n) for n in suffixes]
+        if Side.BUYER not in sides:
+            continue
+        for name, side in zip(suffixes, sides, strict=True):
+            if side is None and _side_of_role(name) is None:
+                named[name] = named.get(name, 0) + 1
+    if named:
+        companies.add(Side.SELLER, max(named, key=lambda n: named[n]))
 
 
 _OWNER_PREFIX = re.compile(
@@ -101,6 +127,9 @@ def _owners(
         if column_side in (Side.SELLER, Side.BOTH):
             seller.append(_unnamed(Side.SELLER, state))
         if column_side is None:
+            # The Side column is the row's only owner column: a side it cannot read
+            # ("Partner") leaves the step with no owner, so the cell is not placed.
+            state.placed.discard((tab, raw.row, c))
             state.why(tab, raw.row, c, "not a side (Buyer, Seller or Both)")
     return " + ".join(dict.fromkeys(buyer)), " + ".join(dict.fromkeys(seller))
 
@@ -176,3 +205,14 @@ def _side_of_role(text: str) -> Side | None:
     if _BUYER_ROLE_WORDS.search(text):
         return Side.BUYER
     return None
+
+
+_OWNER_FIELDS = ("owner", "buyer_owner", "seller_owner")
+
+
+def _column_field(key: str | None, fields: Iterable[str | None]) -> str:
+    """What the report calls a plan column: a Side column with no owner column beside it
+    is the owner column (it gives each step's owners by side)."""
+    if key == "side" and not any(f in _OWNER_FIELDS for f in fields):
+        return "owner"
+    return key or ""

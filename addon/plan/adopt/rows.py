@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from addon.plan.adopt.accounting import _no_place, _State
+from addon.plan.adopt.hierarchy import _parent_rows
 from addon.plan.adopt.layout import _HEADER_MAX, _HEADINGS, _LONG, _SECTION_LIKE
 from addon.plan.adopt.model import Note, _at, _Table, _text
 from addon.plan.grid import a1, is_blank
@@ -52,12 +53,23 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
     rows: list[_Row] = []
     phase = ""
     pending_section: tuple[int, int, str] | None = None
+    parents = _parent_rows(state.source.outline.get(tab, {}), plan.row + 1, plan.end)
     for r in range(plan.row + 1, plan.end):
         row = grid[r] if r < len(grid) else []
         filled = [
             c for c in range(plan.first, min(plan.last + 1, len(row))) if not is_blank(row[c])
         ]
         if not filled:
+            continue
+        if r in parents and step_col is not None and not is_blank(_at(grid, r, step_col)):
+            phase = _section_name(_text(grid[r][step_col]))
+            state.place(tab, r, step_col)
+            state.readings.append(
+                Note(tab, a1(r, step_col), phase, f'a parent row: phase "{phase}"')
+            )
+            for c in filled:
+                if c != step_col:
+                    state.why(tab, r, c, "a parent row's value, rolled up from its tasks")
             continue
         if len(filled) == 1:
             c = filled[0]

@@ -57,14 +57,36 @@ def _read_people(table: _Table, state: _State) -> list[PlannedStakeholder]:
     people: list[PlannedStakeholder] = []
     section: Side | None = None
     for r, values in _table_rows(table, state):
-        name = values.get("name", (0, ""))[1]
-        if name and len(values) == 1:
-            side = state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", name))
+        if len(values) == 1:
+            (alone,) = (text for _, text in values.values())
+            side = _side_heading(alone, state)
             if side is not None:  # "Acme team" alone on a row: the people below are theirs
                 section = side
                 continue
-        people.append(_person(values, section, state, table.tab, r))
+        people.append(_person(_name_and_title(values), section, state, table.tab, r))
     return people
+
+
+_YOUR_SIDE = re.compile(r"^\s*(?:your|our|my)\s*(?:side|team|company)?\s*$", re.I)
+
+
+def _side_heading(text: str, state: _State) -> Side | None:
+    """'Acme team', 'Customer Side', 'Your Side' alone on a row: a side heading."""
+    if _YOUR_SIDE.match(re.sub(r"\b(?:team|side)\b", "", text, flags=re.I)):
+        return Side.SELLER
+    return state.companies.side_of_name(re.sub(r"\b(?:team|side)\b", "", text, flags=re.I))
+
+
+_NAME_TITLE = re.compile(r"^\s*((?:[A-Z][\w'’-]+\.?\s+){1,3}[A-Z][\w'’-]+)\s*,\s*(\S.*)$")
+
+
+def _name_and_title(values: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """'Miriam Holt, VP Quality' in the name column: the name, and the title beside it."""
+    c, name = values.get("name", (0, ""))
+    m = _NAME_TITLE.match(name)
+    if not m or "title" in values:
+        return values
+    return {**values, "name": (c, m[1]), "title": (c, m[2].strip())}
 
 
 def _person(
@@ -126,36 +148,48 @@ def _read_risks(table: _Table, state: _State) -> list[PlannedRisk]:
 def _settle_sides(
     people: list[PlannedStakeholder], companies: _Companies, rep_email: str
 ) -> list[PlannedStakeholder]:
-    """People with no side: by their role, else by their email's domain."""
-    domains: dict[str, str] = {}
-    for p in people:
-        if p.email and p.side in ("Buyer", "Seller"):
-            domains.setdefault(p.email.split("@")[1], p.side)
-    if rep_email and "@" in rep_email:
-        domains.setdefault(rep_email.split("@")[1].lower(), "Seller")
-    settled: list[PlannedStakeholder] = []
+    """People with no side: by their role, else by their email's domain (or the company
+    they were listed under) shared with someone whose side is known."""
+    unique: list[PlannedStakeholder] = []
     seen: set[tuple[str, str]] = set()
     for p in people:
         key = (p.name.lower(), p.email)
-        if key in seen:
-            continue
-        seen.add(key)
-        side = p.side
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    by_role = [_side_by_role(p) for p in unique]
+    domains: dict[str, str] = {}
+    groups: dict[str, str] = {}  # the company column's text -> the side it turned out to be
+    for p, side in zip(unique, by_role, strict=True):
+        if side in ("Buyer", "Seller"):
+            if p.email:
+                domains.setdefault(p.email.split("@")[1], side)
+            if p.side and p.side not in ("Buyer", "Seller"):
+                groups.setdefault(p.side.strip().lower(), side)
+    if rep_email and "@" in rep_email:
+        domains.setdefault(rep_email.split("@")[1].lower(), "Seller")
+    settled: list[PlannedStakeholder] = []
+    for p, side in zip(unique, by_role, strict=True):
         if side not in ("Buyer", "Seller"):
-            role = read.read_role(p.role) if p.role else None
-            if role in BUYER_ROLES:
-                side = "Buyer"
-            elif role in SELLER_ROLES:
-                side = "Seller"
-            elif p.email and p.email.split("@")[1] in domains:
-                side = domains[p.email.split("@")[1]]
-            elif (
-                p.email
-                and companies.buyer
-                and _company_core(companies.buyer).split()[0] in (p.email.split("@")[1])
-            ):
+            domain = p.email.split("@")[1] if p.email else ""
+            if domain in domains:
+                side = domains[domain]
+            elif p.side.strip().lower() in groups:
+                side = groups[p.side.strip().lower()]
+            elif domain and companies.buyer and _company_core(companies.buyer).split()[0] in domain:
                 side = "Buyer"
         settled.append(
             PlannedStakeholder(p.name, p.email, side, p.role, p.decision_authority, p.notes)
         )
     return settled
+
+
+def _side_by_role(p: PlannedStakeholder) -> str:
+    if p.side in ("Buyer", "Seller"):
+        return p.side
+    role = read.read_role(p.role) if p.role else None
+    if role in BUYER_ROLES:
+        return "Buyer"
+    if role in SELLER_ROLES:
+        return "Seller"
+    return p.side

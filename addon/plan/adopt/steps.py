@@ -11,8 +11,10 @@ from datetime import date
 
 from addon.plan import cells as read
 from addon.plan.adopt.accounting import _State
+from addon.plan.adopt.checkbox import _checkbox
 from addon.plan.adopt.model import Note, Origin, _Table, _text
 from addon.plan.adopt.owners import _owners
+from addon.plan.adopt.predecessors import _is_predecessors, _predecessor_rows
 from addon.plan.adopt.rows import _Row
 from addon.plan.dates import DateKind, DateReading, fmt, read_date
 from addon.plan.memory import side_of
@@ -36,6 +38,12 @@ def _steps(
     for sid, raw in zip(ids, rows, strict=True):
         if raw.source_id:
             by_source_id.setdefault(_id_key(raw.source_id), sid)
+    # Smartsheet's "Predecessors": row n is the n-th data row under the header
+    by_row = (
+        {raw.row - plan.row: sid for sid, raw in zip(ids, rows, strict=True)}
+        if "depends_on" in plan.fields and _is_predecessors(plan.headers[plan.fields["depends_on"]])
+        else {}
+    )
     directory = read.People.of([_stakeholder_model(p, i) for i, p in enumerate(people)])
     steps: list[PlannedStep] = []
     origins: list[Origin] = []
@@ -46,9 +54,11 @@ def _steps(
         done_on = _date(state, tab, raw.row, raw.cell("done_on"), verbatim, "done_on")
         status = _status(state, tab, raw.row, raw.cell("status"), verbatim, done_on)
         buyer, seller = _owners(state, tab, raw, directory, rep_name)
-        depends = _depends(
-            state, tab, raw, raw.cell("depends_on"), by_source_id, known, sid, verbatim
-        )
+        depends = _by_row(state, tab, raw, by_row, sid, verbatim)
+        if depends is None:
+            depends = _depends(
+                state, tab, raw, raw.cell("depends_on"), by_source_id, known, sid, verbatim
+            )
         notes = _text(raw.cell("notes")[1])
         steps.append(
             PlannedStep(
@@ -156,6 +166,9 @@ def _status(
     reading = read.read_status(value)
     if reading.empty:
         return Status.DONE if done_on else Status.NOT_STARTED
+    if reading.status is None and (box := _checkbox(value)) is not None:
+        state.note(tab, r, c, f"a checkbox: read as {box.label}")
+        return box
     if reading.status is None:
         verbatim["status"] = _text(value)
         state.note(tab, r, c, f"not a status; kept as it is ({read.STATUS_HINT})", problem=True)
@@ -167,6 +180,43 @@ def _status(
     elif normalise_header(text) != normalise_header(reading.status.label):
         state.note(tab, r, c, f"read as {reading.status.label}")
     return reading.status
+
+
+def _by_row(
+    state: _State,
+    tab: str,
+    raw: _Row,
+    by_row: Mapping[int, str],
+    sid: str,
+    verbatim: dict[str, str],
+) -> tuple[str, ...] | None:
+    """Predecessors by row number ('4FS, 6', '12FS +3d'); None: not written that way."""
+    c, value = raw.cell("depends_on")
+    if not by_row or value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(int(value))
+    refs = _predecessor_rows(_text(value))
+    if refs is None:
+        return None
+    found = [by_row.get(n) for n, _ in refs]
+    if any(f is None or f == sid for f in found):
+        missing = [str(n) for (n, _), f in zip(refs, found, strict=True) if f is None or f == sid]
+        verbatim["depends_on"] = _text(value)
+        state.note(
+            tab,
+            raw.row,
+            c,
+            f"names no step (a parent row or no row): {', '.join(missing)}; kept as it is",
+            problem=True,
+        )
+        return tuple(dict.fromkeys(f for f in found if f and f != sid))
+    how = ", ".join(
+        f"row {n} = {f}" + (f" ({kind.strip()})" if kind else "")
+        for (n, kind), f in zip(refs, found, strict=True)
+    )
+    state.note(tab, raw.row, c, f"predecessors by row number: {how}")
+    return tuple(dict.fromkeys(f for f in found if f))
 
 
 def _depends(
