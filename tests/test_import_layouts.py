@@ -28,22 +28,9 @@ from tests.import_fixtures import LAYOUT_FIXTURES, cells_in, kind, load, normal,
 # Observed by running the dry run on each fixture (its JSON output), not by reading the
 # importer. Keyed by the fixture's file stem.
 XFAIL: dict[str, str] = {
-    "09_paperflite_deal_room_phase_rows": (
-        "issue 20: the 'Stakeholders' column is left unmapped, so no step gets an owner "
-        "('Name (Company), Name (Company)' not read), and the portal's 'Progressing' "
-        "is reported as 'not a status' (status null)"
-    ),
-    "10_notion_database_csv_relations": (
-        "issue 20: takes no plan from Notion's CSV (plan_tab null, no columns, all 85 "
-        "cells unplaced) and does not say why"
-    ),
     "11_asana_project_csv_sections_subtask": (
         "issue 20: takes no plan from Asana's CSV export (plan_tab null, no columns, all "
         "143 cells unplaced) and does not say why"
-    ),
-    "12_monday_board_excel_groups": (
-        "issue 20: takes no plan from the monday.com Excel export (group name rows and a "
-        "header row repeated per group): plan_tab null, all 72 cells unplaced, no reason"
     ),
     "13_smartsheet_hierarchy_predecessors": (
         "issue 20: the three parent rows (Evaluation, Due diligence, Close) become steps; "
@@ -77,10 +64,6 @@ XFAIL: dict[str, str] = {
     "19_side_column_partner_unreadable": (
         "issue 20: the Side column is reported as field 'side' (not 'owner') and the two "
         "'Partner' cells are counted as placed, not listed as not placed"
-    ),
-    "20_pricing_sheet_not_a_plan": (
-        "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "
-        "steps, owner 'Accounts payable') and gives no reason"
     ),
 }
 
