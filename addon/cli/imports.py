@@ -171,13 +171,13 @@ def _print_import(r: ImportReport) -> None:
             click.echo(f'  {c.column:>3} "{c.header}" -> {target}')
     if r.candidates:
         taken = [c for c in r.candidates if c.taken]
-        for c in taken:
-            click.echo(f"Plan: {c.where} ({c.score} points): {c.evidence}")
-        others = [c for c in r.candidates if not c.taken]
+        for top in taken:
+            click.echo(f"Plan: {top.where} ({top.score} points): {top.evidence}")
+        others = [o for o in r.candidates if not o.taken]
         if others:
             click.echo("Other tables:" if taken else "No table qualifies as the plan:")
-            for c in others[:5]:
-                click.echo(f"  {c.where} ({c.score} points): {c.evidence}; not taken: {c.short}")
+            for o in others[:5]:
+                click.echo(f"  {o.where} ({o.score} points): {o.evidence}; not taken: {o.short}")
     s = r.summary
     click.echo("Summary:")
     click.echo(f"  deal: {s.deal or '—'}; buyer: {s.buyer_company or '—'}")

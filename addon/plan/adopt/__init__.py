@@ -127,11 +127,11 @@ def adopt(
     summary: dict[str, str | date | float] = {}
     people: list[PlannedStakeholder] = []
     risks: list[PlannedRisk] = []
-    for table in tables:
-        if table.kind == "people":
-            people.extend(_read_people(table, state))
-        elif table.kind == "risks":
-            risks.extend(_read_risks(table, state))
+    for block in tables:
+        if block.kind == "people":
+            people.extend(_read_people(block, state))
+        elif block.kind == "risks":
+            risks.extend(_read_risks(block, state))
     rows = _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
