@@ -13,6 +13,7 @@ This module holds `adopt`, which runs the steps in order, and re-exports the pub
 The steps, one module each:
 
 - `tables.py`: finding the tables by their header rows; `columns.py`: what a header means
+- `detect.py`: the plan by what its cells hold, candidates ranked, the rep's overrides
 - `preamble.py`: the title, key-value lines and lists outside the tables
 - `companies.py`: the names each side goes by; `language.py`: the locale dates are read in
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
