@@ -70,6 +70,7 @@ _MONEY_HEADER = re.compile(
     r"subtotal|discount|\$|€|£",
     re.I,
 )
+_DONE_HEADER = re.compile(r"complet|\bdone\b|finish|resolved|closed", re.I)
 _BOOL_TEXT = frozenset({"true", "false", "yes", "no", "x", "✓", "✔"})
 
 
@@ -200,10 +201,24 @@ def place_by_content(t: _Table, grid: Grid, today: date, companies: _Companies) 
     """The plan table's columns with no header meaning, placed by what they hold: only
     into a field no other column has."""
     have = set(t.fields)
+    rows = sum(1 for r in range(t.row + 1, t.end) if _filled(grid, t, r) >= 2)
+    if "step" in have and len(_values(grid, t, t.fields["step"])) < 0.5 * rows:
+        # Asana's "Parent task" is a step column by its words, but nearly empty: a full
+        # column of step text beside it ("Name") is the step
+        for c in sorted(t.columns):
+            values = _values(grid, t, c)
+            if t.columns[c] is None and content_field(values, today, companies) == "step":
+                t.columns[t.fields["step"]] = None
+                t.columns[c] = "step"
+                t.by_content[c] = "step"
+                break
+        have = set(t.fields)
     for c in sorted(t.columns):
         if t.columns[c] is not None:
             continue
         key = content_field(_values(grid, t, c), today, companies)
+        if key == "due" and _DONE_HEADER.search(t.headers.get(c, "")):
+            key = "done_on"  # Asana's "Completed At": the day it was done
         if key is None or key in have or (key == "side" and "owner" not in have):
             continue
         if key == "owner" and have & {"buyer_owner", "seller_owner"}:
