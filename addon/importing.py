@@ -15,12 +15,13 @@ from typing import Any
 
 from addon.errors import InputError
 from addon.maps import Created, create_map, validated
-from addon.plan.adopt import Adoption, Source, adopt, deal_name
+from addon.plan.adopt import Adoption, OverrideError, Source, adopt, deal_name
 from addon.plan.cells import read_role
 from addon.plan.grid import is_blank
 from addon.plan.models import Grid, MapInfo
 from addon.plan.parse import parse_map
 from addon.plan.report import (
+    CandidateReport,
     CellNote,
     ColumnReport,
     CreatedMap,
@@ -75,6 +76,8 @@ class Given:
     locale: str | None = None  # None: the plan's own language says
     time_zone: str = "UTC"
     plan_start: date | None = None
+    table: str | None = None  # "Plan!A12": the table whose header row starts there
+    columns: tuple[tuple[str, str], ...] = ()  # ("Next Steps", "step"): a header -> our field
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,21 @@ class Imported:
 
 def understand(source: Source, given: Given, *, today: date, seller_company: str) -> Imported:
     """Read the source and build the plan the new MAP would start with; writes nothing."""
-    adoption = adopt(
-        source,
-        today=today,
-        locale=given.locale,
-        plan_start=given.plan_start,
-        buyer_company=given.buyer_company,
-        seller_company=seller_company,
-        rep_name=given.rep_name,
-        rep_email=given.rep_email,
-    )
+    try:
+        adoption = adopt(
+            source,
+            today=today,
+            locale=given.locale,
+            plan_start=given.plan_start,
+            buyer_company=given.buyer_company,
+            seller_company=seller_company,
+            rep_name=given.rep_name,
+            rep_email=given.rep_email,
+            table=given.table,
+            columns=dict(given.columns),
+        )
+    except OverrideError as exc:
+        raise InputError(exc.option, exc.detail) from None
     s = adoption.summary
     people = list(adoption.stakeholders)
     if given.rep_email and not any(p.email == given.rep_email.lower() for p in people):
@@ -163,8 +171,13 @@ def _missing(data: dict[str, Any], adoption: Adoption, today: date) -> list[Inpu
         errors.append(
             InputError(
                 "file",
-                "no plan table found: no row names a step column together with an owner, "
-                "due date or status column",
+                "no plan table found: "
+                + (
+                    "no table holds rows of step text beside dates, statuses or people"
+                    if not adoption.candidates
+                    else "; ".join(f"{c.where}: {c.short}" for c in adoption.candidates[:3])
+                )
+                + '; --table "Tab!A1" names the plan\'s header row',
             )
         )
     if not data["buyer_company"]:
@@ -265,6 +278,7 @@ def _report(
         cells=cells,
         placed=adoption.placed,
         created=None,
+        candidates=[CandidateReport(**c.__dict__) for c in adoption.candidates],
     )
 
 

@@ -27,25 +27,7 @@ from tests.import_fixtures import LAYOUT_FIXTURES, cells_in, kind, load, normal,
 
 # Observed by running the dry run on each fixture (its JSON output), not by reading the
 # importer. Keyed by the fixture's file stem.
-XFAIL: dict[str, str] = {
-    "09_paperflite_deal_room_phase_rows": (
-        "issue 20: the 'Stakeholders' column is left unmapped, so no step gets an owner "
-        "('Name (Company), Name (Company)' not read), and the portal's 'Progressing' "
-        "is reported as 'not a status' (status null)"
-    ),
-    "10_notion_database_csv_relations": (
-        "issue 20: takes no plan from Notion's CSV (plan_tab null, no columns, all 85 "
-        "cells unplaced) and does not say why"
-    ),
-    "12_monday_board_excel_groups": (
-        "issue 20: takes no plan from the monday.com Excel export (group name rows and a "
-        "header row repeated per group): plan_tab null, all 72 cells unplaced, no reason"
-    ),
-    "20_pricing_sheet_not_a_plan": (
-        "issue 20: takes the 'Payment schedule' billing tab as the plan (4 invoices as "
-        "steps, owner 'Accounts payable') and gives no reason"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 def _cases() -> list[Any]:

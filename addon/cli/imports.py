@@ -52,6 +52,20 @@ from addon.plan.report import ImportReport
     help='The day the plan started: "Week 3" and "[Date +3]" count from it '
     "(default: its earliest date).",
 )
+@click.option(
+    "--table",
+    default=None,
+    metavar="TAB!CELL",
+    help='The plan is the table whose header row starts at this cell, e.g. "Plan!A12" '
+    "(default: the best table that reads as a plan).",
+)
+@click.option(
+    "--column",
+    "column_map",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help='What a column is, e.g. "Next Steps=step" or "Type=none"; repeat for each.',
+)
 @today_option
 @click.pass_context
 def import_(
@@ -67,6 +81,7 @@ def import_(
     contacts: tuple[str, ...],
     crm_deal: str,
     again: bool,
+    column_map: tuple[str, ...],
     **fields: Any,
 ) -> None:
     """Create a MAP from a plan the team already keeps: an .xlsx workbook, .csv exports (one
@@ -77,7 +92,14 @@ def import_(
         return
     app = _app(ctx, today)
     day = app.today_of()
+    pairs: list[tuple[str, str]] = []
+    for item in column_map:
+        header, sep, key = item.rpartition("=")
+        if not sep or not header.strip():
+            _fail(InputError("column", f'"{item}" is not HEADER=FIELD, e.g. "Next Steps=step"'))
+        pairs.append((header.strip(), key.strip()))
     given = Given(
+        columns=tuple(pairs),
         contacts=contacts,
         target_close=_day(target_close, "target_close"),
         plan_start=_day(plan_start, "start"),
@@ -87,7 +109,10 @@ def import_(
         source = app.read_source(files)
     except MapError as exc:
         _fail(exc)
-    imported = app.understand(source, given, day)
+    try:
+        imported = app.understand(source, given, day)
+    except MapError as exc:
+        _fail(exc)
     keys = app.source_keys(files, source)
     before = app.already_imported(keys)
     if before and not dry_run and not again:
@@ -144,6 +169,15 @@ def _print_import(r: ImportReport) -> None:
         for c in r.columns:
             target = c.field.replace("_", " ") if c.field else "(no place: listed below)"
             click.echo(f'  {c.column:>3} "{c.header}" -> {target}')
+    if r.candidates:
+        taken = [c for c in r.candidates if c.taken]
+        for top in taken:
+            click.echo(f"Plan: {top.where} ({top.score} points): {top.evidence}")
+        others = [o for o in r.candidates if not o.taken]
+        if others:
+            click.echo("Other tables:" if taken else "No table qualifies as the plan:")
+            for o in others[:5]:
+                click.echo(f"  {o.where} ({o.score} points): {o.evidence}; not taken: {o.short}")
     s = r.summary
     click.echo("Summary:")
     click.echo(f"  deal: {s.deal or '—'}; buyer: {s.buyer_company or '—'}")

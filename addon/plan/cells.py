@@ -70,6 +70,9 @@ _STATUS_WORDS: dict[Status, tuple[str, ...]] = {
         "under review",
         "reviewing",
         "in flight",
+        # -- issue 20 (import detection): export formats' status words --
+        "progressing",  # Paperflite deal rooms: Not Started / Progressing / Completed
+        # -- end issue 20 --
         "active",
         "doing",
         "partially done",

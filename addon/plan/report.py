@@ -173,6 +173,20 @@ class ColumnReport(_Model):
     column: str
 
 
+class CandidateReport(_Model):
+    """A table that could be the plan, and why it was or was not taken."""
+
+    where: str = Field(description='the table: "Tab!A4:F19", its header row first')
+    score: int = Field(
+        description="rows of step text (up to 15), +4 each for a date, a status and a people "
+        "column, +1 for each header the vocabulary knows, +2 on a plan-named tab, -15 on an "
+        "instructions or example tab"
+    )
+    taken: bool
+    evidence: str = Field(description="what its cells hold")
+    short: str = Field(description='why it was not taken; "" for the plan taken')
+
+
 class StakeholderReport(_Model):
     name: str
     email: str
@@ -232,3 +246,8 @@ class ImportReport(_Model):
     cells: int = Field(description="non-blank cells in the source")
     placed: int
     created: CreatedMap | None = Field(description="null with --dry-run")
+    candidates: list[CandidateReport] = Field(
+        default_factory=list,
+        description="the tables that could be the plan, best first: the one taken and why the "
+        "others were not (when none is taken, why each fell short)",
+    )

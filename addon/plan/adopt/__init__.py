@@ -13,6 +13,7 @@ This module holds `adopt`, which runs the steps in order, and re-exports the pub
 The steps, one module each:
 
 - `tables.py`: finding the tables by their header rows; `columns.py`: what a header means
+- `detect.py`: the plan by what its cells hold, candidates ranked, the rep's overrides
 - `preamble.py`: the title, key-value lines and lists outside the tables
 - `companies.py`: the names each side goes by; `language.py`: the locale dates are read in
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
@@ -26,19 +27,29 @@ The steps, one module each:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from addon.plan.adopt.accounting import _State, _unplaced
 from addon.plan.adopt.companies import _Companies
+from addon.plan.adopt.detect import OverrideError, choose
 from addon.plan.adopt.exports import _read_export
 from addon.plan.adopt.language import _earliest_date, _locale_of
-from addon.plan.adopt.model import Adoption, ColumnUse, Note, Origin, Range, Source
+from addon.plan.adopt.model import (
+    Adoption,
+    Candidate,
+    ColumnUse,
+    Note,
+    Origin,
+    Range,
+    Source,
+)
 from addon.plan.adopt.owners import _column_field, _learn_from_owners
 from addon.plan.adopt.preamble import _fuller, _prescan_companies, _read_free_cells, deal_name
 from addon.plan.adopt.rows import _plan_rows
 from addon.plan.adopt.stakeholders import _read_people, _read_risks, _settle_sides
 from addon.plan.adopt.steps import _memory, _steps
-from addon.plan.adopt.tables import _best_plan, _find_tables, _outside
+from addon.plan.adopt.tables import _find_tables, _outside
 from addon.plan.dates import day_first
 from addon.plan.grid import col_letter
 from addon.plan.schedule import PlannedRisk, PlannedStakeholder
@@ -46,9 +57,11 @@ from sheets_schema.vocab import Side
 
 __all__ = [
     "Adoption",
+    "Candidate",
     "ColumnUse",
     "Note",
     "Origin",
+    "OverrideError",
     "Range",
     "Source",
     "adopt",
@@ -66,9 +79,13 @@ def adopt(
     seller_company: str = "",
     rep_name: str = "",
     rep_email: str = "",
+    table: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Adoption:
     """Read `source` as a MAP. `plan_start` anchors "Week 3" and "[Date +3]" (default: the
-    earliest real date on the plan, else today). `locale` None: guess it from the plan."""
+    earliest real date on the plan, else today). `locale` None: guess it from the plan.
+    `table` ("Plan!A12": the table whose header row starts there) and `columns` (header ->
+    field) are the rep's overrides; a wrong one raises `OverrideError`."""
     companies = _Companies()
     if buyer_company:
         companies.add(Side.BUYER, buyer_company)
@@ -80,7 +97,10 @@ def adopt(
     if seller_company:
         companies.add(Side.SELLER, seller_company)
     tables = _find_tables(source, companies)
-    plan = _best_plan(tables, source)
+    choice = choose(tables, source, companies, today, table=table, columns=columns)
+    plan = choice.plan
+    if plan is not None and plan not in tables:
+        tables.append(plan)
     start = plan_start or _earliest_date(source, plan) or today
     state = _State(source, today, _locale_of(source, plan, locale), start, companies)
     if state.locale != (locale or "en_US"):
@@ -100,14 +120,28 @@ def adopt(
     if export is not None:
         plan = export.table
         tables = [t for t in tables if t.tab != plan.tab] + [plan]
+    elif plan is None:
+        state.problems.append(Note("", "", "", choice.note))
+    else:
+        state.readings.append(Note(plan.tab, "", "", choice.note))
+        for c, key in sorted(plan.by_content.items()):
+            state.readings.append(
+                Note(
+                    plan.tab,
+                    "",
+                    plan.headers[c],
+                    f"a column the header words do not name: read as {key.replace('_', ' ')} "
+                    "by what its cells hold",
+                )
+            )
     summary: dict[str, str | date | float] = {}
     people: list[PlannedStakeholder] = list(export.people) if export else []
     risks: list[PlannedRisk] = []
-    for table in tables:
-        if table.kind == "people":
-            people.extend(_read_people(table, state))
-        elif table.kind == "risks":
-            risks.extend(_read_risks(table, state))
+    for block in tables:
+        if block.kind == "people":
+            people.extend(_read_people(block, state))
+        elif block.kind == "risks":
+            risks.extend(_read_risks(block, state))
     rows = export.rows if export else _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
@@ -159,4 +193,5 @@ def adopt(
         unplaced=tuple(unplaced),
         placed=len(state.placed),
         locale=state.locale,
+        candidates=tuple(choice.candidates),
     )

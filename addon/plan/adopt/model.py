@@ -54,6 +54,17 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A table that could be the plan: where it is, its score and the evidence for it."""
+
+    where: str  # "Plan!A4:F19"
+    score: int
+    taken: bool
+    evidence: str  # "14 rows of step text, a date column (Due), ..."
+    short: str  # why it was not taken ("" for the one taken)
+
+
+@dataclass(frozen=True)
 class Adoption:
     plan_tab: str | None
     header_row: int | None  # 1-based
@@ -69,6 +80,7 @@ class Adoption:
     unplaced: tuple[Note, ...]  # no home in the MAP workbook: listed, never dropped
     placed: int  # how many source cells found a home
     locale: str  # the locale the text dates were read in
+    candidates: tuple[Candidate, ...] = ()  # the tables that could be the plan, best first
 
 
 @dataclass
@@ -81,6 +93,9 @@ class _Table:
     first: int
     last: int
     end: int = 0  # first row after the table
+    by_content: dict[int, str] = field(default_factory=dict)  # columns placed by what they hold
+    repeats: set[int] = field(default_factory=set)  # the header row repeated (monday groups)
+    group_row: int | None = None  # a group name just above the header: the first phase
 
     @property
     def fields(self) -> dict[str, int]:

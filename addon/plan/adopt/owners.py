@@ -13,6 +13,7 @@ from addon.plan.adopt.accounting import _State
 from addon.plan.adopt.companies import _Companies, _company_core
 from addon.plan.adopt.model import _text
 from addon.plan.adopt.rows import _Row
+from addon.plan.models import Cell
 from sheets_schema.vocab import Side
 
 
@@ -104,7 +105,9 @@ def _owners(
             continue
         c, value = raw.values[key]
         text = _text(value)
-        for part_side, name, how in _owner_parts(text, default, state, directory, rep_name):
+        for part_side, name, how in _paired_parts(
+            text, default, side_cell if key == "owner" and column_side is None else None, state
+        ) or _owner_parts(text, default, state, directory, rep_name):
             if part_side is None:
                 part_side = Side.BUYER
                 state.note(
@@ -132,6 +135,33 @@ def _owners(
             state.placed.discard((tab, raw.row, c))
             state.why(tab, raw.row, c, "not a side (Buyer, Seller or Both)")
     return " + ".join(dict.fromkeys(buyer)), " + ".join(dict.fromkeys(seller))
+
+
+def _paired_parts(
+    text: str, default: Side | None, side_cell: tuple[int, Cell] | None, state: _State
+) -> list[tuple[Side | None, str, str]]:
+    """Notion's Assignee beside its Company relation: "Ines, Tom" with "Halcyon, Northbeam"
+    pairs each person with a company, in order. A company that is not the buyer's, when the
+    buyer is known, is the seller's. [] when the cells do not pair up."""
+    if side_cell is None:
+        return []
+    names = [p.strip() for p in _OWNER_SPLIT.split(text) if p.strip()]
+    firms = [p.strip() for p in re.split(r"\s*[,;\n]\s*", _text(side_cell[1])) if p.strip()]
+    if not names or len(names) != len(firms):
+        return []
+    out: list[tuple[Side | None, str, str]] = []
+    for name, firm in zip(names, firms, strict=True):
+        side = state.companies.side_of_name(firm)
+        if side is None and state.companies.buyer:
+            side = Side.SELLER
+        out.append(
+            (
+                side or default,
+                name,
+                f'"{name}" read with "{firm}": {(side or default or Side.BUYER).value} side',
+            )
+        )
+    return out
 
 
 def _unnamed(side: Side, state: _State) -> str:

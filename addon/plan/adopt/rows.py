@@ -54,8 +54,16 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
     phase = ""
     pending_section: tuple[int, int, str] | None = None
     parents = _parent_rows(state.source.outline.get(tab, {}), plan.row + 1, plan.end)
+    if plan.group_row is not None:  # monday.com: the first group's name above the header
+        gc = next(c for c, v in enumerate(grid[plan.group_row]) if not is_blank(v))
+        pending_section = (plan.group_row, gc, _text(grid[plan.group_row][gc]))
+        phase = _section_name(pending_section[2])
     for r in range(plan.row + 1, plan.end):
         row = grid[r] if r < len(grid) else []
+        if r in plan.repeats:  # the header again, for the next group
+            for c in range(plan.first, plan.last + 1):
+                state.place(tab, r, c)
+            continue
         filled = [
             c for c in range(plan.first, min(plan.last + 1, len(row))) if not is_blank(row[c])
         ]

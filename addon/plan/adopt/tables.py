@@ -1,13 +1,14 @@
 """Finding the tables: rows whose cells read as Plan, Stakeholders or Risks headers (side by
-side or stacked), where each table ends, the best plan among them, and the cells outside
-every table. Reads no rows (rows.py, stakeholders.py) and no cells outside (preamble.py)."""
+side or stacked), where each table ends, and the cells outside every table (which table is
+the plan is detect.py's). Reads no rows (rows.py, stakeholders.py) and no cells outside
+(preamble.py)."""
 
 from __future__ import annotations
 
 from addon.plan.adopt.columns import _people_field, _plan_field, _resolve_columns, _risk_field
 from addon.plan.adopt.companies import _Companies
-from addon.plan.adopt.layout import _HEADER_MAX, _PLAN_TABS, _SKIP_TABS
-from addon.plan.adopt.model import Source, _at, _Table, _text
+from addon.plan.adopt.layout import _HEADER_MAX
+from addon.plan.adopt.model import Source, _Table, _text
 from addon.plan.grid import is_blank
 from addon.plan.models import Cell, Grid
 
@@ -111,22 +112,3 @@ def _find_tables(source: Source, companies: _Companies) -> list[_Table]:
         t.end = min(below, default=len(source.grids[t.tab]))
         _resolve_columns(t, source.grids[t.tab])
     return tables
-
-
-def _best_plan(tables: list[_Table], source: Source) -> _Table | None:
-    def score(t: _Table) -> tuple[int, int]:
-        keys = set(t.fields)
-        rows = sum(
-            1
-            for r in range(t.row + 1, t.end)
-            if not is_blank(_at(source.grids[t.tab], r, t.fields.get("step", t.first)))
-        )
-        points = len(keys) + 2 * ("step" in keys) + min(rows, 10)
-        if _SKIP_TABS.search(t.tab):
-            points -= 15  # a template's worked example, not the team's plan
-        if _PLAN_TABS.search(t.tab):
-            points += 2
-        return points, -list(source.grids).index(t.tab)
-
-    plans = [t for t in tables if t.kind == "plan"]
-    return max(plans, key=score, default=None)
