@@ -71,3 +71,33 @@ def test_no_attachment_is_said(web: Web) -> None:
     message = web.fake.add_message(THREAD)
     answer = web.post("/addon/actions/import_attached", web.event(gmail=message)).json()
     assert "No .xlsx attached" in str(answer)
+
+
+def test_the_rep_can_pick_another_table_as_the_plan(web: Web, tmp_path: Path) -> None:
+    message = _message(web, tmp_path)
+    card = _import_card(web, message)
+    picker = next(
+        w["selectionInput"]
+        for s in card["sections"]
+        for w in s.get("widgets", [])
+        if w.get("selectionInput", {}).get("name") == "plan_table"
+    )
+    taken = next(i for i in picker["items"] if i.get("selected"))
+    other = next(i for i in picker["items"] if not i.get("selected"))
+    assert picker["onChangeAction"]["function"].endswith("/addon/actions/import_attached")
+    event = web.event(
+        gmail=message,
+        form={"plan_table": text(other["value"])},
+        params={"request_id": "imp-1", "file": "Fenwick MAP.xlsx"},
+    )
+    again = only_card(web.post("/addon/actions/import_attached", event).json())
+    chosen = next(
+        i
+        for s in again["sections"]
+        for w in s.get("widgets", [])
+        if w.get("selectionInput", {}).get("name") == "plan_table"
+        for i in w["selectionInput"]["items"]
+        if i.get("selected")
+    )
+    assert chosen["value"] == other["value"] != taken["value"]
+    assert facts(again)["Plan"]["bottomLabel"] != facts(card)["Plan"]["bottomLabel"]

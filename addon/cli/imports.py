@@ -85,7 +85,8 @@ def import_(
     **fields: Any,
 ) -> None:
     """Create a MAP from a plan the team already keeps: an .xlsx workbook, .csv exports (one
-    per tab), or a Google Sheet id or URL on the Google backend. Prints what it understood
+    per tab; Notion, Asana, monday.com, Smartsheet and Jira exports too), a Trello board's
+    JSON export, or a Google Sheet id or URL on the Google backend. Prints what it understood
     and every cell it could not place."""
     if schema:
         click.echo(json.dumps(ImportReport.model_json_schema(), indent=2))

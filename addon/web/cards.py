@@ -550,6 +550,8 @@ class ImportView:
     missing: Sequence[tuple[str, str]]  # (field label, what to do)
     form: Form
     before: str = ""  # "already imported as MAP-… on …", when it was
+    # The tables that could be the plan: (where, label, taken); the rep may pick another.
+    candidates: Sequence[tuple[str, str, bool]] = ()
 
 
 def import_card(
@@ -587,6 +589,27 @@ def import_card(
                 "Still needed", _esc(", ".join(label for label, _ in view.missing)), "fill in below"
             )
         )
+    if len(view.candidates) > 1:  # the same choice as `mapctl import --table`
+        facts.append(
+            c.Widget(
+                selection_input=c.SelectionInput(
+                    name="plan_table",
+                    label="The plan is this table",
+                    type_=c.SelectionInput.SelectionType.DROPDOWN,
+                    items=[
+                        c.SelectionInput.SelectionItem(text=label, value=where, selected=taken)
+                        for where, label, taken in view.candidates
+                    ],
+                    on_change_action=c.Action(
+                        function=actions.url("import_attached"),
+                        parameters=[
+                            c.Action.ActionParameter(key="request_id", value=form.request_id),
+                            c.Action.ActionParameter(key="file", value=view.file),
+                        ],
+                    ),
+                )
+            )
+        )
     picker = c.DateTimePicker(
         name="target_close",
         label="Target close (the buyer's date)",
@@ -608,6 +631,9 @@ def import_card(
     ]
     label = "Import it again as a new MAP" if view.before else "Create MAP from this plan"
     params = {"request_id": form.request_id, "file": view.file}
+    taken = next((where for where, _, t in view.candidates if t), "")
+    if taken:
+        params["table"] = taken
     if view.before:
         params["again"] = "yes"
     create = _button(label, _action(actions.url("import_create"), **params), filled=True)

@@ -84,6 +84,11 @@ FIELD_LABELS = {
 }
 
 
+def _table_start(where: str) -> str | None:
+    """'Plan!A4:F19' (a candidate) -> 'Plan!A4', the header row's first cell, as --table."""
+    return where.split(":", 1)[0] if where else None
+
+
 def deal_label(deal: Deal) -> str:
     """A deal as the create form's dropdown offers it."""
     amount = f"{deal.currency} {deal.amount:,.0f}".strip() if deal.amount is not None else ""
@@ -233,7 +238,9 @@ class Sidebar:
         books = [b for b in self.reader.workbooks(event) if not name or b[0] == name]
         return books[0] if books else None
 
-    def _understood(self, event: Event, rep: Rep, name: str, data: bytes, form: Form) -> Any:
+    def _understood(
+        self, event: Event, rep: Rep, name: str, data: bytes, form: Form, table: str = ""
+    ) -> Any:
         try:
             grids, merges = source_grids(data)
         except ValueError as exc:
@@ -247,6 +254,7 @@ class Sidebar:
             contacts=tuple(form.buyer_contacts),
             target_close=form.target_close,
             time_zone=event.zone,
+            table=_table_start(table),
         )
         imported = self.app.understand(source, given, self.app.today_in(event.zone))
         return source, imported
@@ -279,17 +287,23 @@ class Sidebar:
             ],
             form=filled,
             before=self.app.already_imported(keys) or "",
+            candidates=[
+                (c.where, f"{c.where}: {c.evidence}"[:90], c.taken) for c in r.candidates[:6]
+            ],
         )
 
     def import_attached(self, event: Event, rep: Rep) -> Json:
         """The create form's "Import the plan attached to this email": the dry run's card."""
-        found = self._attached(event)
+        found = self._attached(event, event.param("file"))
         if found is None:
             return cards.notify("No .xlsx attached to this email: open the message with the plan")
         name, data = found
-        form = Form(request_id=event.param("request_id") or uuid.uuid4().hex)
+        typed = self._typed(event)
+        form = replace(typed, request_id=typed.request_id or uuid.uuid4().hex)
         try:
-            source, imported = self._understood(event, rep, name, data, form)
+            source, imported = self._understood(
+                event, rep, name, data, form, event.text("plan_table")
+            )
         except InputError as exc:
             return cards.notify(f"{exc.field}: {exc.detail}")
         view = self._import_view(name, imported, source_keys(source), form)
@@ -304,7 +318,7 @@ class Sidebar:
         _, data = found
         form = self._typed(event)
         try:
-            source, imported = self._understood(event, rep, name, data, form)
+            source, imported = self._understood(event, rep, name, data, form, event.param("table"))
         except InputError as exc:
             return cards.notify(f"{exc.field}: {exc.detail}")
         keys = source_keys(source)
