@@ -55,3 +55,20 @@ def test_a_changed_plan_is_a_new_import(tmp_path: Path) -> None:
     first["rows"].append(["A note the team added later"])
     out = run(root, *_args(build_xlsx(data, tmp_path / "b.xlsx"), data), ok=False).output
     assert "already imported" not in out
+
+
+def test_a_google_sheet_is_known_by_its_drive_id(tmp_path: Path) -> None:
+    from addon.app import App
+    from addon.config import Settings
+    from addon.plan.adopt import Source
+
+    app = App(Settings(workspace=tmp_path / "ws"))
+    source = Source("Summit MAP", {"Plan": [["Step", "Due"], ["Kickoff", "2026-03-01"]]})
+    url = (
+        "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab/edit#gid=0"
+    )
+    keys = app.source_keys([url], source)
+    assert keys[0] == "drive:1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab"
+    assert keys[1].startswith("cells:")
+    renamed = Source("Summit MAP (copy)", source.grids)
+    assert app.source_keys(["elsewhere.xlsx"], renamed) == keys[1:]  # the same cells
