@@ -441,6 +441,18 @@ def _ms(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
+def _close_picker(form: Form) -> c.DateTimePicker:
+    """The target close, as both the create and the import cards ask for it."""
+    picker = c.DateTimePicker(
+        name="target_close",
+        label="Target close (the buyer's date)",
+        type_=c.DateTimePicker.DateTimePickerType.DATE_ONLY,
+    )
+    if form.target_close:
+        picker.value_ms_epoch = _ms(form.target_close)
+    return picker
+
+
 def create_form(
     form: Form,
     templates: Sequence[Template],
@@ -467,13 +479,7 @@ def create_form(
         )
         for t in templates
     ]
-    picker = c.DateTimePicker(
-        name="target_close",
-        label="Target close (the buyer's date)",
-        type_=c.DateTimePicker.DateTimePickerType.DATE_ONLY,
-    )
-    if form.target_close:
-        picker.value_ms_epoch = _ms(form.target_close)
+    picker = _close_picker(form)
     widgets = [*_deal_picker(form, actions)]
     widgets += [
         _text_input(
@@ -610,13 +616,7 @@ def import_card(
                 )
             )
         )
-    picker = c.DateTimePicker(
-        name="target_close",
-        label="Target close (the buyer's date)",
-        type_=c.DateTimePicker.DateTimePickerType.DATE_ONLY,
-    )
-    if form.target_close:
-        picker.value_ms_epoch = _ms(form.target_close)
+    picker = _close_picker(form)
     fields = [
         _text_input("deal", "Deal name", form.deal),
         _text_input("buyer_company", "Buyer company", form.buyer_company),

@@ -3,15 +3,7 @@ fake commits to (marked `ASSUMPTION` where it is implemented in `hubspot.py`).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Assumption:
-    rule: str  # short name
-    assumes: str  # what the fake does
-    why: str  # why it is not confirmed
-
+from tests.assumption_table import Assumption, table
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
@@ -160,9 +152,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 
 
 def markdown() -> str:
-    rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
-    rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
-    return "\n".join(rows)
+    """The table the README carries (`python -m tests.crmfake.hubspot_assumptions`)."""
+    return table(ASSUMPTIONS)
 
 
 if __name__ == "__main__":

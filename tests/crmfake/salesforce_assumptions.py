@@ -3,15 +3,7 @@ confirms. Each entry is marked `ASSUMPTION` where it is implemented in `salesfor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Assumption:
-    rule: str  # short name
-    assumes: str  # what the fake does
-    why: str  # why it is not confirmed
-
+from tests.assumption_table import Assumption, table
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
@@ -166,9 +158,8 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 
 
 def markdown() -> str:
-    rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
-    rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
-    return "\n".join(rows)
+    """The table the README carries (`python -m tests.crmfake.salesforce_assumptions`)."""
+    return table(ASSUMPTIONS)
 
 
 if __name__ == "__main__":

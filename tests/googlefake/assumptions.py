@@ -8,15 +8,7 @@ is where a real project confirms or corrects them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Assumption:
-    rule: str  # short name
-    assumes: str  # what the fake does
-    why: str  # why it is not confirmed
-
+from tests.assumption_table import Assumption, table
 
 ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption(
@@ -135,9 +127,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
 
 def markdown() -> str:
     """The table the README carries (`python -m tests.googlefake.assumptions`)."""
-    rows = ["| Rule | What the fake assumes | Why it is not confirmed |", "|---|---|---|"]
-    rows += [f"| {a.rule} | {a.assumes} | {a.why} |" for a in ASSUMPTIONS]
-    return "\n".join(rows)
+    return table(ASSUMPTIONS)
 
 
 if __name__ == "__main__":
