@@ -101,3 +101,93 @@ def test_the_rep_can_pick_another_table_as_the_plan(web: Web, tmp_path: Path) ->
     )
     assert chosen["value"] == other["value"] != taken["value"]
     assert facts(again)["Plan"]["bottomLabel"] != facts(card)["Plan"]["bottomLabel"]
+
+
+def test_import_a_sheet_selected_in_drive(web: Web) -> None:
+    """Drive: a spreadsheet that is not a MAP offers Import as MAP; the add-on first asks
+    Drive for that one file (drive.file), then reads it with the rep's own token."""
+    from google.oauth2.credentials import Credentials
+
+    from addon.google.clients import service
+    from addon.workspace.google import SHEET_MIME
+
+    fake = web.fake
+    fake.users["rep-own-token"] = "sam@seller.example.com"  # the rep, in Drive itself
+    fake.scopes["rep-token"] = {"https://www.googleapis.com/auth/drive.file"}  # the add-on's
+    rows = [
+        ["Northwind rollout plan"],
+        ["Customer:", "Northwind Traders"],
+        ["Target signature:", "12/15/2026"],
+        [],
+        ["Step", "Owner", "Due date", "Status"],
+        ["Discovery call", "Dana Whitfield <dana@northwind.example.com>", "10/1/2026", "Done"],
+        ["Security review", "Lee Chen <lee@northwind.example.com>", "11/2/2026", "In progress"],
+        ["Legal redlines", "Dana Whitfield <dana@northwind.example.com>", "11/20/2026", ""],
+        ["Order form signed", "Dana Whitfield <dana@northwind.example.com>", "12/15/2026", ""],
+    ]
+    own = service("sheets", "v4", Credentials(token="rep-own-token"), root_url=fake.url)  # type: ignore[no-untyped-call]
+    made = (
+        own.spreadsheets()
+        .create(
+            body={
+                "properties": {"title": "Northwind plan"},
+                "sheets": [
+                    {
+                        "properties": {"title": "Plan"},
+                        "data": [
+                            {
+                                "rowData": [
+                                    {
+                                        "values": [
+                                            {"userEnteredValue": {"stringValue": v}} for v in r
+                                        ]
+                                    }
+                                    for r in rows
+                                ]
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+        .execute()
+    )
+    sid = made["spreadsheetId"]
+    item = {"id": sid, "title": "Northwind plan", "mimeType": SHEET_MIME}
+    offer = only_card(web.post("/addon/drive/selected", web.event("DRIVE", drive=[item])).json())
+    assert "Import as MAP" in buttons(offer)
+    ask = web.post(
+        "/addon/actions/drive_import", web.event("DRIVE", drive=[item], params={"item": sid})
+    ).json()
+    assert ask["renderActions"]["hostAppAction"]["driveAction"]["requestFileScope"] == {
+        "itemId": sid
+    }
+    fake.open_with_app(sid, "sam@seller.example.com")  # the rep granted the one file
+    granted = {**item, "addonHasFileScopePermission": True}
+    card = only_card(
+        web.post(
+            "/addon/actions/drive_import",
+            web.event("DRIVE", drive=[granted], params={"item": sid, "request_id": "d-1"}),
+        ).json()
+    )
+    assert card["header"]["title"] == "Import as MAP"
+    assert facts(card)["Plan"]["text"] == "4 steps"
+    values = inputs(card)
+    form = {
+        "deal": text(values["deal"] or "Northwind rollout"),
+        "buyer_company": text(values["buyer_company"] or "Northwind Traders"),
+        "buyer_contacts": text(
+            values["buyer_contacts"] or "Dana Whitfield <dana@northwind.example.com>"
+        ),
+        "target_close": day(__import__("datetime").date(2026, 12, 15)),
+    }
+    event = web.event(
+        "DRIVE",
+        drive=[granted],
+        form=form,
+        params={"item": sid, "file": "Northwind plan", "request_id": "d-1"},
+    )
+    made_card = only_card(web.post("/addon/actions/import_create", event).json())
+    assert "Imported from Northwind plan" in str(made_card)
+    [row] = web.app.registry.maps()
+    assert web.app.already_imported([f"drive:{sid}"]) and row.buyer_company.startswith("Northwind")

@@ -69,6 +69,7 @@ ACTIONS: dict[str, Handler] = {
     "deal": Sidebar.deal,
     "import_attached": Sidebar.import_attached,
     "import_create": Sidebar.import_create,
+    "drive_import": Sidebar.drive_import,
     "reminders": Sidebar.reminders,
 }
 

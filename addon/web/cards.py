@@ -558,6 +558,7 @@ class ImportView:
     before: str = ""  # "already imported as MAP-… on …", when it was
     # The tables that could be the plan: (where, label, taken); the rep may pick another.
     candidates: Sequence[tuple[str, str, bool]] = ()
+    drive_item: str = ""  # a Google Sheet selected in Drive (else an email's attachment)
 
 
 def import_card(
@@ -631,6 +632,8 @@ def import_card(
     ]
     label = "Import it again as a new MAP" if view.before else "Create MAP from this plan"
     params = {"request_id": form.request_id, "file": view.file}
+    if view.drive_item:
+        params["item"] = view.drive_item
     taken = next((where for where, _, t in view.candidates if t), "")
     if taken:
         params["table"] = taken
@@ -855,9 +858,30 @@ def error_card(text: str, ref: str, retry: str, actions: Actions) -> c.Card:
     )
 
 
-def message_card(title: str, text: str, actions: Actions | None = None) -> c.Card:
-    """A plain explanation (not a MAP file, nothing selected...)."""
+def request_file_scope(item_id: str) -> Json:
+    """Ask Drive for the one file the rep selected (drive.file): Drive shows its own consent
+    for that file, then calls the add-on again with the item granted ("Drive actions",
+    DriveItemsSelectedActionResponse.requestFileScope)."""
+    return {
+        "renderActions": {
+            "hostAppAction": {"driveAction": {"requestFileScope": {"itemId": item_id}}}
+        }
+    }
+
+
+def message_card(
+    title: str, text: str, actions: Actions | None = None, *, import_item: str = ""
+) -> c.Card:
+    """A plain explanation (not a MAP file, nothing selected...); `import_item`: a
+    spreadsheet that is not a MAP, offered for import."""
     buttons = [_button("Your MAPs", _action(actions.url("home")))] if actions else []
+    if actions and import_item:
+        buttons.insert(
+            0,
+            _button(
+                "Import as MAP", _action(actions.url("drive_import"), item=import_item), filled=True
+            ),
+        )
     return _card(
         title,
         "",

@@ -61,6 +61,10 @@ class DriveItem(_Model):
     id: str
     title: str = ""
     mime_type: str = Field(default="", alias="mimeType")
+    # The rep granted the add-on this one file (drive.file, through requestFileScope).
+    addon_has_file_scope_permission: bool = Field(
+        default=False, alias="addonHasFileScopePermission"
+    )
 
 
 class Drive(_Model):

@@ -16,12 +16,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from addon.alerts import followup
 from addon.app import App
 from addon.crm.base import CrmError
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
+from addon.google.transport import PacedHttp, authorized_http
 from addon.importing import Given
 from addon.lifecycle import close_map
 from addon.lifecycle import reopen as reopen_map
@@ -38,6 +40,7 @@ from addon.web.cards import Actions, Form, Json, Links, Listed
 from addon.web.events import Event
 from addon.web.gmail import MessageReader
 from addon.web.verify import Rep
+from addon.workspace.google import SHEET_MIME, GoogleWorkspace
 from addon.workspace.sources import source_keys
 from addon.workspace.xlsx import source_grids
 
@@ -45,6 +48,9 @@ SCOPE = "https://www.googleapis.com/auth/"
 EXECUTE = SCOPE + "gmail.addons.execute"
 MESSAGE_METADATA = SCOPE + "gmail.addons.current.message.metadata"
 DRIVE_METADATA = SCOPE + "drive.addons.metadata.readonly"
+# Import as MAP in Drive: the one spreadsheet the rep selects and grants (requestFileScope);
+# drive.file reaches no other file of theirs.
+DRIVE_FILE = SCOPE + "drive.file"
 MESSAGE_READONLY = SCOPE + "gmail.addons.current.message.readonly"  # attachments, on Merge
 COMPOSE = SCOPE + "gmail.addons.current.action.compose"  # the follow-up draft, on click
 EMAIL = SCOPE + "userinfo.email"
@@ -60,6 +66,7 @@ ADDON_SCOPES = (
     MESSAGE_READONLY,
     COMPOSE,
     DRIVE_METADATA,
+    DRIVE_FILE,
     EMAIL,
     LOCALE,
 )
@@ -145,6 +152,8 @@ class Sidebar:
             "drive": (DRIVE_METADATA, EMAIL),
             "merge": (MESSAGE_READONLY, EMAIL),
             "followup": (COMPOSE, MESSAGE_METADATA, EMAIL),
+            "import_attached": (MESSAGE_READONLY, EMAIL),
+            "drive_import": (DRIVE_FILE, EMAIL),
             # A MAP takes the rep's locale and time zone: never make one without them.
             "create": (EMAIL, LOCALE),
         }.get(endpoint, (EMAIL,))
@@ -246,6 +255,11 @@ class Sidebar:
         except ValueError as exc:
             raise InputError("file", f"{name}: {exc}") from None
         source = Source(name, grids, merges)
+        return source, self._understood_source(event, rep, source, form, table)
+
+    def _understood_source(
+        self, event: Event, rep: Rep, source: Source, form: Form, table: str = ""
+    ) -> Any:
         given = Given(
             rep_name=rep.name or rep.email.partition("@")[0],
             rep_email=rep.email,
@@ -256,8 +270,7 @@ class Sidebar:
             time_zone=event.zone,
             table=_table_start(table),
         )
-        imported = self.app.understand(source, given, self.app.today_in(event.zone))
-        return source, imported
+        return self.app.understand(source, given, self.app.today_in(event.zone))
 
     def _import_view(self, name: str, imported: Any, keys: list[str], form: Form) -> Any:
         r = imported.report
@@ -310,19 +323,25 @@ class Sidebar:
         return cards.update(cards.import_card(view, self.actions))
 
     def import_create(self, event: Event, rep: Rep) -> Json:
-        """Create the MAP from the attached plan, with what the rep completed on the card."""
-        name = event.param("file")
-        found = self._attached(event, name)
-        if found is None:
-            return cards.notify(f"{name} is no longer attached to this email")
-        _, data = found
+        """Create the MAP from the attached plan (or the Sheet selected in Drive), with what
+        the rep completed on the card."""
+        name, item_id = event.param("file"), event.param("item")
         form = self._typed(event)
         try:
-            source, imported = self._understood(event, rep, name, data, form, event.param("table"))
-        except InputError as exc:
-            return cards.notify(f"{exc.field}: {exc.detail}")
-        keys = source_keys(source)
-        view = self._import_view(name, imported, keys, form)
+            if item_id:
+                source = self._rep_sheet(event, item_id)
+                imported = self._understood_source(event, rep, source, form, event.param("table"))
+            else:
+                found = self._attached(event, name)
+                if found is None:
+                    return cards.notify(f"{name} is no longer attached to this email")
+                source, imported = self._understood(
+                    event, rep, name, found[1], form, event.param("table")
+                )
+        except (InputError, WorkspaceError) as exc:
+            return cards.notify(str(exc))
+        keys = source_keys(source, item_id or None)
+        view = replace(self._import_view(name, imported, keys, form), drive_item=item_id)
         if view.before and event.param("again") != "yes":
             return cards.update(cards.import_card(view, self.actions))
         wanted = [e for e in imported.missing if e.field not in ("rep_name", "rep_email")]
@@ -339,7 +358,9 @@ class Sidebar:
             return cards.update(cards.import_card(view, self.actions, error=error))
         created = done.created
         assert created is not None
-        self.app.registry.add_import_keys(created.map_id, keys, f"{name} (Gmail)", day)
+        self.app.registry.add_import_keys(
+            created.map_id, keys, f"{name} ({'Drive' if item_id else 'Gmail'})", day
+        )
         row = self.app.registry.get(created.map_id)
         return cards.update(
             cards.created_card(
@@ -424,13 +445,51 @@ class Sidebar:
             if row is not None and self._visible(row, rep):
                 return cards.push(self._status(row))
         title = items[0].title if items else "Nothing selected"
+        sheet = items[0].id if items and items[0].mime_type == SHEET_MIME else ""
         text = (
             "This file is not a MAP Sheet. Select a MAP's Sheet to see its status, "
             "or open your MAPs."
+            + (" If it is a plan your team keeps, import it as a MAP." if sheet else "")
             if items
             else "Select a MAP Sheet to see its status."
         )
-        return cards.push(cards.message_card(title, text, self.actions))
+        return cards.push(cards.message_card(title, text, self.actions, import_item=sheet))
+
+    def _rep_sheet(self, event: Event, item_id: str) -> Source:
+        """The selected Google Sheet, read with the rep's own token: drive.file reaches only
+        the one file the rep granted (the service account cannot open a rep's files)."""
+        settings = self.app.settings
+        http = PacedHttp(
+            authorized_http(
+                Credentials(token=event.auth.user_oauth_token),  # type: ignore[no-untyped-call]
+                settings.google_timeout,
+            )
+        )
+        as_rep = GoogleWorkspace(http, identity="", root_url=settings.google_root_url)
+        source: Source = as_rep.read_source(item_id)
+        return source
+
+    def drive_import(self, event: Event, rep: Rep) -> Json:
+        """Import as MAP in Drive: ask for the one file first, then the dry run's card."""
+        item_id = event.param("item")
+        items = event.drive.selected_items if event.drive else []
+        item = next((i for i in items if i.id == item_id), None)
+        if item is None:
+            return cards.notify("Select the spreadsheet in Drive, then Import as MAP")
+        if not item.addon_has_file_scope_permission:
+            return cards.request_file_scope(item_id)
+        typed = self._typed(event)
+        form = replace(typed, request_id=typed.request_id or uuid.uuid4().hex)
+        try:
+            source = self._rep_sheet(event, item_id)
+            imported = self._understood_source(event, rep, source, form, event.text("plan_table"))
+        except (InputError, WorkspaceError) as exc:
+            return cards.notify(str(exc))
+        view = replace(
+            self._import_view(item.title, imported, source_keys(source, item_id), form),
+            drive_item=item_id,
+        )
+        return cards.update(cards.import_card(view, self.actions))
 
     def trigger_of(self, event: Event) -> str:
         """Which trigger the error card's Retry runs again (home when it does not say)."""
