@@ -40,7 +40,7 @@ from addon.web.cards import Actions, Form, Json, Links, Listed
 from addon.web.events import Event
 from addon.web.gmail import MessageReader
 from addon.web.verify import Rep
-from addon.workspace.google import SHEET_MIME, GoogleWorkspace
+from addon.workspace.google import SHEET_MIME, XLSX_MIME, GoogleWorkspace
 from addon.workspace.sources import source_keys
 from addon.workspace.xlsx import source_grids
 
@@ -450,6 +450,11 @@ class Sidebar:
             "This file is not a MAP Sheet. Select a MAP's Sheet to see its status, "
             "or open your MAPs."
             + (" If it is a plan your team keeps, import it as a MAP." if sheet else "")
+            + (
+                " An .xlsx plan is imported from a download for now: mapctl import FILE."
+                if items and items[0].mime_type == XLSX_MIME
+                else ""
+            )
             if items
             else "Select a MAP Sheet to see its status."
         )
