@@ -191,3 +191,43 @@ def test_import_a_sheet_selected_in_drive(web: Web) -> None:
     assert "Imported from Northwind plan" in str(made_card)
     [row] = web.app.registry.maps()
     assert web.app.already_imported([f"drive:{sid}"]) and row.buyer_company.startswith("Northwind")
+
+
+def test_import_an_xlsx_kept_in_drive(web: Web, tmp_path: Path) -> None:
+    """An .xlsx in Drive is downloaded with the rep's token once they grant that file."""
+    from google.oauth2.credentials import Credentials
+    from googleapiclient.http import MediaInMemoryUpload
+
+    from addon.google.clients import service
+
+    fake = web.fake
+    fake.users["rep-own-token"] = "sam@seller.example.com"
+    fake.scopes["rep-token"] = {"https://www.googleapis.com/auth/drive.file"}
+    data = load(next(p for p in FIXTURES if p.stem == STEM))
+    book = build_xlsx(data, tmp_path / "Fenwick MAP.xlsx").read_bytes()
+    drive = service("drive", "v3", Credentials(token="rep-own-token"), root_url=fake.url)  # type: ignore[no-untyped-call]
+    made = (
+        drive.files()
+        .create(
+            body={"name": "Fenwick MAP.xlsx", "mimeType": XLSX},
+            media_body=MediaInMemoryUpload(book, mimetype=XLSX),
+            fields="id",
+        )
+        .execute()
+    )
+    item = {"id": made["id"], "title": "Fenwick MAP.xlsx", "mimeType": XLSX}
+    offer = only_card(web.post("/addon/drive/selected", web.event("DRIVE", drive=[item])).json())
+    assert "Import as MAP" in buttons(offer)
+    fake.open_with_app(made["id"], "sam@seller.example.com")
+    granted = {**item, "addonHasFileScopePermission": True}
+    card = only_card(
+        web.post(
+            "/addon/actions/drive_import",
+            web.event("DRIVE", drive=[granted], params={"item": made["id"]}),
+        ).json()
+    )
+    assert card["header"]["title"] == "Import as MAP"
+    assert facts(card)["Plan"]["text"].endswith("steps")
+    assert inputs(card)["buyer_company"] == "Fenwick & Hale Insurance plc"
+    downloads = [c for c in fake.calls("drive.files.get") if c.query.get("alt") == ["media"]]
+    assert len(downloads) == 1

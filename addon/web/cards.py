@@ -558,7 +558,8 @@ class ImportView:
     before: str = ""  # "already imported as MAP-… on …", when it was
     # The tables that could be the plan: (where, label, taken); the rep may pick another.
     candidates: Sequence[tuple[str, str, bool]] = ()
-    drive_item: str = ""  # a Google Sheet selected in Drive (else an email's attachment)
+    drive_item: str = ""  # a file selected in Drive (else an email's attachment)
+    drive_xlsx: bool = False  # that file is an .xlsx (downloaded), not a Google Sheet
 
 
 def import_card(
@@ -608,10 +609,13 @@ def import_card(
                         for where, label, taken in view.candidates
                     ],
                     on_change_action=c.Action(
-                        function=actions.url("import_attached"),
+                        function=actions.url(
+                            "drive_import" if view.drive_item else "import_attached"
+                        ),
                         parameters=[
                             c.Action.ActionParameter(key="request_id", value=form.request_id),
                             c.Action.ActionParameter(key="file", value=view.file),
+                            c.Action.ActionParameter(key="item", value=view.drive_item),
                         ],
                     ),
                 )
@@ -634,6 +638,8 @@ def import_card(
     params = {"request_id": form.request_id, "file": view.file}
     if view.drive_item:
         params["item"] = view.drive_item
+        if view.drive_xlsx:
+            params["xlsx"] = "yes"
     taken = next((where for where, _, t in view.candidates if t), "")
     if taken:
         params["table"] = taken

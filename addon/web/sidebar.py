@@ -23,6 +23,7 @@ from addon.alerts import followup
 from addon.app import App
 from addon.crm.base import CrmError
 from addon.errors import InputError, MapError, NotFound, WorkspaceError
+from addon.google.clients import service
 from addon.google.transport import PacedHttp, authorized_http
 from addon.importing import Given
 from addon.lifecycle import close_map
@@ -329,7 +330,7 @@ class Sidebar:
         form = self._typed(event)
         try:
             if item_id:
-                source = self._rep_sheet(event, item_id)
+                source = self._rep_file(event, item_id, name, event.param("xlsx") == "yes")
                 imported = self._understood_source(event, rep, source, form, event.param("table"))
             else:
                 found = self._attached(event, name)
@@ -341,7 +342,11 @@ class Sidebar:
         except (InputError, WorkspaceError) as exc:
             return cards.notify(str(exc))
         keys = source_keys(source, item_id or None)
-        view = replace(self._import_view(name, imported, keys, form), drive_item=item_id)
+        view = replace(
+            self._import_view(name, imported, keys, form),
+            drive_item=item_id,
+            drive_xlsx=event.param("xlsx") == "yes",
+        )
         if view.before and event.param("again") != "yes":
             return cards.update(cards.import_card(view, self.actions))
         wanted = [e for e in imported.missing if e.field not in ("rep_name", "rep_email")]
@@ -445,24 +450,42 @@ class Sidebar:
             if row is not None and self._visible(row, rep):
                 return cards.push(self._status(row))
         title = items[0].title if items else "Nothing selected"
-        sheet = items[0].id if items and items[0].mime_type == SHEET_MIME else ""
+        sheet = items[0].id if items and items[0].mime_type in (SHEET_MIME, XLSX_MIME) else ""
         text = (
             "This file is not a MAP Sheet. Select a MAP's Sheet to see its status, "
             "or open your MAPs."
             + (" If it is a plan your team keeps, import it as a MAP." if sheet else "")
-            + (
-                " An .xlsx plan is imported from a download for now: mapctl import FILE."
-                if items and items[0].mime_type == XLSX_MIME
-                else ""
-            )
             if items
             else "Select a MAP Sheet to see its status."
         )
         return cards.push(cards.message_card(title, text, self.actions, import_item=sheet))
 
+    def _rep_file(self, event: Event, item_id: str, title: str, xlsx: bool) -> Source:
+        """The selected file, read with the rep's own token: drive.file reaches only the one
+        file the rep granted (the service account cannot open a rep's files). A Google
+        Sheet through the Sheets API; an .xlsx downloaded (files.get alt=media)."""
+        if not xlsx:
+            return self._rep_sheet(event, item_id)
+        drive = service(
+            "drive",
+            "v3",
+            Credentials(token=event.auth.user_oauth_token),  # type: ignore[no-untyped-call]
+            root_url=self.app.settings.google_root_url,
+        )
+        try:
+            data = drive.files().get_media(fileId=item_id).execute()
+        except HttpError as exc:
+            raise InputError(
+                "file", f"{title}: Drive would not give it ({google_failure(exc)})"
+            ) from None
+        try:
+            grids, merges = source_grids(bytes(data))
+        except ValueError as exc:
+            raise InputError("file", f"{title}: {exc}") from None
+        return Source(title, grids, merges)
+
     def _rep_sheet(self, event: Event, item_id: str) -> Source:
-        """The selected Google Sheet, read with the rep's own token: drive.file reaches only
-        the one file the rep granted (the service account cannot open a rep's files)."""
+        """The selected Google Sheet, read with the rep's own token."""
         settings = self.app.settings
         http = PacedHttp(
             authorized_http(
@@ -485,14 +508,16 @@ class Sidebar:
             return cards.request_file_scope(item_id)
         typed = self._typed(event)
         form = replace(typed, request_id=typed.request_id or uuid.uuid4().hex)
+        xlsx = item.mime_type == XLSX_MIME
         try:
-            source = self._rep_sheet(event, item_id)
+            source = self._rep_file(event, item_id, item.title, xlsx)
             imported = self._understood_source(event, rep, source, form, event.text("plan_table"))
         except (InputError, WorkspaceError) as exc:
             return cards.notify(str(exc))
         view = replace(
             self._import_view(item.title, imported, source_keys(source, item_id), form),
             drive_item=item_id,
+            drive_xlsx=xlsx,
         )
         return cards.update(cards.import_card(view, self.actions))
 

@@ -403,7 +403,12 @@ class FakeGoogle:
                 self.headers = {k.lower(): v for k, v in (headers or {}).items()}
                 result = HANDLERS.get(method_id, _not_modelled)(self, call)
                 # Serialised under the lock: a handler may answer with live state.
-                payload = b"" if result is NO_CONTENT else json.dumps(result).encode()
+                if result is NO_CONTENT:
+                    payload = b""
+                elif isinstance(result, bytes):  # a media download (alt=media)
+                    payload = result
+                else:
+                    payload = json.dumps(result).encode()
             if result is NO_CONTENT:
                 status = 204
         except ApiError as err:
@@ -716,7 +721,20 @@ def _files_copy(fake: FakeGoogle, call: Call) -> Any:
 
 
 def _files_get(fake: FakeGoogle, call: Call) -> Any:
-    return _file(fake, call).resource(fake.url)
+    found = _file(fake, call)
+    if call.query.get("alt") == ["media"]:
+        # Drive "Download and export files": alt=media downloads a file's content; a
+        # Google Workspace document has none to download and is refused (403
+        # fileNotDownloadable: "Use Export with Docs Editors files").
+        if found.mime_type.startswith("application/vnd.google-apps."):
+            raise ApiError(
+                403,
+                "Only files with binary content can be downloaded. Use Export with Docs "
+                "Editors files.",
+                reason="fileNotDownloadable",
+            )
+        return found.content
+    return found.resource(fake.url)
 
 
 def _move(fake: FakeGoogle, found: drive.DriveFile, add: list[str], remove: list[str]) -> None:
