@@ -25,6 +25,7 @@ from addon.plan.adopt.columns import _plan_field
 from addon.plan.adopt.companies import _Companies
 from addon.plan.adopt.layout import _HEADER_MAX, _PLAN_TABS, _SKIP_TABS
 from addon.plan.adopt.model import Candidate, Source, _at, _Table, _text
+from addon.plan.adopt.tables import _runs
 from addon.plan.dates import DateKind, read_date
 from addon.plan.grid import col_letter, is_blank
 from addon.plan.models import Cell, Grid
@@ -286,18 +287,6 @@ def _header_like(row: list[Cell], first: int, last: int) -> bool:
 
 def _key(row: list[Cell], first: int, last: int) -> tuple[str, ...]:
     return tuple(normalise_header(_text(_at([row], 0, c))) for c in range(first, last + 1))
-
-
-def _runs(row: list[Cell]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    start = None
-    for c, value in enumerate([*row, None]):
-        if not is_blank(value) and start is None:
-            start = c
-        elif is_blank(value) and start is not None:
-            runs.append((start, c - 1))
-            start = None
-    return runs
 
 
 def _table_at(
