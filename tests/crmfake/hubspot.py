@@ -1037,9 +1037,13 @@ class HubSpotFake:
             "startedAt": started,
             "completedAt": _iso(_now_ms()),
         }
+        return self._partial(out, missing)
+
+    def _partial(self, out: Json, missing: list[str]) -> tuple[int, Json]:
+        """A batch answer: 200, or 207 with OBJECT_NOT_FOUND and context.ids for the ids
+        not found (hubspot-api-php#619, a real batch/read answer)."""
         if not missing:
             return 200, out
-        # 207 with OBJECT_NOT_FOUND and context.ids: hubspot-api-php#619 (real batch/read answer).
         out["numErrors"] = 1
         out["errors"] = [self._not_found(missing)]
         return 207, out
@@ -1275,11 +1279,7 @@ class HubSpotFake:
             "startedAt": started,
             "completedAt": _iso(_now_ms()),
         }
-        if not missing:
-            return 200, out
-        out["numErrors"] = 1
-        out["errors"] = [self._not_found(missing)]
-        return 207, out
+        return self._partial(out, missing)
 
     def _patch_deal(self, deal_id: str, body: Json) -> tuple[int, Json]:
         record = self._resolve(deal_id)
