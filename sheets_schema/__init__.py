@@ -8,6 +8,7 @@ from sheets_schema.vocab import (
     ColumnType,
     Health,
     MapHealth,
+    ResourceKind,
     Role,
     Side,
     Status,
@@ -15,6 +16,7 @@ from sheets_schema.vocab import (
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     PLAN,
+    RESOURCES,
     RISKS,
     STAKEHOLDERS,
     SUMMARY,
@@ -27,6 +29,7 @@ from sheets_schema.workbook import (
 __all__ = [
     "DECISION_CRITERIA",
     "PLAN",
+    "RESOURCES",
     "RISKS",
     "STAKEHOLDERS",
     "SUMMARY",
@@ -35,6 +38,7 @@ __all__ = [
     "ColumnType",
     "Health",
     "MapHealth",
+    "ResourceKind",
     "Role",
     "Side",
     "Status",

@@ -108,6 +108,20 @@ BUYER_ROLES = frozenset(
 SELLER_ROLES = frozenset({Role.AE, Role.SE, Role.CSM, Role.EXECUTIVE_SPONSOR})
 
 
+class ResourceKind(StrEnum):
+    """What a resource on the Resources tab is for (the Kind column)."""
+
+    SECURITY = "security"
+    LEGAL = "legal"
+    COMMERCIAL = "commercial"
+    TECHNICAL = "technical"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
 class ColumnType(StrEnum):
     ID = "id"
     TEXT = "text"
@@ -120,3 +134,4 @@ class ColumnType(StrEnum):
     ROLE = "role"
     INTEGER = "integer"
     HEALTH = "health"
+    LINK = "link"

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sheets_schema.vocab import ROLE_LABELS, STATUS_LABELS, ColumnType, Status
+from sheets_schema.vocab import ROLE_LABELS, STATUS_LABELS, ColumnType, ResourceKind, Status
 
 
 @dataclass(frozen=True)
@@ -397,6 +397,103 @@ DECISION_CRITERIA = Tab(
     ),
 )
 
+KIND_CHOICES = tuple(k.label for k in ResourceKind)
+
+# What the deal needs on paper: the security package, the proposal, the ROI model, the
+# contract. One row per resource, both sides add rows; the sync checks each link's form
+# (a Drive or Docs link also with Drive itself) and never requests a typed address.
+RESOURCES = Tab(
+    name="Resources",
+    required=("title",),
+    columns=(
+        Column(
+            "title",
+            "Resource",
+            ColumnType.TEXT,
+            editable=True,
+            aliases=(
+                "Title",
+                "Document",
+                "Name",
+                "Resource name",
+                "Document name",
+                "File",
+                "Asset",
+                "Material",
+            ),
+            width=34,
+        ),
+        Column(
+            "kind",
+            "Kind",
+            ColumnType.TEXT,
+            editable=True,
+            aliases=("Type", "Category", "Resource type"),
+            validation=KIND_CHOICES,
+            width=12,
+        ),
+        Column(
+            "step",
+            "For step",
+            ColumnType.IDS,
+            editable=True,
+            aliases=("Step", "Step ID", "Needed for", "Supports", "Serves", "Related step"),
+            width=10,
+            note="The ID of the step this resource serves (S05), from the Plan tab.",
+        ),
+        Column(
+            "link",
+            "Link",
+            ColumnType.LINK,
+            editable=True,
+            aliases=("URL", "Link / URL", "Location", "Where", "Document link", "Href"),
+            width=40,
+            note="The full address, https://... Leave it empty until the resource is shared.",
+        ),
+        Column(
+            "side",
+            "Side",
+            ColumnType.SIDE,
+            editable=True,
+            aliases=("From", "Provided by side", "Buyer/Seller", "Whose"),
+            validation=SIDE_CHOICES,
+            width=9,
+        ),
+        Column(
+            "provider",
+            "Provided by",
+            ColumnType.PEOPLE,
+            editable=True,
+            aliases=("Provider", "Owner", "Contact", "Shared by", "Who"),
+            width=18,
+        ),
+        Column(
+            "shared_on",
+            "Shared on",
+            ColumnType.DATE,
+            editable=True,
+            aliases=("Shared", "Date shared", "Sent on", "Sent", "Added on", "Date"),
+            width=12,
+        ),
+        Column(
+            "notes",
+            "Notes",
+            ColumnType.TEXT,
+            editable=True,
+            aliases=("Comments", "Comment", "Description"),
+            width=28,
+        ),
+        Column(
+            "sync_note",
+            "Sync note",
+            ColumnType.TEXT,
+            editable=False,
+            width=40,
+            note="What the sync found wrong with this row's link, and what to do about it.",
+        ),
+    ),
+)
+
 # The Summary tab is computed whole: a label column and a value column.
 SUMMARY_FIELDS: tuple[SummaryField, ...] = (
     SummaryField("deal", "Deal"),
@@ -423,8 +520,8 @@ SUMMARY = Tab(
     ),
 )
 
-TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA, SUMMARY)
-EDITABLE_TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA)
+TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RESOURCES, RISKS, DECISION_CRITERIA, SUMMARY)
+EDITABLE_TABS: tuple[Tab, ...] = (PLAN, STAKEHOLDERS, RESOURCES, RISKS, DECISION_CRITERIA)
 
 
 _BUYER_WORDS = frozenset({"buyer", "customer", "client", "prospect", "them", "their", "account"})
