@@ -32,18 +32,26 @@ from addon.plan.models import (
     Problem,
     StepMemory,
 )
-from addon.plan.parse import CELL_LIMIT, SUMMARY_KEY, is_ours, parse_map
+from addon.plan.parse import CELL_LIMIT, RESOURCES_KEY, SUMMARY_KEY, is_ours, parse_map
 from addon.plan.people import stakeholder_offers
 from addon.plan.report import StatusReport, build_report
+from addon.plan.resources import (
+    DriveFacts,
+    check_resources,
+    drive_links,
+    missing_line,
+    near_steps,
+    still_missing,
+)
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
-from addon.plan.status import PlanStatus, Pointer, compute, near, needs_owner
+from addon.plan.status import NEAR_DAYS, PlanStatus, Pointer, compute, near, needs_owner
 from addon.registry.grids import decode_grids, encode_grids
 from addon.registry.history import daily_insights
 from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, Snapshot, Workspace
-from sheets_schema.vocab import Health
-from sheets_schema.workbook import PLAN, SUMMARY_FIELDS
+from sheets_schema.vocab import Health, Side
+from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY_FIELDS
 
 ACTIVE = ("draft", "shared", "won")
 MAX_ATTEMPTS = 3
@@ -188,8 +196,10 @@ def compute_map(
     today: date,
     sheet_link: str = "",
     doc_link: str = "",
+    drive: Mapping[str, DriveFacts] | None = None,
 ) -> Computed:
-    """Parse and compute one MAP from a snapshot: what to write and what was learned."""
+    """Parse and compute one MAP from a snapshot: what to write and what was learned.
+    `drive`: what Drive said of the files the Resources tab links to (by file id)."""
     info = info_of(row, sheet_link, doc_link)
     memory = registry.memory(row.id)
     parsed = parse_map(
@@ -213,7 +223,7 @@ def compute_map(
         today=today,
         last_buyer_update=last_buyer_update,
         plan_start=row.created_on,
-        last_steps=[k for k in (row.last_written or {}) if k != SUMMARY_KEY],
+        last_steps=[k for k in (row.last_written or {}) if k not in (SUMMARY_KEY, RESOURCES_KEY)],
     )
     kept_all = [*registry.kept_text(row.id), *((k, today) for k in parsed.kept_text)]
     plan_grid = find_tab(snapshot.grids, PLAN)
@@ -225,8 +235,14 @@ def compute_map(
         if p.message != PLACEHOLDER_NOTICE or p.step_id in close
     ]
     notes = _note_lines(problems, headers, kept_all)
+    resource_notes = _resource_notes(parsed, status, problems, notes, info, drive or {}, today)
     step_ids = {s.id for s in parsed.steps}
-    elsewhere = [line for key, ls in notes.items() if key not in step_ids for line in ls]
+    elsewhere = [
+        line
+        for key, ls in notes.items()
+        if key not in step_ids and key not in resource_notes
+        for line in ls
+    ]
     if wanted := needs_owner(parsed):
         elsewhere.append(
             "Steps that still need a named owner: "
@@ -239,11 +255,64 @@ def compute_map(
         ids=parsed.id_assignments,
         summary=_summary(info, status, today, doc_link, elsewhere),
         today=today,
+        resources=resource_notes,
     )
     learned = Learned(
         new_memory, changes, parsed.new_anchors, parsed.kept_text, last_buyer_update, editor
     )
     return Computed(info, parsed, status, write, learned)
+
+
+def _resource_notes(
+    parsed: ParsedMap,
+    status: PlanStatus,
+    problems: Iterable[Problem],
+    notes: dict[str, list[str]],
+    info: MapInfo,
+    drive: Mapping[str, DriveFacts],
+    today: date,
+) -> dict[str, str | None]:
+    """Each Resources row's Sync note by its key, and, on the Plan, a near step's line
+    naming what it still lacks. `notes` (step id or resource key -> lines) gains those."""
+    if not parsed.resources:
+        return {}
+    also = {p.step_id for p in (status.next_step, status.current_blocker) if p is not None}
+    near = near_steps(parsed.steps, today, NEAR_DAYS, also)
+    buyers = [p for p in parsed.stakeholders if p.side is Side.BUYER and p.email]
+    emails = [p.email for p in buyers]
+    domains = {e.rpartition("@")[2].lower() for e in emails}
+    checks = check_resources(
+        parsed.resources,
+        parsed.steps,
+        near,
+        drive,
+        emails,
+        domains,
+        info.buyer_company or "the buyer",
+        today,
+    )
+    for sid, lacking in still_missing(parsed.resources, checks).items():
+        if sid in near:
+            notes.setdefault(sid, []).append(missing_line(lacking))
+    tab = parsed.resources_tab
+    headers = {col_letter(i): c.header for i, c in enumerate(RESOURCES.columns)}
+    by_row: dict[int, list[str]] = {}
+    for p in problems:
+        if p.tab == tab:
+            row = int(p.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1
+            value = f' "{_excerpt(p.value)}"' if p.value else ""
+            column = headers.get(p.cell.rstrip("0123456789"), p.cell)
+            by_row.setdefault(row, []).append(f"{column}{value}: {p.message}")
+    out: dict[str, str | None] = {}
+    for r, check in zip(parsed.resources, checks, strict=True):
+        if not check.key:
+            continue
+        lines = [*by_row.get(r.row, []), *check.lines, *notes.get(check.key, [])]
+        note = fit_note("\n".join(dict.fromkeys(lines))) or None
+        if out.get(check.key):
+            continue  # the same key twice: the first row's note stands for both
+        out[check.key] = note
+    return out
 
 
 def _saved_on(row: MapRow, snapshot: Snapshot, today: date) -> date | None:
@@ -298,6 +367,8 @@ def _summary(
 def _texts(write: ComputedWrite) -> dict[str, dict[str, str]]:
     out = {sid: {k: cell_text(v) for k, v in values.items()} for sid, values in write.rows.items()}
     out[SUMMARY_KEY] = {label: cell_text(v) for label, v in write.summary if label != "Last synced"}
+    if write.resources:
+        out[RESOURCES_KEY] = {key: note or "" for key, note in write.resources.items()}
     return out
 
 
@@ -308,7 +379,7 @@ def _moved(snapshot: Snapshot, texts: Mapping[str, Mapping[str, str]]) -> bool:
     return any(
         not is_ours(on_sheet.get(sid, {}).get(key, ""), text)
         for sid, values in texts.items()
-        if sid != SUMMARY_KEY
+        if sid not in (SUMMARY_KEY, RESOURCES_KEY)
         for key, text in values.items()
     )
 
@@ -368,7 +439,11 @@ def sync_map(
         except WorkspaceError as exc:
             return _failed(row, registry, result, str(exc))
         as_read, made = made is None, None
-        computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link)
+        try:
+            drive = workspace.drive_facts(drive_links(snapshot.grids))
+        except WorkspaceError as exc:  # Drive could not be asked: links are checked next time
+            drive, result.message = {}, f"Drive links not checked: {exc}"
+        computed = compute_map(row, snapshot, registry, today, sheet_link, doc_link, drive)
         learned = computed.learned
         texts = _texts(computed.write)
         new_version = row.last_written_version

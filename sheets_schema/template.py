@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sheets_schema.vocab import BUYER_ROLES, SELLER_ROLES, Role, Side
+from sheets_schema.vocab import BUYER_ROLES, SELLER_ROLES, ResourceKind, Role, Side
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 SIZE_LIMITS: dict[str, tuple[int, int]] = {
@@ -50,6 +50,16 @@ class Consequence(BaseModel):
     text: str = Field(min_length=3, max_length=300)
 
 
+class TemplateResource(BaseModel):
+    """A document the step needs: a new MAP lists it on the Resources tab, link empty."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = Field(min_length=3, max_length=120)
+    kind: ResourceKind
+    side: Side = Side.SELLER  # who provides it: buyer or seller
+    provider_role: Role | None = None  # named from the step's owners of that side
+
+
 class TemplateStep(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
@@ -66,6 +76,8 @@ class TemplateStep(BaseModel):
     # The CRM stage (name or id) this step's completion moves the deal to, for teams that
     # opt in (MAP_CRM_STAGE_TEAMS): forward only, in the pipeline's own order.
     crm_stage: str | None = Field(default=None, min_length=1, max_length=80)
+    # The documents this step needs (the security package, the ROI model).
+    resources: tuple[TemplateResource, ...] = ()
 
 
 class Template(BaseModel):
@@ -134,6 +146,22 @@ def _check(template: Template, file: str) -> None:
             raise TemplateError(
                 file, f"{step.seller_owner_role} is a buyer role", step.key, "seller_owner_role"
             )
+        for res in step.resources:
+            if res.side is Side.BOTH:
+                raise TemplateError(
+                    file, f"resource {res.title!r}: side is buyer or seller", step.key, "resources"
+                )
+            allowed = BUYER_ROLES if res.side is Side.BUYER else SELLER_ROLES
+            if res.provider_role is not None and res.provider_role not in allowed:
+                raise TemplateError(
+                    file,
+                    f"resource {res.title!r}: {res.provider_role} is not a {res.side} role",
+                    step.key,
+                    "resources",
+                )
+        titles = [r.title.lower() for r in step.resources]
+        if len(set(titles)) != len(titles):
+            raise TemplateError(file, "a resource is listed twice", step.key, "resources")
         seen[step.key] = step
     signatures = [s.key for s in template.steps if s.signature]
     if len(signatures) != 1:

@@ -22,7 +22,14 @@ def test_create_writes_a_workbook_a_buyer_can_use_and_the_doc(workspace_dir: Pat
     assert result.output.startswith("Created MAP-")
     path = next((workspace_dir / "maps").glob("*/*.xlsx"))
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Plan", "Stakeholders", "Risks", "Decision criteria", "Summary"]
+    assert wb.sheetnames == [
+        "Plan",
+        "Stakeholders",
+        "Resources",
+        "Risks",
+        "Decision criteria",
+        "Summary",
+    ]
     ws = wb["Plan"]
     assert ws["A3"].value == "ID" and ws["C3"].value == "Step" and ws.freeze_panes == "D4"
     assert [ws.cell(row=r, column=1).value for r in range(4, 18)] == [
@@ -41,6 +48,23 @@ def test_create_writes_a_workbook_a_buyer_can_use_and_the_doc(workspace_dir: Pat
         ["Lee", "lee@northwind.example.com", "Buyer", None],
         ["Sam Rivera", "sam@seller.example.com", "Seller", "AE"],
     ]
+    # The template's documents, each beside the step it serves, its link still empty.
+    res = wb["Resources"]
+    assert [c.value for c in res[3]][:9] == [
+        "Resource",
+        "Kind",
+        "For step",
+        "Link",
+        "Side",
+        "Provided by",
+        "Shared on",
+        "Notes",
+        "Sync note",
+    ]
+    listed = [[c.value for c in r][:6] for r in res.iter_rows(min_row=4) if r[0].value]
+    assert listed[0] == ["SOC 2 Type II report", "Security", "S02", None, "Seller", "SE (TBD)"]
+    assert ["Business case", "Commercial", "S07", None, "Buyer", "Dana Whitfield"] in listed
+    assert len(listed) == 13 and all(r[3] is None for r in listed)
     doc = path.with_suffix(".html").read_text()
     assert "Cut month-end reporting from 5 days to 1" in doc
     assert f'href="{path.name}"' in doc

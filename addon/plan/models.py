@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sheets_schema.vocab import Role, Side, Status
+
+if TYPE_CHECKING:
+    from addon.plan.resources import Resource
 
 Cell = str | int | float | bool | date | datetime | None
 Grid = list[list[Cell]]
@@ -164,6 +167,8 @@ class ParsedMap:
     new_anchors: dict[AnchorKey, date] = field(default_factory=dict)
     plan_tab: str = "Plan"
     sections: tuple[tuple[int, str], ...] = ()  # (row, heading) of section rows
+    resources: tuple[Resource, ...] = ()
+    resources_tab: str = "Resources"  # the tab's name as the sheet spells it
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

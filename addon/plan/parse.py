@@ -40,10 +40,13 @@ from addon.plan.models import (
     Step,
     StepMemory,
 )
-from sheets_schema.vocab import ColumnType, Status
+from addon.plan.resources import Resource, guess_kind, read_kind, read_link, resource_key
+from sheets_schema.vocab import ColumnType, Side, Status
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
+    KIND_CHOICES,
     PLAN,
+    RESOURCES,
     RISKS,
     STAKEHOLDERS,
     SUMMARY,
@@ -147,11 +150,16 @@ def parse_map(
         grids, ctx, stakeholders, memory, last_written or {}, sections, sheet
     )
     kept += summary_edits(grids, (last_written or {}).get(SUMMARY_KEY, {}), ctx)
+    resources_tab, resources = _parse_resources(
+        grids, ctx, steps, stakeholders, last_written or {}, kept
+    )
     return ParsedMap(
         steps=tuple(steps),
         stakeholders=tuple(stakeholders),
         risks=tuple(_parse_risks(grids, ctx)),
         criteria=tuple(_parse_criteria(grids, ctx)),
+        resources=tuple(resources),
+        resources_tab=resources_tab,
         problems=tuple(ctx.problems),
         kept_text=tuple(kept),
         id_assignments=tuple(assigned),
@@ -869,3 +877,133 @@ def _parse_criteria(grids: Mapping[str, Grid], ctx: _Context) -> list[Criterion]
         )
         for _, r, _, _, values in _records(grids, DECISION_CRITERIA, ctx)
     ]
+
+
+# --- Resources ---------------------------------------------------------------------------
+
+RESOURCES_KEY = "__resources__"  # last_written's entry for the Resources tab: key -> note
+
+
+def _parse_resources(
+    grids: Mapping[str, Grid],
+    ctx: _Context,
+    steps: Sequence[Step],
+    stakeholders: Sequence[Stakeholder],
+    last_written: Mapping[str, Mapping[str, str]],
+    kept: list[KeptText],
+) -> tuple[str, list[Resource]]:
+    """The Resources tab, read as leniently as the Plan: a step named by id ("S5", "S05"),
+    by its text, or not at all; a kind's synonym; a side as a company word; any date form.
+    Text typed into the Sync note column is kept (on the row's next note) like the Plan's."""
+    found = _rows(grids, RESOURCES, ctx, required=False)
+    if found is None:
+        return RESOURCES.name, []
+    tab, grid, header = found
+    cols = header.columns
+    known = {s.id: s.step for s in steps}
+    ours = set((last_written.get(RESOURCES_KEY) or {}).values())
+    out: list[Resource] = []
+    for r in range(header.row + 1, len(grid)):
+        row = grid[r]
+        values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
+        if not any(v for k, v in values.items() if k != "sync_note"):
+            continue
+        title, link_text = values.get("title", ""), values.get("link", "")
+        if (
+            not link_text
+            and not any(v for k, v in values.items() if k not in ("title", "sync_note"))
+            and (_HEADING.match(title) or title.endswith(":"))
+        ):
+            continue  # "Security" alone on a row: a heading over the rows below
+        note_text = values.get("sync_note", "")
+        if note_text and not any(is_ours(note_text, w) for w in ours):
+            kept.append(
+                KeptText(
+                    resource_key(title, link_text), RESOURCES.column("sync_note").header, note_text
+                )
+            )
+        kind_text = values.get("kind", "")
+        kind = read_kind(kind_text) if kind_text else None
+        if kind_text and kind is None:
+            ctx.report(
+                tab,
+                r,
+                cols["kind"],
+                kind_text,
+                f"not a kind this sheet knows; type one of {', '.join(KIND_CHOICES)}",
+                ProblemKind.NOTICE,
+            )
+        if not kind_text:
+            kind = guess_kind(title)
+        step_ids: tuple[str, ...] = ()
+        step_text = values.get("step", "")
+        if step_text:
+            depends = read.read_depends(cell(row, cols["step"]), known)
+            step_ids = depends.ids
+            for part in depends.unreadable:
+                ctx.report(
+                    tab,
+                    r,
+                    cols["step"],
+                    step_text,
+                    f'"{part}" is not a step on the Plan tab; type the step\'s ID (S05)',
+                )
+        side_text = values.get("side", "")
+        side = read.read_side(side_text) if side_text else None
+        if side_text and side is None:
+            side = _side_by_company(side_text, stakeholders)
+            if side is None:
+                ctx.report(
+                    tab, r, cols["side"], side_text, "type Buyer or Seller", ProblemKind.NOTICE
+                )
+        shared_col = cols.get("shared_on")
+        shared, _ = ctx.date(
+            tab, r, shared_col, cell(row, shared_col), f"resource-{r + 1}", "shared_on"
+        )
+        if shared is not None and shared > ctx.today:
+            ctx.report(
+                tab,
+                r,
+                cols["shared_on"],
+                values.get("shared_on", ""),
+                f"{fmt(shared)} is in the future; type the day it was shared",
+                ProblemKind.NOTICE,
+            )
+        out.append(
+            Resource(
+                row=r,
+                title=title,
+                kind=kind,
+                kind_text=kind_text,
+                steps=step_ids,
+                link_text=link_text,
+                link=read_link(link_text),
+                side=side,
+                provider=values.get("provider", ""),
+                shared_on=shared,
+                notes=values.get("notes", ""),
+            )
+        )
+    return tab, out
+
+
+_HEADING = re.compile(
+    r"^\s*(?:security|legal|commercial|technical|other|documents?|resources?|"
+    r"[A-ZÄÖÜ][\w&/ -]{0,30}\s+(?:documents?|resources?|materials?))\s*:?\s*$",
+    re.I,
+)
+
+
+def _side_by_company(text: str, stakeholders: Sequence[Stakeholder]) -> Side | None:
+    """ "Acme" as a side: the side of the Stakeholders whose email domain names it."""
+    core = re.sub(r"[^a-z0-9]", "", text.lower())
+    if len(core) < 3:
+        return None
+    sides = {
+        p.side
+        for p in stakeholders
+        if p.side in (Side.BUYER, Side.SELLER)
+        and "@" in p.email
+        and core[:8] in re.sub(r"[^a-z0-9]", "", p.email.rpartition("@")[2].split(".")[0])
+    }
+    return sides.pop() if len(sides) == 1 else None

@@ -63,12 +63,25 @@ class PlannedRisk:
 
 
 @dataclass(frozen=True)
+class PlannedResource:
+    title: str
+    kind: str = ""  # the Kind column's label ("Security")
+    step: str = ""  # the step id it serves
+    link: str = ""
+    side: str = ""  # "Buyer" / "Seller"
+    provider: str = ""
+    shared_on: date | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
 class InitialPlan:
     steps: tuple[PlannedStep, ...]
     stakeholders: tuple[PlannedStakeholder, ...]
     memory: dict[str, StepMemory]
     compressed_from_days: int | None  # the template's span, when it had to be squeezed
     risks: tuple[PlannedRisk, ...] = ()
+    resources: tuple[PlannedResource, ...] = ()
 
 
 def consequence_text(threshold_days: int, text: str) -> str:
@@ -146,12 +159,34 @@ def build_plan(
         for i, c in enumerate(buyer_contacts)
     ]
     people.append(PlannedStakeholder(rep.display, rep.email, "Seller", Role.AE.label))
-    return InitialPlan(tuple(steps), tuple(people), memory, span if scale < 1.0 else None)
+    resources = tuple(
+        PlannedResource(
+            title=r.title,
+            kind=r.kind.label,
+            step=ids[t.key],
+            side=r.side.value.title(),
+            provider=_owner(
+                r.provider_role
+                or (t.seller_owner_role if r.side is Side.SELLER else t.buyer_owner_role),
+                named,
+            ),
+        )
+        for t in template.steps
+        for r in t.resources
+    )
+    return InitialPlan(
+        tuple(steps),
+        tuple(people),
+        memory,
+        span if scale < 1.0 else None,
+        resources=resources,
+    )
 
 
 __all__ = [
     "Contact",
     "InitialPlan",
+    "PlannedResource",
     "PlannedRisk",
     "PlannedStakeholder",
     "PlannedStep",

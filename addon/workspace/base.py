@@ -16,6 +16,7 @@ from addon.plan.crm import Deal
 from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
 from addon.plan.models import Cell, Grid, IdAssignment, MapInfo
+from addon.plan.resources import DriveFacts, LinkReading
 from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
 
@@ -59,6 +60,9 @@ class ComputedWrite:
     summary: Sequence[tuple[str, Cell]] = ()
     today: date | None = None
     kept: dict[str, str] = field(default_factory=dict)
+    # The Resources tab's Sync note by row key (`resource_key`: its link, else its title);
+    # None clears a note. Rows are found by key, so a sort between read and write is safe.
+    resources: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,11 @@ class Workspace(Protocol):
         ...
 
     def link(self, ref: str) -> str: ...
+
+    def drive_facts(self, links: Sequence[LinkReading]) -> dict[str, DriveFacts]:
+        """What Drive says of each Drive link's file (by its id: files.get, never the
+        typed address). A workspace with no Drive (local) says nothing: {}."""
+        ...
 
     def read_source(self, ref: str) -> Source:
         """Any spreadsheet the rep can open, as `mapctl import` reads it (not only a MAP)."""

@@ -15,7 +15,15 @@ from addon.plan.models import Cell, MapInfo
 from addon.plan.rollup import RollupRow
 from addon.plan.schedule import InitialPlan
 from sheets_schema.vocab import Health, MapHealth
-from sheets_schema.workbook import DECISION_CRITERIA, PLAN, RISKS, STAKEHOLDERS, SUMMARY, Tab
+from sheets_schema.workbook import (
+    DECISION_CRITERIA,
+    PLAN,
+    RESOURCES,
+    RISKS,
+    STAKEHOLDERS,
+    SUMMARY,
+    Tab,
+)
 
 # Health label -> background colour (hex RGB), for conditional formats in both programs.
 HEALTH_COLOURS: dict[str, str] = {
@@ -76,6 +84,19 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
         }
         for p in plan.stakeholders
     ]
+    resources: list[dict[str, Cell]] = [
+        {
+            "title": r.title,
+            "kind": r.kind,
+            "step": r.step,
+            "link": r.link,
+            "side": r.side,
+            "provider": r.provider,
+            "shared_on": r.shared_on,
+            "notes": r.notes,
+        }
+        for r in plan.resources
+    ]
     risks: list[dict[str, Cell]] = [
         {"risk": r.risk, "owner": r.owner, "mitigation": r.mitigation, "status": r.status}
         for r in plan.risks
@@ -89,6 +110,13 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
             STAKEHOLDERS.name,
             "Everyone involved on both sides, their role in the decision and their authority.",
             people,
+        ),
+        TabContent(
+            RESOURCES,
+            RESOURCES.name,
+            "The documents each step needs, from either side: paste the link when it is "
+            "shared (Drive links must be shared with the other side).",
+            resources,
         ),
         TabContent(
             RISKS, RISKS.name, "Known risks to the timeline and what both sides will do.", risks

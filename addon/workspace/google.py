@@ -54,6 +54,7 @@ from addon.plan.crm import Deal
 from addon.plan.grid import a1, find_header, find_tab
 from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
+from addon.plan.resources import DriveFacts, LinkReading
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
     SYNC_IDENTITY,
@@ -106,6 +107,7 @@ RETRIED = (429, 500, 502, 503, 504)
 # rateLimitExceeded); storageQuotaExceeded or sharingRateLimitExceeded will not pass by
 # waiting a few seconds, so they are not retried.
 RATE_LIMITED = ("userRateLimitExceeded", "rateLimitExceeded")
+MAX_DRIVE_CHECKS = 50  # Drive links checked per MAP per sync (one batch round trip)
 RESTRICTIONS_TTL = 600.0  # seconds a Shared Drive's sharing restrictions are trusted
 log = logging.getLogger("addon.google")
 SYNC_LOST = (
@@ -519,6 +521,67 @@ class GoogleWorkspace:
                     following.append((file_id, str(response["nextPageToken"])))
             pending = following
         return found
+
+    def drive_facts(self, links: Sequence[LinkReading]) -> dict[str, DriveFacts]:
+        """files.get by id for each Drive link on a Resources tab, in Drive batches (the
+        typed address is never requested). A link-shared file made before 2021 needs its
+        resource key in X-Goog-Drive-Resource-Keys. 404 is "not found or not shared with
+        the service"; the permissions show only when the service may share the file (else
+        None: who can open it is not known). Any other refusal is an error: ask next time."""
+        wanted: dict[str, str] = {}
+        for link in links:
+            if link.drive_id and len(wanted) < MAX_DRIVE_CHECKS:
+                wanted.setdefault(link.drive_id, link.resource_key)
+        if not wanted:
+            return {}
+
+        def get(file_id: str, key: str) -> Callable[[], Any]:
+            def build() -> Any:
+                request = self.drive.files().get(
+                    fileId=file_id,
+                    supportsAllDrives=True,
+                    fields="id,name,trashed,permissions(type,role,emailAddress,domain)",
+                )
+                if key:
+                    request.headers["X-Goog-Drive-Resource-Keys"] = f"{file_id}/{key}"
+                return request
+
+            return build
+
+        ids = list(wanted)
+        try:
+            answers = self._batch([get(i, wanted[i]) for i in ids])
+        except HttpError as err:  # the batch itself was refused: ask at the next sync
+            raise WorkspaceError(
+                "Drive", f"no answer for the Resources tab's links: {_reason(err)}"
+            ) from err
+        out: dict[str, DriveFacts] = {}
+        for file_id, (response, error) in zip(ids, answers, strict=True):
+            if error is not None:
+                if error.resp.status == 404:
+                    out[file_id] = DriveFacts(file_id, found=False)
+                else:
+                    out[file_id] = DriveFacts(file_id, found=False, error=_reason(error))
+                continue
+            perms = response.get("permissions")
+            shared: tuple[str, ...] | None = None
+            if perms is not None:
+                shared = tuple(
+                    "anyone"
+                    if p.get("type") == "anyone"
+                    else f"domain:{p.get('domain', '')}"
+                    if p.get("type") == "domain"
+                    else f"{p.get('type')}:{str(p.get('emailAddress', '')).lower()}"
+                    for p in perms
+                )
+            out[file_id] = DriveFacts(
+                file_id,
+                found=True,
+                trashed=bool(response.get("trashed")),
+                name=str(response.get("name", "")),
+                shared_with=shared,
+            )
+        return out
 
     def people(self, files: Sequence[str]) -> list[Invite]:
         """Every file's permissions (owners and Shared Drive members included, so the

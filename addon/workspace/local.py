@@ -34,6 +34,7 @@ from addon.plan.cells import EMAIL
 from addon.plan.crm import Deal
 from addon.plan.insights import Insights
 from addon.plan.merge import CellEdit
+from addon.plan.resources import DriveFacts, LinkReading
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import (
     SYNC_IDENTITY,
@@ -93,6 +94,11 @@ class LocalWorkspace:
 
     def path(self, ref: str) -> Path:
         return self.root / ref
+
+    def drive_facts(self, links: Sequence[LinkReading]) -> dict[str, DriveFacts]:
+        """The local workspace sees no Drive: a Drive link is checked for its form only."""
+        del links
+        return {}
 
     def link(self, ref: str) -> str:
         return self.path(ref).resolve().as_uri()

@@ -37,6 +37,7 @@ from addon.plan.dates import fmt, from_serial
 from addon.plan.grid import find_header, find_tab
 from addon.plan.insights import Insights
 from addon.plan.models import Cell, Grid
+from addon.plan.resources import resource_key
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import (
@@ -57,6 +58,7 @@ from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     PLAN,
+    RESOURCES,
     RISKS,
     STAKEHOLDERS,
     SUMMARY,
@@ -319,6 +321,46 @@ def apply_computed(wb: Workbook, write: ComputedWrite) -> list[str]:
         fit_height(ws, r + 1, widths)
     if write.summary:
         _write_summary(wb, write.summary)
+    if write.resources:
+        notes += _write_resources(wb, write.resources)
+    return notes
+
+
+def _write_resources(wb: Workbook, resources: dict[str, str | None]) -> list[str]:
+    """The Resources tab's Sync notes, each row found by its key (link, else title)."""
+    ws = find_sheet(wb, RESOURCES)
+    if ws is None:
+        return []
+    grid = grid_of(ws)
+    header = find_header(grid, RESOURCES)
+    if header is None:
+        return []
+    cols = dict(header.columns)
+    notes = []
+    if "sync_note" not in cols:
+        if not any(resources.values()):
+            return []
+        cols["sync_note"] = max(len(grid[header.row]), 1)
+        cell = ws.cell(row=header.row + 1, column=cols["sync_note"] + 1, value="Sync note")
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = COMPUTED_HEADER_FILL
+        notes.append("the Resources tab's Sync note column was missing; it is back at the end")
+    note_col = cols["sync_note"]
+    _unmerge_computed(ws, header.row + 1, {note_col})
+    widths = {note_col + 1: RESOURCES.column("sync_note").width}
+    for r in range(header.row + 1, len(grid)):
+        row = grid[r]
+        title = row[cols["title"]] if "title" in cols and cols["title"] < len(row) else None
+        link = row[cols["link"]] if "link" in cols and cols["link"] < len(row) else None
+        key = resource_key(title, link)
+        if not key or key not in resources:
+            continue
+        cell = ws.cell(row=r + 1, column=note_col + 1)
+        set_value(cell, resources[key])
+        cell.fill = COMPUTED_FILL
+        cell.font = Font(italic=True, color="404040")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fit_height(ws, r + 1, widths)
     return notes
 
 
@@ -549,7 +591,7 @@ def export_workbook(grids: dict[str, Grid], *, title: str, export_id: str, sent_
     assert first is not None
     wb.remove(first)
     tabs: dict[str, Tab] = {}
-    for known in (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA, SUMMARY):
+    for known in (PLAN, STAKEHOLDERS, RESOURCES, RISKS, DECISION_CRITERIA, SUMMARY):
         found = find_tab(grids, known)
         if found:
             tabs[found[0]] = known
