@@ -63,12 +63,25 @@ class PlannedRisk:
 
 
 @dataclass(frozen=True)
+class PlannedCriterion:
+    """A row of the Decision criteria tab: what the buyer must see, who judges it, how it
+    will be shown, and whether it has been (status: "Not yet shown", "Shown", "Agreed", or
+    an imported word kept as typed)."""
+
+    criterion: str
+    who_decides: str = ""
+    how_shown: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class InitialPlan:
     steps: tuple[PlannedStep, ...]
     stakeholders: tuple[PlannedStakeholder, ...]
     memory: dict[str, StepMemory]
     compressed_from_days: int | None  # the template's span, when it had to be squeezed
     risks: tuple[PlannedRisk, ...] = ()
+    criteria: tuple[PlannedCriterion, ...] = ()
 
 
 def consequence_text(threshold_days: int, text: str) -> str:
@@ -152,6 +165,7 @@ def build_plan(
 __all__ = [
     "Contact",
     "InitialPlan",
+    "PlannedCriterion",
     "PlannedRisk",
     "PlannedStakeholder",
     "PlannedStep",
