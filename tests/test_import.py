@@ -417,6 +417,9 @@ def test_a_criterion_status_we_do_not_list_is_kept_as_typed_with_a_note() -> Non
     note = next(n for n in found.readings if n.tab == "Criteria" and n.cell == "D2")
     assert note.value == "In review" and "kept as typed" in note.message
     assert not [n for n in found.readings if n.tab == "Criteria" and n.cell == "D3"]
+    dated = [["Requirement", "Owner", "Due date", "Status"], ["Pen test", "Noor Patel", "Open"]]
+    tasks = adopt(Source("tasks.xlsx", {"Tasks": dated}), today=date(2026, 10, 1))
+    assert not tasks.criteria  # a dated list is a list of tasks, not a scorecard
     weight = [u for u in found.unplaced if u.tab == "Criteria"]
     assert [u.cell for u in weight] == ["B1", "B2", "B3"]
     assert all('"Weight" column' in u.message for u in weight)

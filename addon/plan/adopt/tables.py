@@ -5,6 +5,8 @@ cells outside (preamble.py)."""
 
 from __future__ import annotations
 
+import re
+
 from addon.plan.adopt.columns import (
     _criteria_field,
     _people_field,
@@ -51,6 +53,9 @@ def _runs(row: list[Cell]) -> list[tuple[int, int]]:
     return runs
 
 
+_DATED = re.compile(r"\bdue\b|deadline|\bdate\b|\bwhen\b")
+
+
 def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Table]:
     found: list[_Table] = []
     for r, row in enumerate(grid):
@@ -66,6 +71,8 @@ def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Tab
                 ("risks", _risk_field),
                 ("criteria", _criteria_field),
             ):
+                if kind == "criteria" and any(_DATED.search(t.lower()) for t in texts.values()):
+                    continue  # a due date: a list of tasks ("Requirement | Due"), no scorecard
                 columns = {c: classify(t) for c, t in texts.items()}
                 keys = [k for k in columns.values() if k]
                 if _is_header(kind, keys, len(texts)):
