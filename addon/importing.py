@@ -25,6 +25,7 @@ from addon.plan.report import (
     CellNote,
     ColumnReport,
     CreatedMap,
+    CriterionReport,
     ImportReport,
     ImportSummary,
     OriginReport,
@@ -139,7 +140,14 @@ def understand(source: Source, given: Given, *, today: date, seller_company: str
         "locale": adoption.locale,
         "time_zone": given.time_zone,
     }
-    plan = InitialPlan(adoption.steps, tuple(people), adoption.memory, None, adoption.risks)
+    plan = InitialPlan(
+        adoption.steps,
+        tuple(people),
+        adoption.memory,
+        None,
+        risks=adoption.risks,
+        criteria=adoption.criteria,
+    )
     report = _report(source, adoption, plan, data, today)
     data["close_reason"] = _fit(data["close_reason"], 500)
     data["desired_outcome"] = _fit(data["desired_outcome"], 1000)
@@ -269,6 +277,7 @@ def _report(
             for p in plan.stakeholders
         ],
         risks=[RiskReport(**r.__dict__) for r in plan.risks],
+        criteria=[CriterionReport(**c.__dict__) for c in plan.criteria],
         readings=[CellNote(**n.__dict__) for n in adoption.readings],
         problems=[CellNote(**n.__dict__) for n in adoption.problems],
         unplaced=[

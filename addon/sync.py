@@ -289,7 +289,6 @@ def _resource_notes(
         emails,
         domains,
         info.buyer_company or "the buyer",
-        today,
     )
     for sid, lacking in still_missing(parsed.resources, checks).items():
         if sid in near:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from addon.plan.adopt import Source, adopt
+from addon.plan.models import Grid
 from addon.workspace.sources import csv_grid
 from tests.cli_helpers import run, status_json
 from tests.google_env import Env
@@ -362,3 +364,124 @@ def _grid_range(first: str, last: str) -> dict[str, int]:
         "startColumnIndex": column_index_from_string(c1) - 1,
         "endColumnIndex": column_index_from_string(c2),
     }
+
+
+# --- Decision criteria tables (issue 20, point 3: they are imported) ---------------------
+
+
+def test_a_success_criteria_table_beside_the_plan_is_read_as_decision_criteria() -> None:
+    plan = [
+        ["Step", "Owner", "Due", "Status", None,
+         "Success criteria", "Approver", "Evidence", "Met?"],
+        ["Kickoff call", "Rosa Vance", date(2026, 10, 6), "Done", None,
+         "Month-end close in 3 days", "Rosa Vance", "Pilot report", "Met"],
+        ["Pilot on sample data", "Theo Marsh", date(2026, 10, 20), "Not started", None,
+         "SSO with the company's IdP", "Theo Marsh", "Live demo", "shown"],
+        ["Contract signed", "Rosa Vance", date(2026, 11, 2), "Not started", None,
+         "Under budget", "Iris Lund", "Quote", "Not met"],
+    ]  # fmt: skip
+    found = adopt(Source("plan.xlsx", {"Plan": plan}), today=date(2026, 10, 1))
+    assert [s.step for s in found.steps] == [
+        "Kickoff call",
+        "Pilot on sample data",
+        "Contract signed",
+    ]
+    assert [(c.criterion, c.who_decides, c.how_shown, c.status) for c in found.criteria] == [
+        ("Month-end close in 3 days", "Rosa Vance", "Pilot report", "Agreed"),
+        ("SSO with the company's IdP", "Theo Marsh", "Live demo", "Shown"),
+        ("Under budget", "Iris Lund", "Quote", "Not yet shown"),
+    ]
+    assert not [u for u in found.unplaced if u.cell[0] in "FGHI"], found.unplaced
+    assert "desired_outcome" not in found.summary  # the "Success criteria" header is no line
+    assert "Iris Lund" not in {p.name for p in found.stakeholders}  # deciders are not invented
+
+
+def test_a_criterion_status_we_do_not_list_is_kept_as_typed_with_a_note() -> None:
+    grids: dict[str, Grid] = {
+        "Plan": [
+            ["Task", "Owner", "Due date"],
+            ["Security review", "Noor Patel", date(2026, 10, 9)],
+            ["Order form signed", "Noor Patel", date(2026, 10, 30)],
+        ],
+        "Criteria": [
+            ["Evaluation criteria", "Weight", "Who decides", "Status"],
+            ["Data stays in the EU", 0.4, "Noor Patel", "In review"],
+            ["Three-year cost under budget", 0.6, "Ola Berg", "Agreed"],
+        ],
+    }
+    found = adopt(Source("plan.xlsx", grids), today=date(2026, 10, 1))
+    assert [(c.criterion, c.status) for c in found.criteria] == [
+        ("Data stays in the EU", "In review"),
+        ("Three-year cost under budget", "Agreed"),
+    ]
+    note = next(n for n in found.readings if n.tab == "Criteria" and n.cell == "D2")
+    assert note.value == "In review" and "kept as typed" in note.message
+    assert not [n for n in found.readings if n.tab == "Criteria" and n.cell == "D3"]
+    dated = [["Requirement", "Owner", "Due date", "Status"], ["Pen test", "Noor Patel", "Open"]]
+    tasks = adopt(Source("tasks.xlsx", {"Tasks": dated}), today=date(2026, 10, 1))
+    assert not tasks.criteria  # a dated list is a list of tasks, not a scorecard
+    weight = [u for u in found.unplaced if u.tab == "Criteria"]
+    assert [u.cell for u in weight] == ["B1", "B2", "B3"]
+    assert all('"Weight" column' in u.message for u in weight)
+
+
+def test_decision_criteria_are_written_to_the_new_maps_tab(tmp_path: Path) -> None:
+    wb = Workbook()
+    plan = wb.active
+    assert plan is not None
+    plan.title = "Plan"
+    for row in (
+        ["Task", "Customer owner", "Vendor owner", "Due", "Status"],
+        ["Discovery call", "Mara Quist", "Leo Dunn", date(2026, 10, 8), "Done"],
+        ["Technical validation", "Mara Quist", "Leo Dunn", date(2026, 10, 22), "Not started"],
+        ["Contract signed", "Mara Quist", "Leo Dunn", date(2026, 11, 12), "Not started"],
+    ):
+        plan.append(row)
+    team = wb.create_sheet("Team")
+    team.append(["Name", "Company", "Role", "Email"])
+    team.append(["Mara Quist", "Harbor Freight Lines", "Champion", "mara.quist@example.com"])
+    criteria = wb.create_sheet("Decision criteria")
+    for row in (
+        ["Criterion", "Who decides", "How it will be shown", "Status"],
+        ["Routes 500 loads a day", "Mara Quist", "Load test", "Yes"],
+        ["Works with our TMS", "Kai Rowe", "Sandbox demo", "Partly"],
+    ):
+        criteria.append(row)
+    source = tmp_path / "harbor plan.xlsx"
+    wb.save(source)
+    dry = json.loads(
+        run(tmp_path, "import", str(source), "--dry-run", "--today", "2026-10-01", "--json").output
+    )
+    assert [c["criterion"] for c in dry["criteria"]] == [
+        "Routes 500 loads a day",
+        "Works with our TMS",
+    ]
+    text = run(tmp_path, "import", str(source), "--dry-run", "--today", "2026-10-01").output
+    assert "Decision criteria (2):" in text
+    assert "Works with our TMS — Kai Rowe; Partly" in text
+    out = run(
+        tmp_path,
+        "import",
+        str(source),
+        "--today",
+        "2026-10-01",
+        "--buyer-company",
+        "Harbor Freight Lines",
+        "--rep-name",
+        "Leo Dunn",
+        "--rep-email",
+        "leo.dunn@example.com",
+    ).output
+    assert "Created MAP-" in out
+    made = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
+    book = load_workbook(made)
+    rows = [[c.value for c in row] for row in book["Decision criteria"].iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[:1] == ["Criterion"])
+    assert rows[header][:4] == ["Criterion", "Who decides", "How it will be shown", "Status"]
+    assert [row[:4] for row in rows[header + 1 :] if any(row)] == [
+        ["Routes 500 loads a day", "Mara Quist", "Load test", "Agreed"],
+        ["Works with our TMS", "Kai Rowe", "Sandbox demo", "Partly"],
+    ]
+    people = {c.value for row in book["Stakeholders"].iter_rows() for c in row}
+    assert "Mara Quist" in people
+    assert "Kai Rowe" not in people  # a decider is not made a stakeholder

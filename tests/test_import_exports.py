@@ -209,3 +209,44 @@ def test_a_side_that_cannot_be_read_is_not_placed() -> None:
     assert (partner.buyer_owner, partner.seller_owner) == ("", "")
     assert "B5" in {u.cell for u in got.unplaced}
     assert got.steps[0].buyer_owner and got.steps[0].seller_owner
+
+
+def test_asana_subtask_with_no_owner_or_date_is_folded_into_its_parents_notes() -> None:
+    header = ["Task ID", "Completed At", "Name", "Section/Column", "Assignee", "Assignee Email"]
+    header += ["Due Date", "Notes", "Parent task", "Blocked By (Dependencies)"]
+    rows = [
+        header,
+        ["21", "", "Security review", "Legal", "Gwen", "gwen@acme.example.com",
+         "2026-10-12", "Their TPRM portal", "", ""],
+        ["22", "2026-10-02", "Send the pen test letter", "", "", "", "", "", "Security review",
+         ""],
+        ["23", "", "Fill in the questionnaire", "", "", "", "", "", "Security review", ""],
+        ["24", "", "Upload SOC 2", "", "Sam", "sam@vendor.example.com", "", "",
+         "Security review", ""],
+        ["25", "", "Book the legal call", "", "", "", "", "", "Kickoff (not exported)", ""],
+        ["26", "", "Contract", "Close", "Gwen", "gwen@acme.example.com", "2026-10-30", "", "",
+         "21"],
+    ]  # fmt: skip
+    got = _adopt({"Asana": rows}, buyer_company="Acme")
+    assert [s.step for s in got.steps] == [
+        "Security review",
+        "Upload SOC 2",  # its own assignee: a commitment, kept as a step
+        "Book the legal call",  # its parent is not in the export: kept as a step
+        "Contract",
+    ]
+    assert got.steps[0].notes == (
+        "Their TPRM portal\n"
+        "Subtask: Send the pen test letter (done 2026-10-02)\n"
+        "Subtask: Fill in the questionnaire"
+    )
+    assert got.steps[1].phase == "Legal"
+    folded = {n.cell: n.message for n in got.readings if "folded" in n.message}
+    assert folded == {
+        "C3": 'a subtask of "Security review" with no owner or date: folded into its '
+        "parent's notes",
+        "C4": 'a subtask of "Security review" with no owner or date: folded into its '
+        "parent's notes",
+    }
+    kept = [n.message for n in got.readings if n.cell in ("C5", "C6")]
+    assert "own owner or date" in kept[0] and "not in the export" in kept[1]
+    assert not [u for u in got.unplaced if u.cell[1:] in ("3", "4")], got.unplaced

@@ -203,6 +203,11 @@ def _print_import(r: ImportReport) -> None:
         click.echo(f"Risks ({len(r.risks)}):")
         for risk in r.risks:
             click.echo(f"  {risk.risk}")
+    if r.criteria:
+        click.echo(f"Decision criteria ({len(r.criteria)}):")
+        for crit in r.criteria:
+            who = crit.who_decides or "no one named"
+            click.echo(f"  {crit.criterion} — {who}; {crit.status or 'no status'}")
     for title, notes in (
         ("How cells were read", r.readings),
         ("Kept as typed, to fix", r.problems),

@@ -40,8 +40,17 @@ from addon.plan.models import (
     Step,
     StepMemory,
 )
-from addon.plan.resources import Resource, guess_kind, read_kind, read_link, resource_key
-from sheets_schema.vocab import ColumnType, Side, Status
+from addon.plan.resources import (
+    WHO_TYPED,
+    LinkForm,
+    Resource,
+    guess_kind,
+    read_kind,
+    read_link,
+    read_resource_side,
+    resource_key,
+)
+from sheets_schema.vocab import ColumnType, ResourceKind, Side, Status
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     KIND_CHOICES,
@@ -909,6 +918,8 @@ def _parse_resources(
         if not any(v for k, v in values.items() if k != "sync_note"):
             continue
         title, link_text = values.get("title", ""), values.get("link", "")
+        if not title and not link_text:
+            continue  # a note typed beside the rows, or only a step: no document named
         if (
             not link_text
             and not any(v for k, v in values.items() if k not in ("title", "sync_note"))
@@ -923,22 +934,24 @@ def _parse_resources(
                 )
             )
         kind_text = values.get("kind", "")
-        kind = read_kind(kind_text) if kind_text else None
+        kind = read_kind(kind_text) if kind_text else guess_kind(title)
         if kind_text and kind is None:
-            ctx.report(
-                tab,
-                r,
-                cols["kind"],
-                kind_text,
-                f"not a kind this sheet knows; type one of {', '.join(KIND_CHOICES)}",
-                ProblemKind.NOTICE,
-            )
-        if not kind_text:
-            kind = guess_kind(title)
+            if sum(ch.isalpha() for ch in kind_text) >= 3:
+                kind = ResourceKind.OTHER  # "Case study": their own word, kept as typed
+            else:
+                ctx.report(
+                    tab,
+                    r,
+                    cols["kind"],
+                    kind_text,
+                    f"not a kind; type one of {', '.join(KIND_CHOICES)}",
+                    ProblemKind.NOTICE,
+                )
         step_ids: tuple[str, ...] = ()
         step_text = values.get("step", "")
         if step_text:
-            depends = read.read_depends(cell(row, cols["step"]), known)
+            named = re.sub(r"\s+/\s+", ", ", step_text)
+            depends = read.read_depends(named, known)
             step_ids = depends.ids
             for part in depends.unreadable:
                 ctx.report(
@@ -946,16 +959,24 @@ def _parse_resources(
                     r,
                     cols["step"],
                     step_text,
-                    f'"{part}" is not a step on the Plan tab; type the step\'s ID (S05)',
+                    f'"{part}" is not a step on the Plan tab; type the ID of the step this '
+                    "serves (S05)",
                 )
+        link = read_link(link_text)
+        if link.problem:
+            ctx.report(tab, r, cols["link"], link_text, link.problem)
+        elif link.notice and link.form is not LinkForm.NONE:
+            ctx.report(tab, r, cols["link"], link_text, link.notice, ProblemKind.NOTICE)
         side_text = values.get("side", "")
-        side = read.read_side(side_text) if side_text else None
+        side = read_resource_side(side_text) if side_text else None
         if side_text and side is None:
-            side = _side_by_company(side_text, stakeholders)
+            if side_text.strip().lower() in WHO_TYPED:
+                message = f'"{side_text}" depends on who typed it; type Buyer or Seller'
+            else:
+                side = _side_by_company(side_text, stakeholders)
+                message = "type Buyer or Seller"
             if side is None:
-                ctx.report(
-                    tab, r, cols["side"], side_text, "type Buyer or Seller", ProblemKind.NOTICE
-                )
+                ctx.report(tab, r, cols["side"], side_text, message, ProblemKind.NOTICE)
         shared_col = cols.get("shared_on")
         shared, _ = ctx.date(
             tab, r, shared_col, cell(row, shared_col), f"resource-{r + 1}", "shared_on"
@@ -977,7 +998,7 @@ def _parse_resources(
                 kind_text=kind_text,
                 steps=step_ids,
                 link_text=link_text,
-                link=read_link(link_text),
+                link=link,
                 side=side,
                 provider=values.get("provider", ""),
                 shared_on=shared,

@@ -204,6 +204,15 @@ class RiskReport(_Model):
     status: str
 
 
+class CriterionReport(_Model):
+    criterion: str
+    who_decides: str
+    how_shown: str
+    status: str = Field(
+        description='"Not yet shown", "Shown", "Agreed", or the source\'s word kept as typed'
+    )
+
+
 class OriginReport(_Model):
     id: str = Field(description="the step's id in the new MAP")
     tab: str
@@ -240,6 +249,9 @@ class ImportReport(_Model):
     origins: list[OriginReport]
     stakeholders: list[StakeholderReport]
     risks: list[RiskReport]
+    criteria: list[CriterionReport] = Field(
+        default_factory=list, description="the decision criteria, for the Decision criteria tab"
+    )
     readings: list[CellNote] = Field(description="how cells were read, when not plainly")
     problems: list[CellNote] = Field(description="read but not understood: kept verbatim")
     unplaced: list[Unplaced] = Field(description="source cells with no place in the MAP")

@@ -339,6 +339,55 @@ def _q(query: str) -> str:
     return f"?{query}" if query else ""
 
 
+_SIDE_WORDS: dict[str, Side] = {
+    **dict.fromkeys(
+        (
+            "buyer",
+            "customer",
+            "client",
+            "prospect",
+            "buyer side",
+            "käufer",
+            "kaeufer",
+            "kunde",
+            "auftraggeber",
+            "acheteur",
+            "comprador",
+        ),
+        Side.BUYER,
+    ),
+    **dict.fromkeys(
+        (
+            "seller",
+            "vendor",
+            "supplier",
+            "seller side",
+            "provider",
+            "anbieter",
+            "verkäufer",
+            "verkaeufer",
+            "lieferant",
+            "hersteller",
+            "fournisseur",
+            "vendeur",
+            "proveedor",
+            "vendedor",
+        ),
+        Side.SELLER,
+    ),
+}
+# Words whose side depends on who typed them: a buyer's "us" is the seller's "them".
+WHO_TYPED = frozenset(
+    {"us", "we", "our", "ours", "our side", "them", "they", "their", "theirs", "their side"}
+    | {"wir", "uns", "unsere", "sie", "nous", "eux", "nosotros", "ellos"}
+)
+
+
+def read_resource_side(text: str) -> Side | None:
+    """Buyer / Seller in the tab's words and a few languages' ('Anbieter', 'Käufer')."""
+    return _SIDE_WORDS.get(re.sub(r"\s+", " ", text.strip().lower()))
+
+
 _KIND_WORDS: dict[ResourceKind, tuple[str, ...]] = {
     ResourceKind.SECURITY: (
         "security",
@@ -385,6 +434,10 @@ _KIND_WORDS: dict[ResourceKind, tuple[str, ...]] = {
         "financial",
         "order form",
         "kommerziell",
+        "kaufmännisch",
+        "kaufmaennisch",
+        "preis",
+        "preise",
         "angebot",
         "commercial terms",
         "commerce",
@@ -401,8 +454,9 @@ _KIND_WORDS: dict[ResourceKind, tuple[str, ...]] = {
         "technik",
         "technisch",
         "technique",
+        "técnico",
     ),
-    ResourceKind.OTHER: ("other", "misc", "general", "sonstiges", "autre", "otro"),
+    ResourceKind.OTHER: ("other", "misc", "general", "sonstiges", "autre", "otro", "andere"),
 }
 _KINDS = {w: k for k, words in _KIND_WORDS.items() for w in words}
 
@@ -451,13 +505,25 @@ def guess_kind(title: str) -> ResourceKind | None:
 
 
 @dataclass(frozen=True)
+class ResourceNote:
+    column: str  # the column key the note is about ("link", "title")
+    message: str
+    fix: bool  # something to fix (True) or only worth saying (False)
+
+
+@dataclass(frozen=True)
 class ResourceCheck:
-    """One row's verdict: is its document there for the other side, and what to say."""
+    """One row's verdict beyond its cells' form: is its document there for the other
+    side (Drive's answer), is it listed twice, is it needed now."""
 
     key: str
     row: int
     missing: bool
-    lines: tuple[str, ...]
+    notes: tuple[ResourceNote, ...]
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(n.message for n in self.notes)
 
 
 def check_resources(
@@ -468,40 +534,45 @@ def check_resources(
     buyer_emails: Iterable[str],
     buyer_domains: Iterable[str],
     buyer: str,
-    today: date,
 ) -> tuple[ResourceCheck, ...]:
-    """Each resource row's sync note: what is wrong with its link, what Drive said, and,
-    when the step it serves is near and it has no usable link, that it is still needed."""
+    """Each resource row's verdict. The link's form was reported by the parser on its cell;
+    here: what Drive said of a Drive link, a link listed twice, a title missing, and, when
+    the step it serves is near and it has no usable link, that it is needed now."""
     by_id = {s.id: s for s in steps}
     emails, domains = tuple(buyer_emails), tuple(buyer_domains)
-    seen: dict[str, int] = {}
+    first_row: dict[str, int] = {}
     for r in resources:
         if r.link.url:
-            seen.setdefault(resource_key("", r.link_text), r.row)
+            first_row.setdefault(resource_key("", r.link_text), r.row)
     checks: list[ResourceCheck] = []
     for r in resources:
-        lines: list[str] = []
+        notes: list[ResourceNote] = []
         missing = not r.link.usable
-        if r.link.problem:
-            lines.append(r.link.problem)
-        elif r.link.notice and r.link.form is not LinkForm.NONE:
-            lines.append(r.link.notice)
         if r.link.form is LinkForm.DRIVE:
             state = drive_state(drive.get(r.link.drive_id), emails, domains)
             if state in (DriveState.NOT_FOUND, DriveState.TRASHED, DriveState.NOT_SHARED):
                 missing = True
-                lines.append(drive_note(state, r.link, buyer))
-        first = seen.get(resource_key("", r.link_text)) if r.link.url else None
+                notes.append(ResourceNote("link", drive_note(state, r.link, buyer), True))
+        first = first_row.get(resource_key("", r.link_text)) if r.link.url else None
         if first is not None and first != r.row:
-            lines.append(f"the same link as row {first + 1}")
+            notes.append(ResourceNote("link", f"the same link as row {first + 1}", False))
         if not r.title and r.link.url:
-            lines.append("give this resource a title in the Resource column")
+            notes.append(
+                ResourceNote("title", "say what this document is in the Resource column", True)
+            )
         open_steps = [by_id[s] for s in r.steps if s in by_id and by_id[s].is_open]
-        if missing and open_steps and any(s.id in near for s in open_steps):
+        if missing and any(s.id in near for s in open_steps):
             step = min(open_steps, key=lambda s: s.due or date.max)
             when = f", due {fmt(step.due)}" if step.due else ""
-            lines.append(f"needed for {step.id} ({step.step[:50]}{when}): add the link")
-        checks.append(ResourceCheck(r.key, r.row, missing, tuple(lines)))
+            notes.append(
+                ResourceNote(
+                    "link",
+                    f"needed for {step.id} ({step.step[:50]}{when}): paste the link once "
+                    "it is shared",
+                    False,
+                )
+            )
+        checks.append(ResourceCheck(r.key, r.row, missing, tuple(notes)))
     return tuple(checks)
 
 

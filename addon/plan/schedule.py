@@ -63,6 +63,18 @@ class PlannedRisk:
 
 
 @dataclass(frozen=True)
+class PlannedCriterion:
+    """A row of the Decision criteria tab: what the buyer must see, who judges it, how it
+    will be shown, and whether it has been (status: "Not yet shown", "Shown", "Agreed", or
+    an imported word kept as typed)."""
+
+    criterion: str
+    who_decides: str = ""
+    how_shown: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class PlannedResource:
     title: str
     kind: str = ""  # the Kind column's label ("Security")
@@ -82,6 +94,7 @@ class InitialPlan:
     compressed_from_days: int | None  # the template's span, when it had to be squeezed
     risks: tuple[PlannedRisk, ...] = ()
     resources: tuple[PlannedResource, ...] = ()
+    criteria: tuple[PlannedCriterion, ...] = ()
 
 
 def consequence_text(threshold_days: int, text: str) -> str:
@@ -186,6 +199,7 @@ def build_plan(
 __all__ = [
     "Contact",
     "InitialPlan",
+    "PlannedCriterion",
     "PlannedResource",
     "PlannedRisk",
     "PlannedStakeholder",

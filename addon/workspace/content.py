@@ -101,6 +101,15 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
         {"risk": r.risk, "owner": r.owner, "mitigation": r.mitigation, "status": r.status}
         for r in plan.risks
     ]
+    criteria: list[dict[str, Cell]] = [
+        {
+            "criterion": c.criterion,
+            "who_decides": c.who_decides,
+            "how_shown": c.how_shown,
+            "status": c.status,
+        }
+        for c in plan.criteria
+    ]
     return [
         TabContent(
             PLAN, f"Mutual Action Plan: {info.buyer_company} · {info.deal}", plan_subtitle, steps
@@ -125,7 +134,7 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
             DECISION_CRITERIA,
             DECISION_CRITERIA.name,
             "What the buying committee needs to see to say yes.",
-            [],
+            criteria,
         ),
         TabContent(SUMMARY, SUMMARY.name, "Filled in by the sync: edit the Plan tab instead.", []),
     ]

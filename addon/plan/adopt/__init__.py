@@ -2,6 +2,7 @@
 
 Teams keep MAPs made from a vendor template or a blog post: a title block, a key-value
 preamble ("Customer:", "Target signature:"), a stakeholder block beside or above the plan,
+a decision criteria table,
 section rows, merged cells, several tabs. `adopt` finds the tables by what their headers
 mean, maps their columns onto the MAP workbook, reads each cell with the parser's own
 readers (dates, statuses, owners, dependencies) and accounts for every non-blank cell of
@@ -17,7 +18,8 @@ The steps, one module each:
 - `preamble.py`: the title, key-value lines and lists outside the tables
 - `companies.py`: the names each side goes by; `language.py`: the locale dates are read in
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
-- `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people and risks
+- `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people, risks
+  and decision criteria
 - `accounting.py`: every cell placed or listed as unplaced, and why
 - `exports.py`: Asana, Jira and Trello exports read by the tool's own column names;
   `hierarchy.py`, `predecessors.py`: Smartsheet parent rows and predecessors;
@@ -47,12 +49,17 @@ from addon.plan.adopt.model import (
 from addon.plan.adopt.owners import _column_field, _learn_from_owners
 from addon.plan.adopt.preamble import _fuller, _prescan_companies, _read_free_cells, deal_name
 from addon.plan.adopt.rows import _plan_rows
-from addon.plan.adopt.stakeholders import _read_people, _read_risks, _settle_sides
+from addon.plan.adopt.stakeholders import (
+    _read_criteria,
+    _read_people,
+    _read_risks,
+    _settle_sides,
+)
 from addon.plan.adopt.steps import _memory, _steps
 from addon.plan.adopt.tables import _find_tables, _outside
 from addon.plan.dates import day_first
 from addon.plan.grid import col_letter
-from addon.plan.schedule import PlannedRisk, PlannedStakeholder
+from addon.plan.schedule import PlannedCriterion, PlannedRisk, PlannedStakeholder
 from sheets_schema.vocab import Side
 
 __all__ = [
@@ -137,11 +144,14 @@ def adopt(
     summary: dict[str, str | date | float] = {}
     people: list[PlannedStakeholder] = list(export.people) if export else []
     risks: list[PlannedRisk] = []
+    criteria: list[PlannedCriterion] = []
     for block in tables:
         if block.kind == "people":
             people.extend(_read_people(block, state))
         elif block.kind == "risks":
             risks.extend(_read_risks(block, state))
+        elif block.kind == "criteria":
+            criteria.extend(_read_criteria(block, state))
     rows = export.rows if export else _plan_rows(plan, state) if plan else []
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
@@ -194,4 +204,5 @@ def adopt(
         placed=len(state.placed),
         locale=state.locale,
         candidates=tuple(choice.candidates),
+        criteria=tuple(criteria),
     )

@@ -1,7 +1,7 @@
 """Mapping a header cell onto a MAP workbook column: the header words (in several languages)
-for the Plan, Stakeholders and Risks tabs, and settling two columns that claim one field
-("Step" holding 1, 2, 3 beside "Action" is the id). Says what a header means; finding
-header rows is tables.py's, reading the cells below is the readers'."""
+for the Plan, Stakeholders, Risks and Decision criteria tabs, and settling two columns that
+claim one field ("Step" holding 1, 2, 3 beside "Action" is the id). Says what a header
+means; finding header rows is tables.py's, reading the cells below is the readers'."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from addon.plan.adopt.model import _at, _Table, _text
 from addon.plan.grid import is_blank
 from addon.plan.models import Grid
 from sheets_schema.vocab import Side
-from sheets_schema.workbook import PLAN, RISKS, STAKEHOLDERS, match_header, normalise_header
+from sheets_schema.workbook import (
+    DECISION_CRITERIA,
+    PLAN,
+    RISKS,
+    STAKEHOLDERS,
+    match_header,
+    normalise_header,
+)
 
 _WORDS = {
     "if_it_slips": r"if (?:it|this) slips|impact|consequence|if (?:missed|late|delayed)|"
@@ -204,6 +211,40 @@ def _risk_field(text: str) -> str | None:
     if re.search(r"mitigat|plan|response|action", name):
         return "mitigation"
     return None
+
+
+# A decision criteria table's headers (issue 20, point 3). Whole short headers only: a step
+# such as "Decision criteria scored with the buying committee" names no column.
+_CRITERIA_WORDS = (
+    (
+        "criterion",
+        r"^(?:(?:decision|success|evaluation|selection|acceptance|buying|business|exit|"
+        r"key|technical)\s+)?(?:criteri(?:on|a)|requirements?)$",
+    ),
+    (
+        "who_decides",
+        r"^(?:who decides|decides|decided by|decision maker|deciders?|approvers?|"
+        r"approved by|signs? off|sign off by|owners?|judged by|assessed by)$",
+    ),
+    (
+        "how_shown",
+        r"^(?:evidence|how (?:it will be |it s |it is |we ll |we will )?(?:shown|proven|"
+        r"proved|measured|demonstrated)|proof|proof point|measured by|how measured|"
+        r"measure|metric|validation|validated by|how we know)$",
+    ),
+    ("status", r"^(?:status|met|achieved|agreed|shown|result|state)$"),
+)
+_CRITERIA_PATTERNS = tuple((key, re.compile(words)) for key, words in _CRITERIA_WORDS)
+
+
+def _criteria_field(text: str) -> str | None:
+    """What a decision criteria table's header means ("Met?" is its status); None: no home
+    in the Decision criteria tab ("Weight")."""
+    key = match_header(DECISION_CRITERIA, text)
+    if key is not None:
+        return key
+    name = normalise_header(text)
+    return next((key for key, words in _CRITERIA_PATTERNS if words.match(name)), None)
 
 
 _ID_LIKE = re.compile(r"^\s*#?\s*[A-Za-z]{0,2}-?\d{1,3}(?:\.\d{1,2})?\s*$")

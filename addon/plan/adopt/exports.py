@@ -3,8 +3,12 @@
 the tool's own names rather than guessed, and what the tool means by its rows is kept:
 
 - Asana: sections are phases, "Completed At" is done (and when), "Blocked By" names task
-  ids, a subtask ("Parent task") is kept as a step under its parent's phase and reported;
-  the assignees' emails make them people, and their domain tells their side.
+  ids; the assignees' emails make them people, and their domain tells their side. A
+  subtask ("Parent task") that carries its own commitment (an assignee or a due date) is
+  kept as a step under its parent's phase and reported: folding a dated, owned commitment
+  into text would stop it being tracked. A subtask with neither is folded into its parent's
+  notes ("Subtask: <name>", "(done <Completed At>)" when completed) and reported; it stays
+  a step when its parent is not in the export or another task is blocked by it.
 - Jira: one column per value of a multi-valued field ("Sprint,Sprint") is one column; epics
   are phases (tasks name their epic's Issue id in "Parent"); "Inward issue link (Blocks)"
   names the issues this one waits on; due dates look like "09/Sep/26 12:00 AM".
@@ -245,6 +249,7 @@ def _asana(state: _State, tab: str, grid: Grid, header: int, companies: _Compani
         )
     phase = ""
     email_col, parent_col = reader.col("assignee email"), reader.col("parent task")
+    folded = _asana_folded(reader, rows)
     for r in rows:
         values = reader.values(r)
         if "step" not in values:
@@ -252,20 +257,100 @@ def _asana(state: _State, tab: str, grid: Grid, header: int, companies: _Compani
             continue
         section = reader.cell(r, "section/column")
         parent = reader.cell(r, "parent task")
-        if parent:
-            section = phase_of.get(parent, "") or section
+        if r in folded:
             state.readings.append(
                 Note(
                     tab,
                     a1(r, reader.col("name")),
                     _text(values["step"][1]),
-                    f'a subtask of "{parent}": kept as a step, in its parent\'s phase',
+                    f'a subtask of "{parent}" with no owner or date: folded into its '
+                    "parent's notes",
+                )
+            )
+            _account_folded(reader, r)
+            continue
+        lines = [line for line, parent_row in folded.values() if parent_row == r]
+        if lines:
+            notes_col = values.get("notes", (reader.col("notes"), ""))[0]
+            if notes_col < 0:
+                notes_col = reader.col("name")
+            notes = _text(values.get("notes", (0, ""))[1])
+            values["notes"] = (notes_col, "\n".join(n for n in (notes, *lines) if n))
+        if parent:
+            section = phase_of.get(parent, "") or section
+            if any(reader.cell(r, k) for k in ("assignee", "assignee email", "due date")):
+                why = "with its own owner or date"
+            elif parent not in phase_of:
+                why = "(not in the export)"
+            else:
+                why = "that another task waits on, or under a folded subtask"
+            state.readings.append(
+                Note(
+                    tab,
+                    a1(r, reader.col("name")),
+                    _text(values["step"][1]),
+                    f'a subtask of "{parent}" {why}: kept as a step, in its parent\'s phase',
                 )
             )
         phase = section or phase
         export.rows.append(_Row(r, values, phase, _text(values.get("id", (0, ""))[1])))
         reader.account(r, lambda c: reader.mapped(c) or c in (email_col, parent_col))
     return export
+
+
+# The columns a folded subtask's text carries into its parent's notes (with the name, the
+# parent and the section, whose cells are then placed too).
+_FOLDED = ("task id", "name", "section/column", "parent task", "completed at", "notes")
+
+
+def _asana_folded(reader: _Reader, rows: list[int]) -> dict[int, tuple[str, int]]:
+    """The subtasks folded into their parent's notes: row -> (its line, the parent's row).
+    Only those with no assignee and no due date, whose parent is a task in the export and
+    which no other task is blocked by; the others stay steps."""
+    tasks = {reader.cell(r, "name"): r for r in rows if reader.cell(r, "name")}
+    waited_on = {
+        i
+        for r in rows
+        for i in re.split(r"\s*,\s*", reader.cell(r, "blocked by (dependencies)"))
+        if i
+    }
+    folded: dict[int, tuple[str, int]] = {}
+    for r in rows:
+        parent, name = reader.cell(r, "parent task"), reader.cell(r, "name")
+        if not parent or not name or parent not in tasks or tasks[parent] == r:
+            continue
+        if reader.cell(r, "assignee") or reader.cell(r, "assignee email"):
+            continue
+        if reader.cell(r, "due date") or reader.cell(r, "task id") in waited_on - {""}:
+            continue
+        line = f"Subtask: {name}"
+        if done := reader.cell(r, "completed at"):
+            line += f" (done {done})"
+        if notes := reader.cell(r, "notes"):
+            line += f": {notes}"
+        folded[r] = (line, tasks[parent])
+    # a parent that is itself folded would lose its subtasks' lines: keep those as steps
+    return {r: f for r, f in folded.items() if f[1] not in folded}
+
+
+def _account_folded(reader: _Reader, r: int) -> None:
+    """A folded subtask's cells: those its line carries are placed; a value a step would
+    have kept (its own "Blocked By") is listed, saying the parent's notes do not carry it."""
+    carried = {reader.col(name) for name in _FOLDED} | {reader.col("assignee email")}
+    for c, value in enumerate(reader.grid[r]):
+        if is_blank(value):
+            continue
+        if c in carried:
+            reader.state.place(reader.tab, r, c)
+        elif reader.mapped(c):
+            reader.state.why(
+                reader.tab, r, c, "a folded subtask's value: its parent's notes do not carry it"
+            )
+        else:
+            header = reader.table.headers.get(c, "")
+            reader.state.why(
+                reader.tab, r, c, f'in the "{header}" column, which has no place in the MAP'
+            )
 
 
 _JIRA_DATE = re.compile(

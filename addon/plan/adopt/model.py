@@ -10,7 +10,7 @@ from datetime import date
 
 from addon.plan import cells as read
 from addon.plan.models import Cell, Grid, StepMemory
-from addon.plan.schedule import PlannedRisk, PlannedStakeholder, PlannedStep
+from addon.plan.schedule import PlannedCriterion, PlannedRisk, PlannedStakeholder, PlannedStep
 
 Range = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based)
 
@@ -81,11 +81,12 @@ class Adoption:
     placed: int  # how many source cells found a home
     locale: str  # the locale the text dates were read in
     candidates: tuple[Candidate, ...] = ()  # the tables that could be the plan, best first
+    criteria: tuple[PlannedCriterion, ...] = ()  # rows of a decision criteria table
 
 
 @dataclass
 class _Table:
-    kind: str  # "plan", "people", "risks"
+    kind: str  # "plan", "people", "risks", "criteria"
     tab: str
     row: int  # header row, 0-based
     columns: dict[int, str | None]  # column -> field (None: no home)

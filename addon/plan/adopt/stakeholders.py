@@ -1,7 +1,10 @@
-"""The Stakeholders and Risks tables -> `PlannedStakeholder`s and `PlannedRisk`s: their rows,
-a side heading ("Acme team") over the people below, the role that fits a person's side, and
-each person's side settled by role or email domain. People and risks named outside a table
-("Champion: Dana", a "Risks" list) are preamble.py's."""
+"""The Stakeholders, Risks and Decision criteria tables -> `PlannedStakeholder`s,
+`PlannedRisk`s and `PlannedCriterion`s: their rows, a side heading ("Acme team") over the
+people below, the role that fits a person's side, each person's side settled by role or
+email domain, and a criterion's status word as the Decision criteria tab's own ("Yes" is
+Agreed; a word that says no more than "Partly" is kept as typed). People and risks named
+outside a table ("Champion: Dana", a "Risks" list) are preamble.py's; a criterion's "Who
+decides" names no stakeholder."""
 
 from __future__ import annotations
 
@@ -13,14 +16,18 @@ from addon.plan.adopt.accounting import _no_place, _State
 from addon.plan.adopt.companies import _Companies, _company_core
 from addon.plan.adopt.model import _at, _Table, _text
 from addon.plan.grid import is_blank
-from addon.plan.schedule import PlannedRisk, PlannedStakeholder
+from addon.plan.schedule import PlannedCriterion, PlannedRisk, PlannedStakeholder
 from sheets_schema.vocab import BUYER_ROLES, SELLER_ROLES, Role, Side
 
 
 def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, tuple[int, str]]]]:
     grid = state.source.grids[table.tab]
     for c in range(table.first, table.last + 1):
-        state.place(table.tab, table.row, c)
+        if table.kind == "criteria" and not table.columns.get(c):
+            # the header of a column with no home ("Weight") is listed with its cells
+            state.why(table.tab, table.row, c, _no_place(table.headers[c]))
+        else:
+            state.place(table.tab, table.row, c)
     blank_before = False
     for r in range(table.row + 1, table.end):
         row = grid[r] if r < len(grid) else []
@@ -143,6 +150,59 @@ def _read_risks(table: _Table, state: _State) -> list[PlannedRisk]:
         for _, values in _table_rows(table, state)
         if values.get("risk")
     ]
+
+
+# The Decision criteria tab's statuses, by the words that say them unambiguously; any other
+# word ("Partly", "In review") is kept as typed, with a note: it is not ours to guess.
+_CRITERION_STATUS = {
+    **dict.fromkeys(
+        ("yes", "met", "agreed", "achieved", "done", "complete", "true"),
+        "Agreed",
+    ),
+    **dict.fromkeys(("✓", "✔", "✅", "✔️"), "Agreed"),  # a tick, however drawn
+    **dict.fromkeys(("shown", "demonstrated"), "Shown"),
+    **dict.fromkeys(
+        ("no", "not yet", "not yet shown", "open", "pending", "not met", "false"),
+        "Not yet shown",
+    ),
+}
+
+
+def _criterion_status(text: str, state: _State, tab: str, r: int, c: int) -> str:
+    word = re.sub(r"[\s.!?]+$", "", text.strip()).lower()
+    word = re.sub(r"\s+", " ", word)
+    status = _CRITERION_STATUS.get(word)
+    if status is None:
+        state.note(
+            tab,
+            r,
+            c,
+            "not a Decision criteria status (Not yet shown, Shown, Agreed): kept as typed",
+        )
+        return text
+    if status != text:
+        state.note(tab, r, c, f'read as "{status}"')
+    return status
+
+
+def _read_criteria(table: _Table, state: _State) -> list[PlannedCriterion]:
+    criteria: list[PlannedCriterion] = []
+    for r, values in _table_rows(table, state):
+        if not values.get("criterion"):
+            continue
+        status = ""
+        if "status" in values:
+            c, text = values["status"]
+            status = _criterion_status(text, state, table.tab, r, c)
+        criteria.append(
+            PlannedCriterion(
+                criterion=values["criterion"][1],
+                who_decides=values.get("who_decides", (0, ""))[1],
+                how_shown=values.get("how_shown", (0, ""))[1],
+                status=status,
+            )
+        )
+    return criteria
 
 
 def _settle_sides(

@@ -1,11 +1,19 @@
-"""Finding the tables: rows whose cells read as Plan, Stakeholders or Risks headers (side by
-side or stacked), where each table ends, and the cells outside every table (which table is
-the plan is detect.py's). Reads no rows (rows.py, stakeholders.py) and no cells outside
-(preamble.py)."""
+"""Finding the tables: rows whose cells read as Plan, Stakeholders, Risks or Decision criteria
+headers (side by side or stacked), where each table ends, and the cells outside every table
+(which table is the plan is detect.py's). Reads no rows (rows.py, stakeholders.py) and no
+cells outside (preamble.py)."""
 
 from __future__ import annotations
 
-from addon.plan.adopt.columns import _people_field, _plan_field, _resolve_columns, _risk_field
+import re
+
+from addon.plan.adopt.columns import (
+    _criteria_field,
+    _people_field,
+    _plan_field,
+    _resolve_columns,
+    _risk_field,
+)
 from addon.plan.adopt.companies import _Companies
 from addon.plan.adopt.layout import _HEADER_MAX
 from addon.plan.adopt.model import Source, _Table, _text
@@ -45,6 +53,9 @@ def _runs(row: list[Cell]) -> list[tuple[int, int]]:
     return runs
 
 
+_DATED = re.compile(r"\bdue\b|deadline|\bdate\b|\bwhen\b")
+
+
 def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Table]:
     found: list[_Table] = []
     for r, row in enumerate(grid):
@@ -58,7 +69,10 @@ def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Tab
                 ("plan", lambda t: _plan_field(t, companies)),
                 ("people", _people_field),
                 ("risks", _risk_field),
+                ("criteria", _criteria_field),
             ):
+                if kind == "criteria" and any(_DATED.search(t.lower()) for t in texts.values()):
+                    continue  # a due date: a list of tasks ("Requirement | Due"), no scorecard
                 columns = {c: classify(t) for c, t in texts.items()}
                 keys = [k for k in columns.values() if k]
                 if _is_header(kind, keys, len(texts)):
@@ -79,7 +93,9 @@ def _is_header(kind: str, keys: list[str], width: int) -> bool:
         return has_step and len(others) >= 1 and len(distinct) >= 3
     if kind == "people":
         return "name" in distinct and len(distinct & {"email", "role", "side", "title"}) >= 1
-    return "risk" in distinct and len(distinct) >= 2
+    if kind == "risks":
+        return "risk" in distinct and len(distinct) >= 2
+    return "criterion" in distinct and len(distinct) >= 2
 
 
 def _find_tables(source: Source, companies: _Companies) -> list[_Table]:
