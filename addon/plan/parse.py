@@ -920,12 +920,10 @@ def _parse_resources(
         title, link_text = values.get("title", ""), values.get("link", "")
         if not title and not link_text:
             continue  # a note typed beside the rows, or only a step: no document named
-        if (
-            not link_text
-            and not any(v for k, v in values.items() if k not in ("title", "sync_note"))
-            and (_HEADING.match(title) or title.endswith(":"))
-        ):
-            continue  # "Security" alone on a row: a heading over the rows below
+        if title and not any(v for k, v in values.items() if k not in ("title", "sync_note")):
+            # A title alone on its row ("Security documents", "Legal"): a heading over
+            # the rows below, as a phase alone is on the Plan; it names no document
+            continue
         note_text = values.get("sync_note", "")
         if note_text and not any(is_ours(note_text, w) for w in ours):
             kept.append(
@@ -964,7 +962,8 @@ def _parse_resources(
                 )
         link = read_link(link_text)
         if link.problem:
-            ctx.report(tab, r, cols["link"], link_text, link.problem)
+            severity = ProblemKind.UNREADABLE if link.fix else ProblemKind.NOTICE
+            ctx.report(tab, r, cols["link"], link_text, link.problem, severity)
         elif link.notice and link.form is not LinkForm.NONE:
             ctx.report(tab, r, cols["link"], link_text, link.notice, ProblemKind.NOTICE)
         side_text = values.get("side", "")
@@ -1006,13 +1005,6 @@ def _parse_resources(
             )
         )
     return tab, out
-
-
-_HEADING = re.compile(
-    r"^\s*(?:security|legal|commercial|technical|other|documents?|resources?|"
-    r"[A-ZÄÖÜ][\w&/ -]{0,30}\s+(?:documents?|resources?|materials?))\s*:?\s*$",
-    re.I,
-)
 
 
 def _side_by_company(text: str, stakeholders: Sequence[Stakeholder]) -> Side | None:

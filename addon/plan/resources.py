@@ -41,6 +41,7 @@ class LinkReading:
     problem: str = ""  # why it is not usable, and what to type instead
     notice: str = ""  # usable, but worth saying (a second link, http)
     folder: bool = False
+    fix: bool = True  # the problem is a mistake to fix (False: only no link yet, said)
 
     @property
     def usable(self) -> bool:
@@ -64,7 +65,8 @@ _DRIVE_ID = re.compile(r"^[\w-]{20,}$")
 _INTERNAL_SUFFIXES = (".local", ".internal", ".localhost", ".lan", ".corp", ".intranet", ".home")
 _NO_LINK_YET = re.compile(
     r"^\s*(?:tbd|tbc|tba|n/?a|none|pending|to follow|to come|coming soon|soon|-+|—|–|\?+|"
-    r"not (?:yet )?shared|not yet)\s*\.?$",
+    r"not (?:yet )?shared|not yet|folgt|kommt noch|ausstehend|noch nicht|offen|à venir|"
+    r"a venir|à suivre|pendiente|por definir|próximamente)\s*\.?$",
     re.I,
 )
 
@@ -100,10 +102,17 @@ def read_link(value: object) -> LinkReading:
             return LinkReading(
                 "",
                 LinkForm.BAD,
-                problem="not a link: paste the document's full address (https://…) "
-                "so the other side can open it from here",
+                problem="no link here: paste the document's full address (https://…) "
+                "so the other side can open it from the plan",
+                fix=False,
             )
     first = found[0]
+    if "…" in first or first.endswith("..."):
+        return LinkReading(
+            "",
+            LinkForm.BAD,
+            problem="this link was shortened with …: copy the whole link from the address bar",
+        )
     reading = _one(first)
     if len(found) > 1 and reading.usable:
         more = (
