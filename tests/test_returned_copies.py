@@ -48,5 +48,16 @@ def test_each_buyers_copy_merges_without_loss(buyer: str, tmp_path: Path) -> Non
         assert len(steps_after) == len(steps_before) + 1
     if buyer == "partial_sorter":  # our own values moved by a partial sort: not buyer text
         assert "typed into the computed column" not in out
+    if buyer == "security_reviewer":  # Resources rows found by link, else title
+        res = [r for r in load_workbook(sheet)["Resources"].iter_rows(values_only=True)]
+        soc2 = [r for r in res if r[0] and "SOC 2" in str(r[0])]
+        assert len(soc2) == 1, soc2
+        assert soc2[0][3] == "https://trust.seller.example.com/soc2-type2-2026.pdf"
+        assert sum(1 for r in res if r[0] == "Cyber insurance certificate") == 1
+        assert "retest of the two medium findings" in out
+        run(tmp_path, "sync", "--today", "2026-03-05")
+        res = [r for r in load_workbook(sheet)["Resources"].iter_rows(values_only=True)]
+        pen = next(r for r in res if r[0] and "Penetration" in str(r[0]))
+        assert "retest of the two medium findings" in str(pen[8])  # on its own row
     if buyer == "column_fiddler":
         assert "CC-4410" in live and "we think this is fine" in live

@@ -5,7 +5,8 @@ returned the grids of the copy the buyer sent back (edited in Excel, Numbers, Li
 current  the grids of the live MAP now (others may have edited it since the export)
 
 Per buyer-editable cell, matched by row (the Plan by row id; Stakeholders by email, else
-name; Risks and Decision criteria by their first column) and by column meaning (headers
+name; Resources by link, else title, so a link filled in on the copy still finds its row;
+Risks and Decision criteria by their first column) and by column meaning (headers
 found by content, so a moved or renamed column still matches):
 - returned == base: the buyer did not touch it; the live value stays.
 - returned != base, current == base: the buyer's edit is applied to the live cell.
@@ -30,10 +31,12 @@ from addon.plan.cells import cell_text, normalise_id
 from addon.plan.dates import fmt, from_serial
 from addon.plan.grid import Header, col_letter, find_header, find_tab, is_blank
 from addon.plan.models import Cell, Grid, KeptText
+from addon.plan.resources import resource_key
 from sheets_schema.vocab import ColumnType
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     PLAN,
+    RESOURCES,
     RISKS,
     STAKEHOLDERS,
     SUMMARY,
@@ -41,7 +44,7 @@ from sheets_schema.workbook import (
     normalise_header,
 )
 
-TABS = (PLAN, STAKEHOLDERS, RISKS, DECISION_CRITERIA)
+TABS = (PLAN, STAKEHOLDERS, RESOURCES, RISKS, DECISION_CRITERIA)
 # Tabs of ours that hold nothing a buyer edits: not merged, never reported as unplaced.
 OURS = frozenset(normalise_header(n) for n in (SUMMARY.name, "_sync"))
 CONFLICT = "xlsx conflict"  # KeptText.source: a returned value the live Sheet differs from
@@ -126,6 +129,7 @@ class _Table:
     keyless: list[int]  # rows with content but no key
     last: int  # the last row with any content (the header row when none)
     repeats: dict[str, list[int]]  # key -> every row carrying it, when more than one
+    keys: dict[int, list[str]] = field(default_factory=dict)  # row -> every key it answers to
 
 
 def _canon(value: Cell, kind: ColumnType) -> object:
@@ -163,12 +167,33 @@ def _written(value: Cell) -> Cell:
     return value
 
 
+def _cell_at(row: list[Cell], header: Header, key: str) -> str:
+    index = header.columns.get(key)
+    if index is None or index >= len(row):
+        return ""
+    return cell_text(row[index])
+
+
+def _keys_of(tab: Tab) -> Callable[[list[Cell], Header], list[str]]:
+    """Every key a row answers to, the first the row's own: a Resources row by its link
+    and by its title, so a copy that filled in the link still finds the row sent out."""
+    if tab is RESOURCES:
+
+        def both(row: list[Cell], header: Header) -> list[str]:
+            title, link = _cell_at(row, header, "title"), _cell_at(row, header, "link")
+            keys = [resource_key(title, link), resource_key(title, "")]
+            return [k for k in dict.fromkeys(keys) if k]
+
+        return both
+    key_of = _key_of(tab)
+    return lambda row, header: [k] if (k := key_of(row, header)) else []
+
+
 def _key_of(tab: Tab) -> Callable[[list[Cell], Header], str | None]:
-    def cell_at(row: list[Cell], header: Header, key: str) -> str:
-        index = header.columns.get(key)
-        if index is None or index >= len(row):
-            return ""
-        return cell_text(row[index])
+    cell_at = _cell_at
+    if tab is RESOURCES:
+        both = _keys_of(RESOURCES)
+        return lambda row, h: next(iter(both(row, h)), None)
 
     if tab is PLAN:
         return lambda row, h: normalise_id(cell_at(row, h, "id")) if cell_at(row, h, "id") else None
@@ -188,25 +213,35 @@ def _table(grids: Mapping[str, Grid], tab: Tab) -> _Table | None:
     header = find_header(grid, tab)
     if header is None:
         return None
-    key_of = _key_of(tab)
+    keys_of = _keys_of(tab)
     editable = [i for k, i in header.columns.items() if tab.column(k).editable]
     rows: dict[str, int] = {}
     keyless: list[int] = []
     seen: dict[str, list[int]] = {}
+    keys: dict[int, list[str]] = {}
     last = header.row
     for r in range(header.row + 1, len(grid)):
         row = grid[r]
         if all(is_blank(row[i]) if i < len(row) else True for i in editable):
             continue
         last = r
-        key = key_of(row, header)
-        if key is None:
+        answers = keys_of(row, header)
+        if not answers:
             keyless.append(r)
-        else:
-            rows.setdefault(key, r)
-            seen.setdefault(key, []).append(r)
+            continue
+        keys[r] = answers
+        for k in answers:
+            rows.setdefault(k, r)
+        seen.setdefault(answers[0], []).append(r)
     repeats = {k: rs for k, rs in seen.items() if len(rs) > 1}
-    return _Table(name, grid, header, rows, keyless, last, repeats)
+    return _Table(name, grid, header, rows, keyless, last, repeats, keys)
+
+
+def _find(table: _Table | None, keys: list[str]) -> int | None:
+    """The row of `table` answering to the first of `keys` it knows."""
+    if table is None:
+        return None
+    return next((table.rows[k] for k in keys if k in table.rows), None)
 
 
 def _value(table: _Table, r: int, key: str) -> Cell:
@@ -300,8 +335,9 @@ def _merge_tab(
         if key is not None and primary.get(key) != r:
             key = None  # a pasted duplicate id: a new row
         label = _label(tab, ret, r, key)
-        b = base.rows.get(key) if base and key else None
-        c = cur.rows.get(key) if cur and key else None
+        alts = ret.keys.get(r, [])[1:] if key is not None else []
+        b = _find(base, [key, *alts]) if key else None
+        c = _find(cur, [key, *alts]) if key else None
         if b is None and key is None and _signature(tab, ret, r) in base_sigs:
             continue  # a section row or keyless row sent out as it is
         if cur is None:
@@ -347,20 +383,21 @@ def _merge_tab(
                 Unplaced(
                     tab.name,
                     label,
-                    key if tab is PLAN else None,
+                    key if tab in (PLAN, RESOURCES) else None,
                     col.header,
                     _text(rv, col.type),
                     f"typed into the computed column {col.header} in the returned copy",
                 )
             )
     if base is not None:
-        for key, b in base.rows.items():
-            if key not in ret.rows and cur is not None and key in cur.rows:
+        for b, keys in base.keys.items():
+            key = keys[0]
+            if _find(ret, keys) is None and cur is not None and _find(cur, keys) is not None:
                 out.unplaced.append(
                     Unplaced(
                         tab.name,
                         _label(tab, base, b, key),
-                        key if tab is PLAN else None,
+                        key if tab in (PLAN, RESOURCES) else None,
                         "",
                         "(the whole row)",
                         "deleted in the returned copy; kept in the live MAP: delete it there "
@@ -409,7 +446,7 @@ def _cells(
     key: str | None,
     out: _Builder,
 ) -> None:
-    step_id = key if tab is PLAN else None
+    step_id = key if tab in (PLAN, RESOURCES) else None
     for col in tab.columns:
         if not col.editable or col.key == "id" or col.key not in ret.header.columns:
             continue
@@ -513,7 +550,7 @@ def _foreign_columns(tab: Tab, base: _Table | None, ret: _Table, out: _Builder) 
                     Unplaced(
                         tab.name,
                         _label(tab, ret, r, key),
-                        key if tab is PLAN else None,
+                        key if tab in (PLAN, RESOURCES) else None,
                         cell_text(head),
                         cell_text(row[i]),
                         f"column {cell_text(head)} ({col_letter(i)}) was added in the returned "
