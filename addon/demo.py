@@ -19,7 +19,7 @@ from addon.plan.dates import fmt
 from addon.plan.grid import find_header
 from addon.sync import rollup_rows, sync_all
 from addon.workspace.xlsx import find_sheet, grid_of, save
-from sheets_schema.workbook import PLAN
+from sheets_schema.workbook import PLAN, RESOURCES
 
 if TYPE_CHECKING:
     from addon.app import App
@@ -75,6 +75,34 @@ class BuyerEdit:
         for key, value in values.items():
             self.ws.cell(row=r, column=self.header.columns[key] + 1).value = value
         return self
+
+    def resource(self, title: str, key: str, value: Any) -> BuyerEdit:
+        """Set a cell of the Resources row whose title starts with `title`."""
+        ws, header = self._resources()
+        col = header.columns["title"] + 1
+        for r in range(header.row + 2, ws.max_row + 1):
+            if str(ws.cell(row=r, column=col).value or "").startswith(title):
+                ws.cell(row=r, column=header.columns[key] + 1).value = value
+                return self
+        raise KeyError(title)
+
+    def add_resource(self, values: dict[str, Any]) -> BuyerEdit:
+        ws, header = self._resources()
+        r = max(header.row + 2, ws.max_row + 1)
+        for row in range(header.row + 2, ws.max_row + 1):
+            if ws.cell(row=row, column=header.columns["title"] + 1).value in (None, ""):
+                r = row
+                break
+        for key, value in values.items():
+            ws.cell(row=r, column=header.columns[key] + 1).value = value
+        return self
+
+    def _resources(self) -> tuple[Any, Any]:
+        ws = find_sheet(self.wb, RESOURCES)
+        assert ws is not None
+        header = find_header(grid_of(ws), RESOURCES)
+        assert header is not None
+        return ws, header
 
     def save(self) -> None:
         self.wb.properties.lastModifiedBy = self.who
@@ -155,6 +183,19 @@ def _script(start: date) -> dict[int, list[tuple[str, str, Callable[[BuyerEdit],
                 lambda e: e.set("S01", "status", "Done").set("S03", "status", "In progress"),
             ),
         ],
+        3: [
+            (
+                "mid_market",
+                "the SE linked the SOC 2 report and the pen test summary (Resources tab)",
+                lambda e: (
+                    e.resource(
+                        "SOC 2", "link", "https://trust.seller.example.com/soc2-type2-2026.pdf"
+                    )
+                    .resource("SOC 2", "shared_on", start + timedelta(days=3))
+                    .resource("Penetration", "link", "in the data room")
+                ),
+            ),
+        ],
         4: [
             (
                 "enterprise",
@@ -187,6 +228,22 @@ def _script(start: date) -> dict[int, list[tuple[str, str, Callable[[BuyerEdit],
                 "set S02 to 🔄 and pushed S03 by a week",
                 lambda e: e.set("S02", "status", "🔄").set(
                     "S03", "due", e.get("S03", "due") + timedelta(days=7)
+                ),
+            ),
+        ],
+        8: [
+            (
+                "enterprise",
+                "added their own security questionnaire, linked on their intranet",
+                lambda e: e.add_resource(
+                    {
+                        "title": "Contoso supplier security questionnaire",
+                        "kind": "InfoSec",
+                        "step": "S07",
+                        "link": "http://sharepoint.contoso.local/sites/infosec/sq.xlsx",
+                        "side": "Buyer",
+                        "provider": "Jonas Weber",
+                    }
                 ),
             ),
         ],

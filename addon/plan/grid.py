@@ -11,7 +11,7 @@ from addon.plan.cells import cell_text, normalise_id
 from addon.plan.dates import from_serial
 from addon.plan.models import Cell, Grid, IdAssignment
 from sheets_schema.vocab import ColumnType
-from sheets_schema.workbook import PLAN, SUMMARY, Tab, match_header, normalise_header
+from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY, Tab, match_header, normalise_header
 
 HEADER_SCAN_ROWS = 40
 HEADER_MAX_CHARS = 60  # no column header is longer; step texts and notes are
@@ -125,6 +125,7 @@ def settle(grids: Mapping[str, Grid], ids: Sequence[IdAssignment]) -> dict[str, 
     the sheet while its version is unchanged, it gives the same plan, no new ids and no
     text to keep: the next day's date-driven values need no read."""
     settled = {name: [list(row) for row in grid] for name, grid in grids.items()}
+    _blank_computed(settled, RESOURCES)  # its Sync notes, too, hold only what we wrote
     found = find_tab(settled, PLAN)
     if found is None:
         return settled
@@ -149,6 +150,18 @@ def settle(grids: Mapping[str, Grid], ids: Sequence[IdAssignment]) -> dict[str, 
 
 
 _COMPUTED = frozenset(c.key for c in PLAN.columns if c.computed)
+
+
+def _blank_computed(grids: dict[str, Grid], tab: Tab) -> None:
+    found = find_tab(grids, tab)
+    header = find_header(found[1], tab) if found else None
+    if found is None or header is None:
+        return
+    computed = [i for key, i in header.columns.items() if tab.column(key).computed]
+    for row in found[1][header.row + 1 :]:
+        for c in computed:
+            if c < len(row):
+                row[c] = None
 
 
 def shown(grids: Mapping[str, Grid]) -> dict[str, dict[str, str]]:

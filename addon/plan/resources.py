@@ -576,13 +576,21 @@ def check_resources(
             notes.append(
                 ResourceNote(
                     "link",
-                    f"needed for {step.id} ({step.step[:50]}{when}): paste the link once "
-                    "it is shared",
+                    f"needed for {step.id} ({short(step.step, 50)}{when}): paste the link "
+                    "once it is shared",
                     False,
                 )
             )
         checks.append(ResourceCheck(r.key, r.row, missing, tuple(notes)))
     return tuple(checks)
+
+
+def short(text: str, limit: int) -> str:
+    """Text cut at a word before `limit` characters, with … when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}…"
 
 
 def still_missing(
