@@ -40,7 +40,7 @@ from addon.config import Settings
 from addon.plan.cells import cell_text
 from addon.plan.grid import find_header, find_tab, shown
 from addon.sync import status_report, sync_map
-from sheets_schema.workbook import PLAN
+from sheets_schema.workbook import PLAN, RESOURCES
 
 BUYER_COLUMNS = ["Phase", "Step", "Buyer owner", "Seller owner", "Due date", "Depends on"]
 BUYER_COLUMNS += ["Status", "Done on", "Notes", "If it slips"]
@@ -57,7 +57,18 @@ KINDS = [
     "done_on_contradiction",
     "add_row",
     "delete_row",
+    "resource_link",
+    "resource_note",
     "nothing_next_day",
+]
+LINKS = [
+    "https://trust.seller.example.com/soc2.pdf",
+    "http://169.254.169.254/latest/meta-data/",
+    "in the data room",
+    "TBD",
+    "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123/view",
+    "htps://typo.example.com",
+    "",
 ]
 FIGURES = ("health", "days_late")
 
@@ -178,6 +189,18 @@ def make_edit(kind: str, wb: Any, rng: random.Random, buyer: Buyer) -> str | Non
         if len(step_rows(ws)) > 8:
             ws.delete_rows(r)
         return None
+    if kind in ("resource_link", "resource_note"):
+        res = wb["Resources"]
+        rcols = {str(c.value): c.column for c in res[3] if c.value}
+        rows = [r for r in range(4, res.max_row + 1) if res.cell(r, 1).value]
+        if not rows:
+            return None
+        rr = rng.choice(rows)
+        if kind == "resource_link":
+            _put(res, rr, rcols["Link"], rng.choice(LINKS))
+            return None
+        text = _token(rng)
+        return text if _put(res, rr, rcols["Sync note"], text) else None
     return None  # nothing_next_day
 
 
@@ -195,12 +218,21 @@ def buyer_cells(grids: dict[str, Any]) -> dict[tuple[str, int, int], str]:
         if header
         else set()
     )
+    resources = find_tab(grids, RESOURCES)
+    res_header = find_header(resources[1], RESOURCES) if resources else None
+    res_skip = (
+        {i for k, i in res_header.columns.items() if RESOURCES.column(k).computed}
+        if res_header
+        else set()
+    )
     for tab, rows in grids.items():
         if tab == "Summary":
             continue
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if tab == found[0] and c in skip:
+                    continue
+                if resources and tab == resources[0] and c in res_skip:
                     continue
                 text = cell_text(value)
                 if text:
