@@ -38,7 +38,13 @@ from addon.plan.adopt.companies import _Companies
 from addon.plan.adopt.detect import OverrideError, choose
 from addon.plan.adopt.exports import _read_export
 from addon.plan.adopt.language import _earliest_date, _locale_of
-from addon.plan.adopt.links import _Pending, _read_resources, _settle_resources, _step_links
+from addon.plan.adopt.links import (
+    _free_lines,
+    _Pending,
+    _read_resources,
+    _settle_resources,
+    _step_links,
+)
 from addon.plan.adopt.model import (
     Adoption,
     Candidate,
@@ -158,6 +164,7 @@ def adopt(
         elif block.kind == "resources":
             listed.extend(_read_resources(block, state))
     rows = export.rows if export else _plan_rows(plan, state) if plan else []
+    lines = _free_lines(state, tables, people)  # "📄 Overview deck — https://…" above the plan
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
         companies.add(Side.BUYER, str(summary["buyer_company"]))
@@ -170,8 +177,8 @@ def adopt(
     people = _settle_sides(people, companies, rep_email)
     steps, origins = _steps(rows, plan, state, people, rep_name) if plan else ([], [])
     memory = _memory(steps, state)
-    from_steps = _step_links(rows, steps, plan, state) if plan else []
-    resources = _settle_resources(listed, from_steps, steps, origins, people, state)
+    found = [*lines, *(_step_links(rows, steps, plan, state, people) if plan else [])]
+    resources = _settle_resources(listed, found, steps, origins, people, state)
     if "target_close" not in summary:
         signature = next((m for m in memory.values() if m.signature), None)
         fallback = signature.current_due if signature else None

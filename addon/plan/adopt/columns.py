@@ -106,7 +106,7 @@ def _plan_field(text: str, companies: _Companies) -> str | None:
     """What a Plan header means, whatever it is called; None: no home ('Priority')."""
     name = normalise_header(text)
     if _LINKS.match(name):
-        return "links"
+        return "resources"
     for field_key, words in _EXPORT_WORDS.items():
         if words.match(name):
             return field_key

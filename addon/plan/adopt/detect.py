@@ -55,7 +55,7 @@ FIELDS = (
     "notes",
     "if_it_slips",
     "side",
-    "links",
+    "resources",
 )
 
 _NONE_FIELDS = ("", "none", "ignore", "skip")

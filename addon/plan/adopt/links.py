@@ -18,9 +18,12 @@ from urllib.parse import unquote, urlsplit
 
 from addon.plan import cells as read
 from addon.plan.adopt.accounting import _State
+from addon.plan.adopt.companies import _company_core
+from addon.plan.adopt.layout import _ATTACHMENT, _RESOURCES_HEADING, _is_resource_line
 from addon.plan.adopt.model import Origin, _Table, _text
 from addon.plan.adopt.rows import _Row
 from addon.plan.adopt.stakeholders import _table_rows
+from addon.plan.adopt.tables import _outside
 from addon.plan.dates import DateKind, read_date
 from addon.plan.models import Grid
 from addon.plan.resources import (
@@ -32,6 +35,8 @@ from addon.plan.resources import (
     resource_key,
 )
 from addon.plan.schedule import PlannedResource, PlannedStakeholder, PlannedStep
+
+_Found = tuple[str, int, PlannedResource]  # tab, row (0-based), the resource
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,19 @@ def _title_before(text: str) -> str:
     return title
 
 
+_GOOGLE = {
+    "drive.google.com": "Google Drive file",
+    "docs.google.com": "Google Doc",
+    "sheets.google.com": "Google Sheet",
+}
+_GOOGLE_KINDS = {
+    "document": "Google Doc",
+    "spreadsheets": "Google Sheet",
+    "presentation": "Google Slides",
+    "forms": "Google Form",
+}
+
+
 def _title_of(url: str) -> str:
     """A title made up from an address: its last path part, de-slugged ('pen-test_2026.pdf'
     -> 'Pen test 2026'), else its site."""
@@ -99,6 +117,11 @@ def _title_of(url: str) -> str:
         parts = urlsplit(url if "://" in url else f"https://{url}")
     except ValueError:
         return url
+    host = (parts.hostname or url).lower()
+    if host in _GOOGLE:  # a Drive file's address names no document: say what it is
+        folder = "/folders/" in parts.path
+        kind = next((k for k in _GOOGLE_KINDS if f"/{k}/" in parts.path), "")
+        return "Google Drive folder" if folder else _GOOGLE_KINDS.get(kind, _GOOGLE[host])
     segments = [unquote(s) for s in parts.path.split("/") if s.strip()]
     named = [s for s in segments if not _NOT_A_NAME.match(s) and not re.fullmatch(r"[\w-]{25,}", s)]
     if named:
@@ -106,7 +129,6 @@ def _title_of(url: str) -> str:
         words = re.sub(r"[-_+.]+", " ", words).strip()
         if words:
             return words[0].upper() + words[1:]
-    host = (parts.hostname or url).lower()
     return host[4:] if host.startswith("www.") else host
 
 
@@ -114,38 +136,97 @@ def _made_up_note(link: _Link) -> str:
     return f'the title "{link.title}" was made up from the address: no name was written with it'
 
 
-def _kind_label(title: str) -> str:
-    kind = guess_kind(title)
+def _kind_of(title: str, url: str = "", made_up: bool = False, step: str = "") -> str:
+    """The Kind a resource plainly is: its title's word ("Order form", "SOC 2 report"), a
+    part of its address that names one (".../legal/dpa"); for a title made up from the
+    address, the address first and then the step it serves ("Share security documents")."""
+    path = ""
+    if url:
+        try:
+            path = urlsplit(url if "://" in url else f"https://{url}").path
+        except ValueError:
+            path = ""
+    by_path = next((k for part in path.lower().split("/") if part and (k := read_kind(part))), None)
+    by_title = read_kind(title) or guess_kind(title)
+    kind = (by_path or by_title or guess_kind(step)) if made_up else (by_title or by_path)
     return kind.label if kind else ""
+
+
+def _side_of_host(url: str, state: _State, people: Sequence[PlannedStakeholder]) -> str:
+    """A document on a side's own site is that side's: the host names its company, or is
+    the domain of its people's email."""
+    try:
+        host = (urlsplit(url if "://" in url else f"https://{url}").hostname or "").lower()
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    labels = set(host.split("."))
+    for names, side in ((state.companies.sellers, "Seller"), (state.companies.buyers, "Buyer")):
+        for name in names:
+            core = re.sub(r"[^a-z0-9 ]", "", _company_core(name))
+            joined = core.replace(" ", "")
+            if joined and len(joined) >= 3 and (joined in labels or core.split()[0] in labels):
+                return side
+    for p in people:
+        domain = p.email.split("@")[1] if "@" in p.email else ""
+        if (
+            domain
+            and p.side in ("Buyer", "Seller")
+            and (host == domain or host.endswith("." + domain))
+        ):
+            return p.side
+    return ""
+
+
+def _line(text: str) -> tuple[_Link | None, str, str]:
+    """A line listing a document -> its link (None: no address), its title, and what the
+    line says in place of an address ("in the data room", "not uploaded yet")."""
+    body = _ATTACHMENT.sub("", text).strip()
+    links = _links_in(body)
+    if links:
+        return links[0], links[0].title, ""
+    parts = re.split(r"\s[—–-]\s|:\s", body, maxsplit=1)
+    if len(parts) == 2:
+        return None, parts[0].strip(), parts[1].strip()
+    return None, body, ""
 
 
 # --- a plan row's links: its links column and its notes -----------------------------------
 
 
 def _step_links(
-    rows: Sequence[_Row], steps: Sequence[PlannedStep], plan: _Table, state: _State
-) -> list[PlannedResource]:
-    """Each address in a step's links column or its notes -> a resource for that step. A
+    rows: Sequence[_Row],
+    steps: Sequence[PlannedStep],
+    plan: _Table,
+    state: _State,
+    people: Sequence[PlannedStakeholder],
+) -> list[_Found]:
+    """Each address in a step's links column or its notes -> a resource for that step, and
+    each line listing a document under a step (or under a "Resources" heading: no step). A
     links cell with no address names a resource not shared yet; the notes stay notes."""
-    found: list[PlannedResource] = []
+    found: list[tuple[int, list[PlannedResource]]] = []
     for raw, step in zip(rows, steps, strict=True):
         side = _side_of_step(step)
-        for key in ("links", "notes"):
+        here: list[PlannedResource] = []
+        for key in ("resources", "notes"):
             c, value = raw.cell(key)
             if value is None or c < 0:
                 continue
             text = _text(value)
             links = _links_in(text)
-            where = f'the "{plan.headers.get(c, key)}" column' if key == "links" else "its notes"
+            where = (
+                f'the "{plan.headers.get(c, key)}" column' if key == "resources" else "its notes"
+            )
             for link in links:
-                found.append(
+                here.append(
                     PlannedResource(
                         title=link.title,
-                        kind=_kind_label(link.title),
+                        kind=_kind_of(link.title, link.url, link.made_up, step.step),
                         step=step.id,
                         link=_usable(link.url),
-                        side=side,
-                        notes="" if key == "links" else "from the step's notes",
+                        side=_side_of_host(link.url, state, people) or side,
+                        notes="" if key == "resources" else "from the step's notes",
                     )
                 )
                 made_up = f"; {_made_up_note(link)}" if link.made_up else ""
@@ -155,8 +236,64 @@ def _step_links(
                     c,
                     f'a link in {where}: resource "{link.title}" for {step.id}{made_up}',
                 )
-            if key == "links" and not links:
-                _links_cell_without_address(found, text, step, side, plan, raw.row, c, state)
+            if key == "resources" and not links:
+                _links_cell_without_address(here, text, step, side, plan, raw.row, c, state)
+        found.append((raw.row, here))
+    grid = state.source.grids[plan.tab]
+    for r, c, above in plan.lines:
+        owner = steps[above] if above is not None else None
+        res = _line_resource(_text(grid[r][c]), owner, state, people)
+        state.place(plan.tab, r, c)
+        where = f"for {owner.id}" if owner else "for no one step"
+        state.note(plan.tab, r, c, f'a line listing a document: resource "{res.title}" {where}')
+        found.append((r, [res]))
+    return [(plan.tab, r, res) for r, group in found for res in group]
+
+
+def _line_resource(
+    text: str, step: PlannedStep | None, state: _State, people: Sequence[PlannedStakeholder]
+) -> PlannedResource:
+    link, title, rest = _line(text)
+    url = link.url if link else ""
+    made_up = bool(link and link.made_up)
+    return PlannedResource(
+        title=title,
+        kind=_kind_of(title, url, made_up, step.step if step else ""),
+        step=step.id if step else "",
+        link=_usable(url) if url else "",
+        side=(_side_of_host(url, state, people) if url else "")
+        or (_side_of_step(step) if step and url else ""),
+        notes=rest,
+    )
+
+
+def _free_lines(
+    state: _State, tables: list[_Table], people: Sequence[PlannedStakeholder]
+) -> list[_Found]:
+    """Lines outside every table that list a document ("📄 Platform overview — https://…"
+    under an "Overview" heading above the plan), and the "Resources" heading over them."""
+    found: list[_Found] = []
+    by_row: dict[tuple[str, int], list[int]] = {}
+    for tab, cells in _outside(state.source, tables).items():
+        for r, c in cells:
+            by_row.setdefault((tab, r), []).append(c)
+    for (tab, r), cols in by_row.items():
+        if len(cols) != 1 or (tab, r, cols[0]) in state.placed:
+            continue
+        c = cols[0]
+        text = _text(state.source.grids[tab][r][c])
+        if _is_resource_line(text):
+            res = _line_resource(text, None, state, people)
+            state.place(tab, r, c)
+            state.note(tab, r, c, f'a line listing a document: resource "{res.title}"')
+            found.append((tab, r, res))
+        elif _RESOURCES_HEADING.match(text):
+            below = by_row.get((tab, r + 1), [])
+            if len(below) == 1 and _is_resource_line(
+                _text(state.source.grids[tab][r + 1][below[0]])
+            ):
+                state.place(tab, r, c)
+                state.note(tab, r, c, "a list of resources follows")
     return found
 
 
@@ -174,7 +311,7 @@ def _links_cell_without_address(
         state.placed.discard((plan.tab, r, c))
         state.why(plan.tab, r, c, "a links cell with no address and no document named")
         return
-    found.append(PlannedResource(title=text, kind=_kind_label(text), step=step.id, side=side))
+    found.append(PlannedResource(title=text, kind=_kind_of(text), step=step.id, side=side))
     state.note(plan.tab, r, c, f"no address in it: a resource for {step.id}, not shared yet")
 
 
@@ -265,9 +402,15 @@ def _read_resources(table: _Table, state: _State) -> list[_Pending]:
                         state.note(table.tab, r, c, _made_up_note(first))
                 if len(links) > 1:
                     notes.append("Also: " + ", ".join(k.url for k in links[1:]))
+            elif read_link(link_text).usable:  # "trust.example.com/pack": no scheme typed
+                link = read_link(link_text).url
             elif read_link(link_text).form is not LinkForm.NONE:
-                link = link_text  # kept as typed: the first sync says what is wrong with it
-        kind = _kind(texts.get("kind", ""), values, section, title, table.tab, r, state)
+                notes.append(link_text)  # "In the data room": where it is, not a link
+                c = values["link"][0]
+                state.note(table.tab, r, c, "no address: kept in the resource's notes")
+        kind = _kind(
+            texts.get("kind", ""), values, section, title, link, notes, table.tab, r, state
+        )
         side_text = texts.get("side", "")
         side = read_resource_side(side_text) if side_text else None
         side = side or (state.companies.side_of_name(side_text) if side_text else None)
@@ -301,24 +444,27 @@ def _kind(
     values: dict[str, tuple[int, str]],
     section: str,
     title: str,
+    link: str,
+    notes: list[str],
     tab: str,
     r: int,
     state: _State,
 ) -> str:
+    """The Kind column's word, a heading's above, else what the title plainly is. A type
+    no Kind says ("Video", "Case study") is kept in the notes."""
     if text:
-        kind = read_kind(text) or (read_kind(_heading_kind(text)) if _heading_kind(text) else None)
-        if kind is not None:
-            return kind.label
-        c = values["kind"][0]
+        heading = _heading_kind(text)
+        if heading:
+            return heading
+        notes.append(f"Type: {text}")
         state.note(
             tab,
             r,
-            c,
-            "not a Kind of the Resources tab (Security, Legal, Commercial, Technical, "
-            "Other): kept as typed",
+            values["kind"][0],
+            "no Kind of the Resources tab (Security, Legal, Commercial, Technical, Other): "
+            "kept in the resource's notes",
         )
-        return text
-    return section or _kind_label(title)
+    return section or _kind_of(title, link)
 
 
 def _shared_on(
@@ -342,15 +488,16 @@ def _shared_on(
 
 def _settle_resources(
     pending: Sequence[_Pending],
-    from_steps: Sequence[PlannedResource],
+    found: Sequence[_Found],
     steps: Sequence[PlannedStep],
     origins: Sequence[Origin],
     people: Sequence[PlannedStakeholder],
     state: _State,
 ) -> list[PlannedResource]:
-    """The table's rows with their step named by id (ours or the source's) or by text, as
-    dependencies are; then the links read from the plan, an address already listed only
-    lending its step to the table's row. A provider on the Stakeholders tab gives the side."""
+    """All resources in source order (tab by tab, row by row): a table's rows with their
+    step named by id (ours or the source's) or by text, as dependencies are, and their side
+    from the provider on the Stakeholders tab or the site; the links read from the plan and
+    the lines around it. An address a table already lists only lends it its step."""
     known = {s.id: s.step for s in steps}
     by_source = {_key(o.source_id): o.step_id for o in origins if o.source_id}
     phases: dict[str, str] = {}
@@ -358,7 +505,8 @@ def _settle_resources(
         if s.phase:
             phases.setdefault(s.phase.strip().lower(), s.id)
     sides = {p.name.strip().lower(): p.side for p in people if p.side in ("Buyer", "Seller")}
-    settled: list[PlannedResource] = []
+    tabs = list(state.source.grids)
+    rows: list[tuple[int, int, bool, PlannedResource]] = []
     for p in pending:
         res = p.resource
         ref = res.step.strip()
@@ -379,20 +527,30 @@ def _settle_resources(
                     "names no step of the plan: kept in the resource's notes",
                     problem=True,
                 )
-        side = res.side or sides.get(res.provider.strip().lower(), "")
-        settled.append(replace(res, step=step, side=side, notes=notes))
-    listed = {resource_key(r.title, r.link): i for i, r in enumerate(settled) if r.link}
-    for res in from_steps:
+        side = (
+            res.side
+            or sides.get(res.provider.strip().lower(), "")
+            or (_side_of_host(res.link, state, people) if res.link else "")
+        )
+        rows.append(
+            (tabs.index(p.tab), p.row, True, replace(res, step=step, side=side, notes=notes))
+        )
+    rows += [(tabs.index(tab), r, False, res) for tab, r, res in found]
+    rows.sort(key=lambda x: (x[0], x[1]))
+    listed = {
+        resource_key(r.title, r.link): i for i, (_, _, t, r) in enumerate(rows) if t and r.link
+    }
+    settled: dict[int, PlannedResource] = {}
+    for i, (_, _, table, res) in enumerate(rows):
         key = resource_key(res.title, res.link)
-        if res.link and key in listed:
-            i = listed[key]
-            if not settled[i].step:
-                settled[i] = replace(settled[i], step=res.step, side=settled[i].side or res.side)
+        if not table and res.link and key in listed:
+            j = listed[key]
+            had = settled.get(j, rows[j][3])
+            if not had.step:
+                settled[j] = replace(had, step=res.step, side=had.side or res.side)
             continue
-        if res.link:
-            listed[key] = len(settled)
-        settled.append(res)
-    return settled
+        settled.setdefault(i, res)
+    return [settled[i] for i in sorted(settled)]
 
 
 def _key(text: str) -> str:

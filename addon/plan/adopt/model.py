@@ -105,6 +105,9 @@ class _Table:
     by_content: dict[int, str] = field(default_factory=dict)  # columns placed by what they hold
     repeats: set[int] = field(default_factory=set)  # the header row repeated (monday groups)
     group_row: int | None = None  # a group name just above the header: the first phase
+    # lines among a plan's rows that list a document: (row, column, the index of the step
+    # row above it, or None under a "Resources" heading); read by links.py
+    lines: list[tuple[int, int, int | None]] = field(default_factory=list)
 
     @property
     def fields(self) -> dict[str, int]:
