@@ -29,6 +29,7 @@ from addon.plan.report import (
     ImportReport,
     ImportSummary,
     OriginReport,
+    ResourceReport,
     RiskReport,
     StakeholderReport,
     Unplaced,
@@ -147,6 +148,7 @@ def understand(source: Source, given: Given, *, today: date, seller_company: str
         None,
         risks=adoption.risks,
         criteria=adoption.criteria,
+        resources=adoption.resources,
     )
     report = _report(source, adoption, plan, data, today)
     data["close_reason"] = _fit(data["close_reason"], 500)
@@ -278,6 +280,7 @@ def _report(
         ],
         risks=[RiskReport(**r.__dict__) for r in plan.risks],
         criteria=[CriterionReport(**c.__dict__) for c in plan.criteria],
+        resources=[ResourceReport(**r.__dict__) for r in plan.resources],
         readings=[CellNote(**n.__dict__) for n in adoption.readings],
         problems=[CellNote(**n.__dict__) for n in adoption.problems],
         unplaced=[

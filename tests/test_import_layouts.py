@@ -13,13 +13,16 @@ from the importer; cases the importer does not handle yet are marked xfail with 
 output gets wrong (issue 20).
 
 Blind fixtures are never edited. Where the issue itself decides against what a fixture's
-writer expected, `ISSUE_OVERRIDES` says so explicitly: the issue's point, the fixture's
-expectations it replaces, and the further checks that take their place. An override only
-replaces what it names; every other expectation of the fixture still applies."""
+writer expected, `ISSUE_OVERRIDES` (tests/import_overrides.py, shared with
+tests/test_import.py) says so explicitly: the issue's point, the fixture's expectations it
+replaces, and the further checks that take their place. An override only replaces what it
+names; every other expectation of the fixture still applies. A fixture's
+`expect.resources` (issue 21) lists the rows the new Resources tab must get."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,98 +31,20 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.cli_helpers import run
-from tests.import_fixtures import LAYOUT_FIXTURES, cells_in, kind, load, normal, primary_inputs
+from tests.import_fixtures import (
+    ALL_FIXTURES,
+    LAYOUT_FIXTURES,
+    cells_in,
+    kind,
+    load,
+    normal,
+    primary_inputs,
+)
+from tests.import_overrides import ISSUE_OVERRIDES, check_override, check_resources, overridden
 
 # Observed by running the dry run on each fixture (its JSON output), not by reading the
 # importer. Keyed by the fixture's file stem.
 XFAIL: dict[str, str] = {}
-
-# Keyed by the fixture's file stem. Each entry: `reason` (the issue's point that decides it),
-# `expect` (the fixture's expectations it replaces, key by key: nothing else is replaced),
-# and the checks added in their place: `placed` (ranges whose non-empty cells must be
-# placed, not reported as not placed) and `criteria` (the dry run's decision criteria,
-# exactly and in order).
-ISSUE_OVERRIDES: dict[str, dict[str, Any]] = {
-    "18_decision_criteria_tab": {
-        "reason": "issue 20, point 3: decision criteria tables are imported (into the new "
-        "MAP's Decision criteria tab); the fixture's writer believed the workbook had no "
-        "home for them and expected the whole tab reported as not placed",
-        "expect": {
-            # the Weight column has no home in the Decision criteria tab: still not placed
-            "unplaced": ["'Decision criteria'!B1:B6"],
-        },
-        "placed": [
-            "'Decision criteria'!A1:A6",  # Criterion
-            "'Decision criteria'!C1:C6",  # Who decides
-            "'Decision criteria'!D1:D6",  # Met? (D6 is empty)
-        ],
-        "criteria": [
-            {
-                "criterion": "Cuts first-notice-of-loss triage time by 40%",
-                "who_decides": "Nadia Brooks",
-                "how_shown": "",
-                "status": "Agreed",  # "Yes"
-            },
-            {
-                "criterion": "Runs in our Azure tenant (EU region)",
-                "who_decides": "Omar Said",
-                "how_shown": "",
-                "status": "Agreed",  # "Yes"
-            },
-            {
-                "criterion": "Integrates with Guidewire ClaimCenter",
-                "who_decides": "Pete Ramos",
-                "how_shown": "",
-                "status": "Partly",  # no status of ours says it: kept as typed
-            },
-            {
-                "criterion": "Total 3-year cost under €600k",
-                "who_decides": "Lydia Grant",
-                "how_shown": "",
-                "status": "Not yet shown",  # "Not yet"
-            },
-            {
-                "criterion": "Reference from another EU insurer",
-                "who_decides": "Nadia Brooks",
-                "how_shown": "",
-                "status": "",  # Met? left empty
-            },
-        ],
-    },
-}
-
-
-def _overridden(data: dict[str, Any], stem: str) -> dict[str, Any]:
-    """The fixture with the expectations its override replaces, and only those, replaced."""
-    override = ISSUE_OVERRIDES.get(stem)
-    if override is None:
-        return data
-    return {**data, "expect": {**data["expect"], **override["expect"]}}
-
-
-def check_override(
-    stem: str, data: dict[str, Any], files: list[Path], report: dict[str, Any]
-) -> list[str]:
-    """The checks an override adds in place of the expectations it replaced."""
-    override = ISSUE_OVERRIDES.get(stem)
-    if override is None:
-        return []
-    problems: list[str] = []
-    source = source_cells(data, files)
-    unplaced = {(u["tab"], u["cell"]) for u in report["unplaced"]}
-    for ref in override.get("placed") or []:
-        for cell in cells_in(ref):
-            if cell in source and cell in unplaced:
-                problems.append(f"{cell[0]}!{cell[1]} reported as not placed ({ref})")
-    if "criteria" in override:
-        got = [
-            {k: _text(c[k]) for k in ("criterion", "who_decides", "how_shown", "status")}
-            for c in report["criteria"]
-        ]
-        want = [{k: _text(v) for k, v in c.items()} for c in override["criteria"]]
-        if got != want:
-            problems.append(f"criteria {got}, want {want}")
-    return problems
 
 
 def _cases() -> list[Any]:
@@ -249,6 +174,8 @@ def check_people_and_summary(expect: dict[str, Any], report: dict[str, Any]) -> 
     for risk in expect.get("risks") or []:
         if _text(risk) not in {_text(r["risk"]) for r in report["risks"]}:
             problems.append(f"risk {risk!r} missing")
+    if "resources" in expect:
+        problems += check_resources(expect["resources"] or [], report)
     return problems
 
 
@@ -297,7 +224,7 @@ def check_plan(data: dict[str, Any], report: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("path", _cases())
 def test_layout(path: Path, tmp_path: Path) -> None:
-    data = _overridden(load(path), path.stem)
+    data = overridden(load(path), path.stem)
     expect = data["expect"]
     files, report = dry_run(data, path.stem, tmp_path)
     if "plan_tab" in expect and expect["plan_tab"] is None:
@@ -316,7 +243,11 @@ def test_layout(path: Path, tmp_path: Path) -> None:
         + check_steps(expect, report)
         + check_people_and_summary(expect, report)
         + check_accounting(data, files, report)
-        + check_override(path.stem, data, files, report)
+        + check_override(
+            path.stem,
+            source_cells(data, files) if path.stem in ISSUE_OVERRIDES else set(),
+            report,
+        )
     )
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
 
@@ -332,14 +263,15 @@ def test_every_layout_fixture_is_named_and_sourced() -> None:
 
 
 def test_every_issue_override_is_explained_and_only_replaces_what_it_names() -> None:
-    stems = {p.stem for p in LAYOUT_FIXTURES}
+    stems = {p.stem for p in ALL_FIXTURES}
     for stem, override in ISSUE_OVERRIDES.items():
         assert stem in stems, stem
-        assert override["reason"].startswith("issue 20, point"), stem
-        expect = load(next(p for p in LAYOUT_FIXTURES if p.stem == stem))["expect"]
+        assert re.match(r"issue 2[01], point \d+: ", override["reason"]), stem
+        expect = load(next(p for p in ALL_FIXTURES if p.stem == stem))["expect"]
         assert set(override["expect"]) <= set(expect), stem  # replaces, never invents
-        assert override.get("placed") or override.get("criteria"), stem  # checks more
-        merged = _overridden({"expect": expect}, stem)["expect"]
+        # checks more than it replaces
+        assert override.get("placed") or override.get("criteria") or override.get("resources")
+        merged = overridden({"expect": expect}, stem)["expect"]
         for key, value in expect.items():
             if key not in override["expect"]:
                 assert merged[key] == value, (stem, key)

@@ -15,8 +15,17 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STEM = "02_getaccept_excel_workbook_tabs"
 
 
-def _message(web: Web, tmp_path: Path) -> tuple[str, str]:
+def _message(web: Web, tmp_path: Path, *, draft: bool = False) -> tuple[str, str]:
     data = load(next(p for p in FIXTURES if p.stem == STEM))
+    if draft:  # an earlier, shorter list of tasks on its own tab: a second table to pick
+        data["tabs"]["Earlier draft"] = {
+            "rows": [
+                ["Task", "Owner", "Due date"],
+                ["Security questionnaire", "Samir Khan", "01/10/2026"],
+                ["Pricing call", "Ben Carter", "08/10/2026"],
+                ["Contract signed", "Eleanor Shaw", "11/12/2026"],
+            ]
+        }
     book = build_xlsx(data, tmp_path / "Fenwick MAP.xlsx")
     return web.fake.add_message(THREAD, attachments=[("Fenwick MAP.xlsx", XLSX, book.read_bytes())])
 
@@ -74,7 +83,8 @@ def test_no_attachment_is_said(web: Web) -> None:
 
 
 def test_the_rep_can_pick_another_table_as_the_plan(web: Web, tmp_path: Path) -> None:
-    message = _message(web, tmp_path)
+    # (the fixture's Resources tab was the other table until issue 21 read it as resources)
+    message = _message(web, tmp_path, draft=True)
     card = _import_card(web, message)
     picker = next(
         w["selectionInput"]

@@ -208,6 +208,11 @@ def _print_import(r: ImportReport) -> None:
         for crit in r.criteria:
             who = crit.who_decides or "no one named"
             click.echo(f"  {crit.criterion} — {who}; {crit.status or 'no status'}")
+    if r.resources:
+        click.echo(f"Resources ({len(r.resources)}):")
+        for res in r.resources:
+            link = res.link or "no link yet"
+            click.echo(f"  {res.title} — {link} — {res.step or 'no step'}")
     for title, notes in (
         ("How cells were read", r.readings),
         ("Kept as typed, to fix", r.problems),

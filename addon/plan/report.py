@@ -213,6 +213,17 @@ class CriterionReport(_Model):
     )
 
 
+class ResourceReport(_Model):
+    title: str
+    kind: str = Field(description='the Kind column\'s label ("Security"), or as typed')
+    step: str = Field(description="the id of the step it serves in the new MAP")
+    link: str
+    side: str = Field(description='"Buyer", "Seller" or ""')
+    provider: str
+    shared_on: date | None
+    notes: str
+
+
 class OriginReport(_Model):
     id: str = Field(description="the step's id in the new MAP")
     tab: str
@@ -251,6 +262,11 @@ class ImportReport(_Model):
     risks: list[RiskReport]
     criteria: list[CriterionReport] = Field(
         default_factory=list, description="the decision criteria, for the Decision criteria tab"
+    )
+    resources: list[ResourceReport] = Field(
+        default_factory=list,
+        description="the Resources tab's rows: a resources table's rows and the links in "
+        "the plan's links column or its notes",
     )
     readings: list[CellNote] = Field(description="how cells were read, when not plainly")
     problems: list[CellNote] = Field(description="read but not understood: kept verbatim")

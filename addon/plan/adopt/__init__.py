@@ -19,7 +19,8 @@ The steps, one module each:
 - `companies.py`: the names each side goes by; `language.py`: the locale dates are read in
 - `rows.py`: which plan rows are steps or sections; `steps.py`: a row -> a step
 - `owners.py`: owner cells -> buyer and seller owners; `stakeholders.py`: people, risks
-  and decision criteria
+  and decision criteria; `links.py`: resources tables, a plan's links column and the links
+  in its notes -> the Resources tab's rows
 - `accounting.py`: every cell placed or listed as unplaced, and why
 - `exports.py`: Asana, Jira and Trello exports read by the tool's own column names;
   `hierarchy.py`, `predecessors.py`: Smartsheet parent rows and predecessors;
@@ -37,6 +38,13 @@ from addon.plan.adopt.companies import _Companies
 from addon.plan.adopt.detect import OverrideError, choose
 from addon.plan.adopt.exports import _read_export
 from addon.plan.adopt.language import _earliest_date, _locale_of
+from addon.plan.adopt.links import (
+    _free_lines,
+    _Pending,
+    _read_resources,
+    _settle_resources,
+    _step_links,
+)
 from addon.plan.adopt.model import (
     Adoption,
     Candidate,
@@ -145,6 +153,7 @@ def adopt(
     people: list[PlannedStakeholder] = list(export.people) if export else []
     risks: list[PlannedRisk] = []
     criteria: list[PlannedCriterion] = []
+    listed: list[_Pending] = []  # resources tables' rows, tied to their steps below
     for block in tables:
         if block.kind == "people":
             people.extend(_read_people(block, state))
@@ -152,7 +161,10 @@ def adopt(
             risks.extend(_read_risks(block, state))
         elif block.kind == "criteria":
             criteria.extend(_read_criteria(block, state))
+        elif block.kind == "resources":
+            listed.extend(_read_resources(block, state))
     rows = export.rows if export else _plan_rows(plan, state) if plan else []
+    lines = _free_lines(state, tables, people)  # "📄 Overview deck — https://…" above the plan
     _read_free_cells(state, tables, summary, people, risks, plan)
     if summary.get("buyer_company"):
         companies.add(Side.BUYER, str(summary["buyer_company"]))
@@ -165,6 +177,8 @@ def adopt(
     people = _settle_sides(people, companies, rep_email)
     steps, origins = _steps(rows, plan, state, people, rep_name) if plan else ([], [])
     memory = _memory(steps, state)
+    found = [*lines, *(_step_links(rows, steps, plan, state, people) if plan else [])]
+    resources = _settle_resources(listed, found, steps, origins, people, state)
     if "target_close" not in summary:
         signature = next((m for m in memory.values() if m.signature), None)
         fallback = signature.current_due if signature else None
@@ -205,4 +219,5 @@ def adopt(
         locale=state.locale,
         candidates=tuple(choice.candidates),
         criteria=tuple(criteria),
+        resources=tuple(resources),
     )

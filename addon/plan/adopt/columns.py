@@ -15,6 +15,7 @@ from sheets_schema.vocab import Side
 from sheets_schema.workbook import (
     DECISION_CRITERIA,
     PLAN,
+    RESOURCES,
     RISKS,
     STAKEHOLDERS,
     match_header,
@@ -92,9 +93,20 @@ _EXPORT_WORDS = {
 # --- end of the task-tool export headers -----------------------------------------------
 
 
+# A plan column of links (issue 21, point 5): each address in it becomes a row of the new
+# MAP's Resources tab, for that row's step.
+_LINKS = re.compile(
+    r"^(?:links?|urls?|web links?|documents?|docs|attachments?|files?|resources?|"
+    r"materials?|collateral|content|assets?|links? (?:and )?documents?|"
+    r"documents? (?:and )?links?|supporting documents?|recordings?)$"
+)
+
+
 def _plan_field(text: str, companies: _Companies) -> str | None:
     """What a Plan header means, whatever it is called; None: no home ('Priority')."""
     name = normalise_header(text)
+    if _LINKS.match(name):
+        return "resources"
     for field_key, words in _EXPORT_WORDS.items():
         if words.match(name):
             return field_key
@@ -245,6 +257,52 @@ def _criteria_field(text: str) -> str | None:
         return key
     name = normalise_header(text)
     return next((key for key, words in _CRITERIA_PATTERNS if words.match(name)), None)
+
+
+# A resources table's headers (issue 21, point 5), beyond the Resources tab's own names and
+# aliases: whole short headers only.
+_RESOURCE_WORDS = (
+    (
+        "title",
+        r"^(?:resources?|titles?|documents?|docs?|names?|files?|file names?|assets?|"
+        r"materials?|items?|content|collateral|links? (?:title|name)|what|deliverables?)$",
+    ),
+    (
+        "link",
+        r"^(?:links?|urls?|locations?|where|web links?|address|href|links? url|"
+        r"(?:document|file|share|drive|web) links?|links? to (?:the )?(?:document|file))$",
+    ),
+    ("kind", r"^(?:types?|categor(?:y|ies)|kinds?|resource type|document type|topic|area)$"),
+    (
+        "provider",
+        r"^(?:owners?|provided by|provider|shared by|sent by|from|contact|author|"
+        r"responsible|who|added by|uploaded by)$",
+    ),
+    (
+        "step",
+        r"^(?:steps?|milestones?|related (?:step|milestone|task)|for step|stage|phase|"
+        r"tasks?|needed for|supports|step id|for)$",
+    ),
+    (
+        "shared_on",
+        r"^(?:date shared|shared on|shared|added|added on|date added|sent|sent on|"
+        r"date sent|dates?|shared date|uploaded|uploaded on|last updated|updated)$",
+    ),
+    ("notes", r"^(?:notes?|descriptions?|comments?|details|summary|remarks?|purpose)$"),
+    ("side", r"^(?:side|party|buyer seller|customer vendor|whose)$"),
+)
+_RESOURCE_PATTERNS = tuple((key, re.compile(words)) for key, words in _RESOURCE_WORDS)
+
+
+def _resource_field(text: str) -> str | None:
+    """What a resources table's header means; None: no home in the Resources tab
+    ("File size")."""
+    name = normalise_header(text)
+    hit = next((key for key, words in _RESOURCE_PATTERNS if words.match(name)), None)
+    if hit is not None:
+        return hit
+    key = match_header(RESOURCES, text)
+    return None if key == "sync_note" else key
 
 
 _ID_LIKE = re.compile(r"^\s*#?\s*[A-Za-z]{0,2}-?\d{1,3}(?:\.\d{1,2})?\s*$")

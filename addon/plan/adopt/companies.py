@@ -95,8 +95,25 @@ _SIDE_ALONE = {
 
 
 def _mentions(lowered: str, company: str) -> bool:
+    """'Ashcombe owner' mentions Ashcombe Housing Group: its core, or its first word when
+    that is a name of its own (not 'First' or 'United')."""
     core = _company_core(company)
-    return bool(core) and re.search(rf"\b{re.escape(core)}\b", lowered) is not None
+    if not core:
+        return False
+    if re.search(rf"\b{re.escape(core)}\b", lowered):
+        return True
+    first = core.split()[0]
+    return (
+        len(first) >= 5
+        and first not in _COMMON_FIRST_WORDS
+        and re.search(rf"\b{re.escape(first)}\b", lowered) is not None
+    )
+
+
+_COMMON_FIRST_WORDS = frozenset(
+    {"first", "united", "global", "national", "general", "american", "north", "south"}
+    | {"western", "eastern", "central", "international", "royal", "great", "smart", "digital"}
+)
 
 
 def _company_core(company: str) -> str:

@@ -55,6 +55,7 @@ FIELDS = (
     "notes",
     "if_it_slips",
     "side",
+    "resources",
 )
 
 _NONE_FIELDS = ("", "none", "ignore", "skip")

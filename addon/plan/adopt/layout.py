@@ -44,3 +44,19 @@ _LONG = 120  # longer text alone on a row is a paragraph, not a heading or a ste
 
 
 _HEADER_MAX = 60
+
+
+# A line that lists a document, alone in its row ("📄 Platform overview — https://…",
+# "📎 SOC 2 report — in the data room", "Call notes: https://…"), and the heading of a list
+# of them ("Resources"): read as resources, never as steps or phases.
+_ATTACHMENT = re.compile(r"^\s*(?:📎|📄|🔗|📁|📑|📊|📹|🎥|🖇️?|📝)\s*")
+_LINE_WITH_URL = re.compile(r"^[^\n]{0,100}?(?:https?://|www\.)\S+\s*$", re.I)
+_RESOURCES_HEADING = re.compile(
+    r"^(?:resources|documents|docs|links|files|attachments|materials|content|collateral|"
+    r"media|shared documents|useful links)\s*:?$",
+    re.I,
+)
+
+
+def _is_resource_line(text: str) -> bool:
+    return bool(_ATTACHMENT.match(text) or _LINE_WITH_URL.match(text.strip()))

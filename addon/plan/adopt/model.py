@@ -10,7 +10,13 @@ from datetime import date
 
 from addon.plan import cells as read
 from addon.plan.models import Cell, Grid, StepMemory
-from addon.plan.schedule import PlannedCriterion, PlannedRisk, PlannedStakeholder, PlannedStep
+from addon.plan.schedule import (
+    PlannedCriterion,
+    PlannedResource,
+    PlannedRisk,
+    PlannedStakeholder,
+    PlannedStep,
+)
 
 Range = tuple[int, int, int, int]  # first row, first column, last row, last column (0-based)
 
@@ -82,11 +88,13 @@ class Adoption:
     locale: str  # the locale the text dates were read in
     candidates: tuple[Candidate, ...] = ()  # the tables that could be the plan, best first
     criteria: tuple[PlannedCriterion, ...] = ()  # rows of a decision criteria table
+    # rows of a resources table, and the links in a plan's Link column or its notes
+    resources: tuple[PlannedResource, ...] = ()
 
 
 @dataclass
 class _Table:
-    kind: str  # "plan", "people", "risks", "criteria"
+    kind: str  # "plan", "people", "risks", "criteria", "resources"
     tab: str
     row: int  # header row, 0-based
     columns: dict[int, str | None]  # column -> field (None: no home)
@@ -97,6 +105,9 @@ class _Table:
     by_content: dict[int, str] = field(default_factory=dict)  # columns placed by what they hold
     repeats: set[int] = field(default_factory=set)  # the header row repeated (monday groups)
     group_row: int | None = None  # a group name just above the header: the first phase
+    # lines among a plan's rows that list a document: (row, column, the index of the step
+    # row above it, or None under a "Resources" heading); read by links.py
+    lines: list[tuple[int, int, int | None]] = field(default_factory=list)
 
     @property
     def fields(self) -> dict[str, int]:

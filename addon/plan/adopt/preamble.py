@@ -132,7 +132,9 @@ def _prescan_companies(
             elif key == "seller_company" and rest:
                 companies.add(Side.SELLER, rest)
     for title in titles:
-        name = _TITLE_NOISE.sub(" ", title.split(":", 1)[-1])
+        # "Plan: Acme × Widgetco", or "Acme × Widgetco: Mutual Action Plan"
+        head, _, tail = title.partition(":")
+        name = _TITLE_NOISE.sub(" ", tail if _VERSUS.search(tail) or not head else head)
         parts = [p.strip(" -—–|·:") for p in _VERSUS.split(name.strip(" -—–|·:")) if p.strip()]
         parts = [p for p in parts if p and len(p) <= 60]
         if len(parts) == 2:

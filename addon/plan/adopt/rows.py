@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from addon.plan.adopt.accounting import _no_place, _State
 from addon.plan.adopt.hierarchy import _parent_rows
-from addon.plan.adopt.layout import _HEADER_MAX, _HEADINGS, _LONG, _SECTION_LIKE
+from addon.plan.adopt.layout import (
+    _HEADER_MAX,
+    _HEADINGS,
+    _LONG,
+    _RESOURCES_HEADING,
+    _SECTION_LIKE,
+    _is_resource_line,
+)
 from addon.plan.adopt.model import Note, _at, _Table, _text
 from addon.plan.grid import a1, is_blank
 from addon.plan.models import Cell
@@ -52,6 +59,7 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
         plan.end = full[-1] + 1
     rows: list[_Row] = []
     phase = ""
+    listing = False  # under a "Resources" heading: its lines serve no one step
     pending_section: tuple[int, int, str] | None = None
     parents = _parent_rows(state.source.outline.get(tab, {}), plan.row + 1, plan.end)
     if plan.group_row is not None:  # monday.com: the first group's name above the header
@@ -82,6 +90,21 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
         if len(filled) == 1:
             c = filled[0]
             text = _text(row[c])
+            if _is_resource_line(text):  # "📎 Demo recording — https://…" under its step
+                above = None if listing or pending_section or not rows else len(rows) - 1
+                plan.lines.append((r, c, above))
+                continue
+            nxt = next((k for k in range(r + 1, plan.end) if width[k]), None)
+            if (
+                _RESOURCES_HEADING.match(text)
+                and nxt is not None
+                and width[nxt] == 1
+                and any(_is_resource_line(_text(v)) for v in grid[nxt] if not is_blank(v))
+            ):
+                listing = True
+                state.place(tab, r, c)
+                state.readings.append(Note(tab, a1(r, c), text, "a list of resources follows"))
+                continue
             if _HEADINGS.match(text) and c != step_col:
                 plan.end = r  # "RISK FLAGS" under the plan: another block starts
                 break
@@ -95,6 +118,7 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
                 or ("phase" not in fields and len(text) <= 40 and following >= 2)
             )
             if heading:
+                listing = False
                 if pending_section is not None:  # two headings in a row: the first was a note
                     pr, pc, _ = pending_section
                     state.why(tab, pr, pc, "a line between sections, not a step")
@@ -110,6 +134,7 @@ def _plan_rows(plan: _Table, state: _State) -> list[_Row]:
                     break
                 state.why(tab, r, c, "a row with no step text")
             continue
+        listing = False
         if pending_section is not None:
             pr, pc, _ = pending_section
             state.place(tab, pr, pc)

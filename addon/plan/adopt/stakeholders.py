@@ -9,7 +9,7 @@ decides" names no stakeholder."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from addon.plan import cells as read
 from addon.plan.adopt.accounting import _no_place, _State
@@ -20,10 +20,15 @@ from addon.plan.schedule import PlannedCriterion, PlannedRisk, PlannedStakeholde
 from sheets_schema.vocab import BUYER_ROLES, SELLER_ROLES, Role, Side
 
 
-def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, tuple[int, str]]]]:
+def _table_rows(
+    table: _Table, state: _State, heading: Callable[[str], bool] | None = None
+) -> Iterable[tuple[int, dict[str, tuple[int, str]]]]:
+    """The table's rows as field -> (column, text), each cell placed or listed. A line
+    alone after a blank row ends the table, unless `heading` says it heads the rows below
+    ("Legal documents" in a resources table)."""
     grid = state.source.grids[table.tab]
     for c in range(table.first, table.last + 1):
-        if table.kind == "criteria" and not table.columns.get(c):
+        if table.kind in ("criteria", "resources") and not table.columns.get(c):
             # the header of a column with no home ("Weight") is listed with its cells
             state.why(table.tab, table.row, c, _no_place(table.headers[c]))
         else:
@@ -34,7 +39,7 @@ def _table_rows(table: _Table, state: _State) -> Iterable[tuple[int, dict[str, t
         filled = [
             c for c in range(table.first, min(table.last + 1, len(row))) if not is_blank(row[c])
         ]
-        if blank_before and len(filled) == 1:
+        if blank_before and len(filled) == 1 and not (heading and heading(_text(row[filled[0]]))):
             table.end = r  # a heading after a gap ("Action plan"): the next block starts
             return
         blank_before = not filled

@@ -1,7 +1,7 @@
-"""Finding the tables: rows whose cells read as Plan, Stakeholders, Risks or Decision criteria
-headers (side by side or stacked), where each table ends, and the cells outside every table
-(which table is the plan is detect.py's). Reads no rows (rows.py, stakeholders.py) and no
-cells outside (preamble.py)."""
+"""Finding the tables: rows whose cells read as Plan, Stakeholders, Risks, Decision criteria
+or Resources headers (side by side or stacked), where each table ends, and the cells outside
+every table (which table is the plan is detect.py's). Reads no rows (rows.py,
+stakeholders.py, links.py) and no cells outside (preamble.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from addon.plan.adopt.columns import (
     _people_field,
     _plan_field,
     _resolve_columns,
+    _resource_field,
     _risk_field,
 )
 from addon.plan.adopt.companies import _Companies
@@ -65,6 +66,10 @@ def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Tab
                 continue
             if any(not isinstance(row[c], str) for c in texts):
                 continue
+            resources = _resources_header(tab, r, texts, first, last, companies)
+            if resources is not None:
+                found.append(resources)
+                continue
             for kind, classify in (
                 ("plan", lambda t: _plan_field(t, companies)),
                 ("people", _people_field),
@@ -81,6 +86,22 @@ def _header_candidates(tab: str, grid: Grid, companies: _Companies) -> list[_Tab
     return found
 
 
+def _resources_header(
+    tab: str, r: int, texts: dict[int, str], first: int, last: int, companies: _Companies
+) -> _Table | None:
+    """A list of documents and their links ("Resource | Link | Owner | Shared on"): a title
+    column and a link column, and more of its headers read as the Resources tab's than as
+    the plan's (a plan's own "Link" column beside its steps stays the plan's)."""
+    columns = {c: _resource_field(t) for c, t in texts.items()}
+    keys = [k for k in columns.values() if k]
+    if not {"title", "link"} <= set(keys) or not _is_header("resources", keys, len(texts)):
+        return None
+    plan = [k for t in texts.values() if (k := _plan_field(t, companies))]
+    if _is_header("plan", plan, len(texts)) and len(set(plan)) > len(set(keys)):
+        return None
+    return _Table("resources", tab, r, columns, texts, first, last)
+
+
 def _is_header(kind: str, keys: list[str], width: int) -> bool:
     distinct = set(keys)
     if len(distinct) < len(keys) - 1:  # the same meaning three times: a data row
@@ -95,6 +116,8 @@ def _is_header(kind: str, keys: list[str], width: int) -> bool:
         return "name" in distinct and len(distinct & {"email", "role", "side", "title"}) >= 1
     if kind == "risks":
         return "risk" in distinct and len(distinct) >= 2
+    if kind == "resources":
+        return {"title", "link"} <= distinct
     return "criterion" in distinct and len(distinct) >= 2
 
 
