@@ -157,6 +157,8 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("last_buyer_update", "Last buyer update", 14),
     ("consequences_fired", "Consequences", 12),
     ("problems", "Sheet problems", 9),
+    # Documents on the Resources tab with no usable link while a step they serve is open.
+    ("missing_resources", "Resources missing", 10),
     ("sync_state", "Sync", 24),
     ("link", "Link", 40),
     ("health_reason", "Why at risk", 30),  # an emptied or gutted plan (last: columns keep places)
