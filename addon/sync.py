@@ -93,6 +93,11 @@ class Computed:
         wanted = {p.step_id for p in (st.next_step, st.current_blocker) if p is not None}
         return tuple(r for r in self.resources if wanted.intersection(r.steps))
 
+    def missing_lines(self) -> dict[str, str]:
+        """Step id -> "Still missing: ..." for each step that lacks a document."""
+        lacking = still_missing(self.parsed.resources, self.checks)
+        return {sid: missing_line(rs) for sid, rs in lacking.items()}
+
     @property
     def missing_resources(self) -> int:
         return missing_on_open_steps(self.parsed.resources, self.checks, self.parsed.steps)
@@ -575,7 +580,7 @@ def raised_by(row: MapRow, computed: Computed, registry: Registry, today: date) 
 def agenda_json(computed: Computed, today: date) -> list[dict[str, object]]:
     return [
         {**asdict(item), "due": item.due.isoformat() if item.due else None}
-        for item in agenda(computed.parsed, computed.status, today)
+        for item in agenda(computed.parsed, computed.status, today, computed.missing_lines())
     ]
 
 

@@ -157,8 +157,6 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("last_buyer_update", "Last buyer update", 14),
     ("consequences_fired", "Consequences", 12),
     ("problems", "Sheet problems", 9),
-    # Documents on the Resources tab with no usable link while a step they serve is open.
-    ("missing_resources", "Resources missing", 10),
     ("sync_state", "Sync", 24),
     ("link", "Link", 40),
     ("health_reason", "Why at risk", 30),  # an emptied or gutted plan (last: columns keep places)
@@ -169,6 +167,9 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("crm_closed", "CRM says", 22),
     ("crm_note", "CRM sync", 28),
     ("crm_link", "CRM deal", 36),
+    # Documents on the Resources tab with no usable link while a step they serve is open
+    # (last, as each added column is: the others keep their places).
+    ("missing_resources", "Resources missing", 10),
 )
 
 # The roll-up's second tab: open deals the CRM has at or past the gap stage, with no MAP.
