@@ -638,7 +638,9 @@ def rep_digest(
         source = by_id[ranked.map_id]
         view = _map_view(ranked, channels, source)
         view["agenda"] = [
-            dict(item, due_text=_due_text(item.get("due"))) for item in (source.agenda or [])
+            # agenda items stored before the Resources tab have no "missing" line
+            {"missing": "", **item, "due_text": _due_text(item.get("due"))}
+            for item in (source.agenda or [])
         ]
         view["sent"] = [
             {

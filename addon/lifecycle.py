@@ -81,7 +81,12 @@ def _won(
     sheet_link = workspace.link(row.sheet_ref)
     computed = compute_map(row, snapshot, registry, today, sheet_link, workspace.link(row.doc_ref))
     handoff = build_handoff(
-        computed.info, computed.parsed, computed.status, computed.learned.memory, today
+        computed.info,
+        computed.parsed,
+        computed.status,
+        computed.learned.memory,
+        today,
+        computed.resources,
     )
     html = render_handoff_doc(handoff, sheet_link=sheet_link)
     name = f"Handoff - {row.buyer_company} - {row.deal}"

@@ -34,12 +34,14 @@ from addon.plan.models import (
 )
 from addon.plan.parse import CELL_LIMIT, RESOURCES_KEY, SUMMARY_KEY, is_ours, parse_map
 from addon.plan.people import stakeholder_offers
-from addon.plan.report import StatusReport, build_report
+from addon.plan.report import ResourceReport, StatusReport, build_report, resource_reports
 from addon.plan.resources import (
     DriveFacts,
+    ResourceCheck,
     check_resources,
     drive_links,
     missing_line,
+    missing_on_open_steps,
     near_steps,
     still_missing,
 )
@@ -78,6 +80,27 @@ class Computed:
     status: PlanStatus
     write: ComputedWrite
     learned: Learned
+    checks: tuple[ResourceCheck, ...] = ()  # each Resources row's verdict, in sheet order
+
+    @property
+    def resources(self) -> list[ResourceReport]:
+        """The Resources rows as `mapctl status` shows them, each with its Sync note."""
+        return resource_reports(self.parsed.resources, self.checks, self.write.resources)
+
+    def step_resources(self) -> tuple[ResourceReport, ...]:
+        """The documents the next step and the current blocker need (the status card)."""
+        st = self.status
+        wanted = {p.step_id for p in (st.next_step, st.current_blocker) if p is not None}
+        return tuple(r for r in self.resources if wanted.intersection(r.steps))
+
+    def missing_lines(self) -> dict[str, str]:
+        """Step id -> "Still missing: ..." for each step that lacks a document."""
+        lacking = still_missing(self.parsed.resources, self.checks)
+        return {sid: missing_line(rs) for sid, rs in lacking.items()}
+
+    @property
+    def missing_resources(self) -> int:
+        return missing_on_open_steps(self.parsed.resources, self.checks, self.parsed.steps)
 
 
 @dataclass
@@ -235,7 +258,9 @@ def compute_map(
         if p.message != PLACEHOLDER_NOTICE or p.step_id in close
     ]
     notes = _note_lines(problems, headers, kept_all)
-    resource_notes = _resource_notes(parsed, status, problems, notes, info, drive or {}, today)
+    resource_notes, checks = _resource_notes(
+        parsed, status, problems, notes, info, drive or {}, today
+    )
     step_ids = {s.id for s in parsed.steps}
     elsewhere = [
         line
@@ -260,7 +285,7 @@ def compute_map(
     learned = Learned(
         new_memory, changes, parsed.new_anchors, parsed.kept_text, last_buyer_update, editor
     )
-    return Computed(info, parsed, status, write, learned)
+    return Computed(info, parsed, status, write, learned, checks)
 
 
 def _resource_notes(
@@ -271,11 +296,12 @@ def _resource_notes(
     info: MapInfo,
     drive: Mapping[str, DriveFacts],
     today: date,
-) -> dict[str, str | None]:
-    """Each Resources row's Sync note by its key, and, on the Plan, a near step's line
-    naming what it still lacks. `notes` (step id or resource key -> lines) gains those."""
+) -> tuple[dict[str, str | None], tuple[ResourceCheck, ...]]:
+    """Each Resources row's Sync note by its key (and its verdict, in sheet order), and,
+    on the Plan, a near step's line naming what it still lacks. `notes` (step id or
+    resource key -> lines) gains those."""
     if not parsed.resources:
-        return {}
+        return {}, ()
     also = {p.step_id for p in (status.next_step, status.current_blocker) if p is not None}
     near = near_steps(parsed.steps, today, NEAR_DAYS, also)
     buyers = [p for p in parsed.stakeholders if p.side is Side.BUYER and p.email]
@@ -311,7 +337,7 @@ def _resource_notes(
         if out.get(check.key):
             continue  # the same key twice: the first row's note stands for both
         out[check.key] = note
-    return out
+    return out, checks
 
 
 def _saved_on(row: MapRow, snapshot: Snapshot, today: date) -> date | None:
@@ -481,6 +507,8 @@ def sync_map(
                 problems=len(problems),
                 sync_state="ok" if result.outcome != "skipped" else result.message,
                 target_close_moves=registry.target_close_moves(row.id),
+                missing_resources=computed.missing_resources,
+                resources=computed.step_resources(),
             )
         )
         result.alerts = registry.record_sync(
@@ -551,7 +579,7 @@ def raised_by(row: MapRow, computed: Computed, registry: Registry, today: date) 
 def agenda_json(computed: Computed, today: date) -> list[dict[str, object]]:
     return [
         {**asdict(item), "due": item.due.isoformat() if item.due else None}
-        for item in agenda(computed.parsed, computed.status, today)
+        for item in agenda(computed.parsed, computed.status, today, computed.missing_lines())
     ]
 
 
@@ -643,4 +671,4 @@ def status_report(
     computed = compute_map(
         row, snapshot, registry, today, workspace.link(row.sheet_ref), workspace.link(row.doc_ref)
     )
-    return build_report(computed.info, computed.parsed, computed.status, today)
+    return build_report(computed.info, computed.parsed, computed.status, today, computed.resources)

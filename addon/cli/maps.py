@@ -127,6 +127,13 @@ def _print_status(report: StatusReport) -> None:
         due = fmt(s.due) if s.due else "—"
         late = f" {s.days_late}d late" if s.days_late else ""
         click.echo(f"  {s.id} {s.health.label:<12} {due:>12}{late:<10} {s.step[:60]}")
+    if report.resources:
+        click.echo("\nResources:")
+        for r in report.resources:
+            steps = ", ".join(r.steps) or "no step"
+            where = "MISSING" if r.missing else r.link
+            who = f" (from {r.provided_by})" if r.provided_by else ""
+            click.echo(f"  {steps:<10} {r.title or '(no title)'}{who}: {where}")
     unreadable = [p for p in report.problems if p.kind == "unreadable"]
     if unreadable:
         click.echo("\nTo fix in the sheet:")

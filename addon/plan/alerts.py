@@ -152,6 +152,7 @@ class AgendaItem:
     days_late: int
     health: str
     consequence: str = ""  # the agreed "if it slips", when it is firing
+    missing: str = ""  # "Still missing: SOC 2 report (from Seller: ...)" from the Resources tab
 
 
 @dataclass(frozen=True)
@@ -389,8 +390,14 @@ def _plan_alerts(
     return alerts
 
 
-def agenda(parsed: ParsedMap, status: PlanStatus, today: date) -> list[AgendaItem]:
-    """Open steps late or due within AGENDA_DAYS, latest-first then soonest."""
+def agenda(
+    parsed: ParsedMap,
+    status: PlanStatus,
+    today: date,
+    missing: Mapping[str, str] | None = None,
+) -> list[AgendaItem]:
+    """Open steps late or due within AGENDA_DAYS, latest-first then soonest. `missing`:
+    step id -> the line naming the documents it still lacks (resources.missing_line)."""
     horizon = today + timedelta(days=AGENDA_DAYS)
     items = []
     for step in parsed.steps:
@@ -407,6 +414,7 @@ def agenda(parsed: ParsedMap, status: PlanStatus, today: date) -> list[AgendaIte
                 days_late=st.days_late,
                 health=st.health.value,
                 consequence=step.if_it_slips if st.consequence_fired else "",
+                missing=(missing or {}).get(step.id, ""),
             )
         )
     return sorted(items, key=lambda i: (-i.days_late, i.due or date.max, i.step_id))

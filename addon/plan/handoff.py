@@ -3,16 +3,19 @@
 What a CSM inherits when the deal is won: the buyer's goals in their words, how success
 will be judged (Decision criteria), who is who (Stakeholders), what was promised and is
 still open (the steps after signature, each with its owner, date and agreed consequence),
-the open risks, and the timeline as it happened (first agreed date vs actual).
+the open risks, the timeline as it happened (first agreed date vs actual), and every
+document on the Resources tab with its link (what was promised lives in the contract and
+the security package).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from addon.plan.models import Criterion, MapInfo, ParsedMap, Stakeholder, StepMemory
+from addon.plan.report import ResourceReport
 from addon.plan.status import PlanStatus
 from sheets_schema.vocab import Health
 
@@ -58,6 +61,7 @@ class Handoff:
     timeline: tuple[Milestone, ...]
     on_time: int  # finished steps done by their first agreed date
     finished: int
+    resources: tuple[ResourceReport, ...] = ()  # the Resources tab, in sheet order
 
 
 def _owner(buyer: str, seller: str) -> str:
@@ -70,6 +74,7 @@ def build_handoff(
     status: PlanStatus,
     memory: Mapping[str, StepMemory],
     won_on: date,
+    resources: Sequence[ResourceReport] = (),
 ) -> Handoff:
     signature_id = next((m.step_id for m in memory.values() if m.signature), None)
     timeline: list[Milestone] = []
@@ -135,4 +140,5 @@ def build_handoff(
         timeline=tuple(timeline),
         on_time=on_time,
         finished=len(finished),
+        resources=tuple(resources),
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from addon.plan.models import MapInfo, ParsedMap
+from addon.plan.resources import Resource, ResourceCheck
 from addon.plan.status import PlanStatus, Pointer
-from sheets_schema.vocab import Health, MapHealth, Status
+from sheets_schema.vocab import Health, MapHealth, Side, Status
 
 
 class _Model(BaseModel):
@@ -76,6 +78,30 @@ class ProblemReport(_Model):
     kind: str = Field(description="unreadable (kept, needs a fix) or notice (read, worth saying)")
 
 
+class ResourceReport(_Model):
+    """One row of the Resources tab: the document, the steps it serves, who provides it,
+    and whether the other side can open it yet."""
+
+    title: str
+    kind: str = Field(description='its Kind label ("Security"), or the words typed; "" if blank')
+    steps: list[str] = Field(description="the ids of the steps it serves")
+    side: str = Field(description='"Buyer", "Seller", "Both", or "" when not said')
+    provider: str = Field(description="who provides it, as written in the sheet")
+    link: str = Field(description='the address read from the Link cell ("" when none)')
+    missing: bool = Field(
+        description="no link the other side can open yet (blank, not a link, or Drive says "
+        "the file is gone or not shared with the buyer)"
+    )
+    note: str = Field(default="", description="the row's Sync note, as the sync writes it")
+
+    @property
+    def provided_by(self) -> str:
+        """'Seller: Priya Shah', 'Priya Shah', 'Seller' or ''."""
+        if self.side in ("Buyer", "Seller") and self.provider:
+            return f"{self.side}: {self.provider}"
+        return self.provider or (self.side if self.side in ("Buyer", "Seller") else "")
+
+
 class StatusReport(_Model):
     """The computed plan of one MAP, as of `today`."""
 
@@ -83,13 +109,44 @@ class StatusReport(_Model):
     map: MapSummary
     steps: list[StepReport]
     problems: list[ProblemReport]
+    resources: list[ResourceReport] = Field(
+        default_factory=list, description="the Resources tab, in sheet order"
+    )
 
 
 def _owner(p: Pointer | None) -> OwnerRef | None:
     return OwnerRef(step=p.step, owner=p.owner) if p else None
 
 
-def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: date) -> StatusReport:
+def resource_reports(
+    resources: Sequence[Resource],
+    checks: Sequence[ResourceCheck],
+    notes: Mapping[str, str | None] | None = None,
+) -> list[ResourceReport]:
+    """The Resources rows with their verdicts (`check_resources`), and each row's Sync note
+    by its key (`notes`, as the sync writes them) when given."""
+    return [
+        ResourceReport(
+            title=r.title,
+            kind=r.kind.label if r.kind else r.kind_text,
+            steps=list(r.steps),
+            side=r.side.value.title() if isinstance(r.side, Side) else "",
+            provider=r.provider,
+            link=r.link.url,
+            missing=check.missing,
+            note=(notes or {}).get(check.key) or "",
+        )
+        for r, check in zip(resources, checks, strict=True)
+    ]
+
+
+def build_report(
+    info: MapInfo,
+    parsed: ParsedMap,
+    status: PlanStatus,
+    today: date,
+    resources: Sequence[ResourceReport] = (),
+) -> StatusReport:
     st = status.steps
     return StatusReport(
         today=today,
@@ -146,6 +203,7 @@ def build_report(info: MapInfo, parsed: ParsedMap, status: PlanStatus, today: da
             )
             for p in (*parsed.problems, *status.problems)
         ],
+        resources=list(resources),
     )
 
 

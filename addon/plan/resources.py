@@ -605,6 +605,16 @@ def still_missing(
     return {sid: tuple(rs) for sid, rs in missing.items()}
 
 
+def missing_on_open_steps(
+    resources: Sequence[Resource], checks: Sequence[ResourceCheck], steps: Sequence[Step]
+) -> int:
+    """How many resources still lack a usable link while a step they serve is open (each
+    counted once, however many open steps it serves)."""
+    open_ids = {s.id for s in steps if s.is_open}
+    lacking = still_missing(resources, checks)
+    return len({r.row for sid, rs in lacking.items() if sid in open_ids for r in rs})
+
+
 def missing_line(resources: Sequence[Resource]) -> str:
     """A step's sync note line: 'Still missing: SOC 2 report (from Seller: Priya Shah); DPA'."""
     parts = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from addon.plan.models import MapInfo
+from addon.plan.report import ResourceReport
 from addon.plan.status import PlanStatus
 from sheets_schema.vocab import MapHealth
 
@@ -60,6 +61,12 @@ class RollupRow:
     crm_closed: str = ""  # won or lost: the CRM closed the deal
     crm_link: str = ""
     crm_note: str = ""  # the CRM's last line for this MAP, if something went wrong
+    # Resources with no usable link yet whose step is still open (rows stored before
+    # the Resources tab read as none missing).
+    missing_resources: int = 0
+    # The documents the next step and the current blocker need, for the status card
+    # (not a roll-up column).
+    resources: tuple[ResourceReport, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,10 @@ class RollupInput:
     problems: int = 0
     sync_state: str = "ok"
     target_close_moves: int = 0
+    # From the Resources tab (addon/plan/resources.check_resources): how many documents an
+    # open step still lacks, and the rows the next step and the current blocker serve.
+    missing_resources: int = 0
+    resources: tuple[ResourceReport, ...] = ()
 
 
 def build_row(item: RollupInput) -> RollupRow:
@@ -112,6 +123,8 @@ def build_row(item: RollupInput) -> RollupRow:
         next_step_owner=step.owner if step else "",
         next_step_due=step.due if step else None,
         health_reason=st.health_reason if st else "",
+        missing_resources=item.missing_resources,
+        resources=item.resources,
     )
 
 
@@ -141,6 +154,7 @@ def to_json(row: RollupRow) -> dict[str, object]:
     for key in _DATES:
         value = data[key]
         data[key] = value.isoformat() if isinstance(value, date) else None
+    data["resources"] = [r.model_dump() for r in row.resources]
     return data
 
 
@@ -150,5 +164,9 @@ def from_json(data: Mapping[str, object], **overrides: object) -> RollupRow:
     for key in _DATES:
         raw = values.get(key)
         values[key] = date.fromisoformat(raw) if isinstance(raw, str) else None
+    found = values.get("resources")
+    values["resources"] = tuple(
+        ResourceReport.model_validate(r) for r in (found if isinstance(found, list) else [])
+    )
     values.update(overrides)
     return RollupRow(**values)  # type: ignore[arg-type]

@@ -315,6 +315,10 @@ def status_card(
         row.deal,
         row.buyer_company,
         c.Card.Section(widgets=facts),
+        c.Card.Section(
+            header="Documents for the next step and the blocker",
+            widgets=_resource_facts(row),
+        ),
         c.Card.Section(header="In the CRM", widgets=_crm_facts(row, lifecycle, actions)),
         c.Card.Section(header="This plan", widgets=state),
         c.Card.Section(header="Waiting for you", widgets=people),
@@ -322,6 +326,29 @@ def status_card(
         c.Card.Section(header="The deal", widgets=[_buttons(*deal)], collapsible=True),
         name=f"status-{row.map_id}",
     )
+
+
+def _resource_facts(row: RollupRow) -> list[c.Widget]:
+    """Each document the next step or the current blocker needs: its link to open, or
+    "missing: title (from side: provider)" when the other side cannot open it yet."""
+    widgets = []
+    for r in row.resources:
+        label = " · ".join(x for x in (", ".join(r.steps), r.kind) if x)
+        title = _esc(r.title or r.link or "untitled document")
+        if not r.missing and r.link:
+            who = f"from {r.provided_by}" if r.provided_by else ""
+            widgets.append(_fact(label, title, _esc(who) or "open it", on_click=_link(r.link)))
+        else:
+            who = f" (from {r.provided_by})" if r.provided_by else ""
+            first = r.note.splitlines()[0] if r.note else ""
+            widgets.append(_fact(label, f"missing: {title}{_esc(who)}", _esc(first)))
+    if row.missing_resources:
+        more = row.missing_resources - sum(1 for r in row.resources if r.missing)
+        if more > 0:
+            widgets.append(
+                _para(f"{more} more document(s) missing for later steps: see the Resources tab")
+            )
+    return widgets
 
 
 _CLOSES = (

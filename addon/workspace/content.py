@@ -176,6 +176,9 @@ ROLLUP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("crm_closed", "CRM says", 22),
     ("crm_note", "CRM sync", 28),
     ("crm_link", "CRM deal", 36),
+    # Documents on the Resources tab with no usable link while a step they serve is open
+    # (last, as each added column is: the others keep their places).
+    ("missing_resources", "Resources missing", 10),
 )
 
 # The roll-up's second tab: open deals the CRM has at or past the gap stage, with no MAP.

@@ -545,8 +545,9 @@ ROLLUP_SHEET_ID = 100
 ROLLUP_ROWS = 2000
 ROLLUP_HEADER_ROW = 3  # 1-based, as in the .xlsx roll-up
 GAP_SHEET_ID = 101
-# appProperties mapRollupLayout: 2 added the CRM columns and the No MAP tab, 3 the Insights tab
-ROLLUP_LAYOUT = "3"
+# appProperties mapRollupLayout: 2 added the CRM columns and the No MAP tab, 3 the Insights tab,
+# 4 the Resources missing column (an older roll-up's grid has one column too few)
+ROLLUP_LAYOUT = "4"
 INSIGHTS_SHEET_ID = 102
 INSIGHT_ROWS = 90  # the Insights tab is written whole, this many rows, every time
 INSIGHT_COLUMNS = 12
