@@ -271,7 +271,7 @@ class CriterionReport(_Model):
     )
 
 
-class ResourceReport(_Model):
+class ImportedResource(_Model):
     title: str
     kind: str = Field(description='the Kind column\'s label ("Security"), or as typed')
     step: str = Field(description="the id of the step it serves in the new MAP")
@@ -321,7 +321,7 @@ class ImportReport(_Model):
     criteria: list[CriterionReport] = Field(
         default_factory=list, description="the decision criteria, for the Decision criteria tab"
     )
-    resources: list[ResourceReport] = Field(
+    resources: list[ImportedResource] = Field(
         default_factory=list,
         description="the Resources tab's rows: a resources table's rows and the links in "
         "the plan's links column or its notes",
