@@ -87,7 +87,7 @@ def test_resources_reach_status_rollup_doc_and_handoff(tmp_path: Path) -> None:
     pen = by_title["Penetration test summary"]
     assert pen["missing"] and pen["link"] == "" and "needed for S02" in pen["note"]
     dpa = by_title["Data processing agreement (DPA) draft"]
-    assert dpa["missing"] and dpa["note"].startswith("not a link")
+    assert dpa["missing"] and "is not the start of a web address" in dpa["note"]
     assert not by_title["Master services agreement (MSA)"]["missing"]
     # every open step's missing documents: 13 rows, 2 have a usable link
     assert sum(r["missing"] for r in status["resources"]) == 11

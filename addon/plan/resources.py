@@ -50,7 +50,7 @@ class LinkReading:
 
 _SCHEMES = r"https?|ftp|file|javascript|data|mailto|smb|vbscript"
 _URL = re.compile(rf"(?:(?:{_SCHEMES}):(?://)?|www\.)[^\s<>\"'`]+", re.I)
-_TYPO_SCHEME = re.compile(r"\b(h+t+p+s?|htps|htp|hhtps?|https?)(:/{0,1}|//|:\\\\)(?=[\w.-])", re.I)
+_TYPO_SCHEME = re.compile(r"\b(h+t+p+s?|htps?|hhtps?|ttps?)(:/*|/{2,}|:\\+)(?=[\w.-])", re.I)
 _BARE = re.compile(
     r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?::\d{2,5})?(?:[/?#]\S*)?$", re.I
 )
