@@ -41,6 +41,7 @@ from addon.plan.resources import (
     drive_links,
     missing_line,
     near_steps,
+    resource_cells,
     still_missing,
 )
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
@@ -256,6 +257,7 @@ def compute_map(
         summary=_summary(info, status, today, doc_link, elsewhere),
         today=today,
         resources=resource_notes,
+        resource_rows=resource_cells(snapshot.grids),
     )
     learned = Learned(
         new_memory, changes, parsed.new_anchors, parsed.kept_text, last_buyer_update, editor

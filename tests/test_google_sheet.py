@@ -21,6 +21,7 @@ from addon.registry.store import info_of
 from addon.sync import computed_cells
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.google_sheet import (
+    RESOURCE_TAB,
     SYNC_TAB,
     build_requests,
     create_body,
@@ -111,10 +112,12 @@ def test_the_whole_sheet_is_one_batch_update_google_accepts(fake: FakeGoogle) ->
     assert [s["properties"]["title"] for s in created["sheets"]] == [
         "Plan",
         "Stakeholders",
+        "Resources",
         "Risks",
         "Decision criteria",
         "Summary",
         SYNC_TAB,
+        RESOURCE_TAB,
     ]
     assert created["properties"]["locale"] == "en_GB"
     assert created["properties"]["timeZone"] == "Europe/London"
@@ -149,8 +152,9 @@ def test_buyer_text_is_never_sent_as_a_formula() -> None:
         if "userEnteredValue" in c
     ]
     formulas = [v["formulaValue"] for v in strings if "formulaValue" in v]
-    assert all(f.startswith('={"') and "ARRAYFORMULA(IF($A4:$A" in f for f in formulas)
-    assert len(formulas) == 6  # one per computed column, nothing else
+    assert all(f.startswith('={"') and "ARRAYFORMULA(IF(" in f for f in formulas)
+    assert len(formulas) == 7  # one per computed column (the Plan's six, Sync note on
+    # Resources), nothing else
 
 
 def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None:
@@ -159,7 +163,16 @@ def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None
     sid = _made(fake, draft)
     answer = client.spreadsheets().values().batchGet(spreadsheetId=sid, **read_params()).execute()
     grids = grids_of(answer)
-    assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", SYNC_TAB}
+    assert set(grids) == {
+        "Plan",
+        "Stakeholders",
+        "Resources",
+        "Risks",
+        "Decision criteria",
+        "Summary",
+        SYNC_TAB,
+        RESOURCE_TAB,
+    }
     parsed = parse_map(grids, today=TODAY, locale="en_GB", plan_start=TODAY)
     assert [(s.id, s.due, s.depends_on) for s in parsed.steps] == [
         (s.id, s.due, s.depends_on) for s in draft.plan.steps

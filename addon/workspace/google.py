@@ -66,13 +66,19 @@ from addon.workspace.base import (
     Snapshot,
 )
 from addon.workspace.google_sheet import (
+    ADDED_LATER,
+    RESOURCE_TAB,
     ROLLUP_HEADER_ROW,
     ROLLUP_LAYOUT,
     ROLLUP_ROWS,
     ROLLUP_TAB,
+    ROWS,
+    SHEET_IDS,
     SYNC_KEYS,
     SYNC_TAB,
+    added_tab_requests,
     blocked_columns,
+    blocked_notes,
     build_requests,
     create_body,
     formula_cells,
@@ -84,6 +90,7 @@ from addon.workspace.google_sheet import (
     quote,
     raw,
     read_params,
+    resource_table,
     restore_headers,
     rollup_create_body,
     rollup_write_body,
@@ -153,6 +160,7 @@ class _PerThread(threading.local):
         self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
         self.repairs: dict[str, list[dict[str, Any]]] = {}  # sheet -> requests that repair
+        self.resource_rows: dict[str, int] = {}  # sheet -> rows its _resources table held
 
 
 class GoogleWorkspace:
@@ -680,24 +688,41 @@ class GoogleWorkspace:
         if meta is None and self.version(sheet) is None:
             raise MapMissing(sheet, SYNC_LOST)
         meta = self._thread.meta[sheet]
+        added: list[dict[str, Any]] = []
         try:
-            answer = self._run(
-                self.sheets.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params())
-            )
+            try:
+                answer = self._run(
+                    self.sheets.spreadsheets()
+                    .values()
+                    .batchGet(spreadsheetId=sheet, **read_params())
+                )
+            except HttpError as err:
+                if err.resp.status != 400:
+                    raise
+                # A tab we read is missing: a Sheet made before the Resources tab (or a
+                # buyer deleted it). One spreadsheets.get says which; when it is only tabs
+                # added since, the rest is read and the write adds them back.
+                missing, added = self._missing_tabs(sheet, err)
+                answer = self._run(
+                    self.sheets.spreadsheets()
+                    .values()
+                    .batchGet(spreadsheetId=sheet, **read_params(without=missing))
+                )
         except HttpError as err:
             if err.resp.status in LOST:
                 raise MapMissing(sheet, SYNC_LOST) from None
-            if err.resp.status == 400:  # a tab we read was renamed or deleted by a buyer
-                raise WorkspaceError(
-                    sheet, f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
-                ) from None
             raise
         raw_grids = grids_of(answer)
         lost, header_row = lost_headers(raw_grids)
         grids, clear = unblock(restore_headers(raw_grids, lost, header_row))
         clear += typed_under(grids, lost, header_row)
+        grids, typed_notes = blocked_notes(grids)
+        clear += typed_notes
         self._thread.clear[sheet] = clear
-        self._thread.repairs[sheet] = self._repairs(sheet, raw_grids, lost)
+        self._thread.repairs[sheet] = added + self._repairs(sheet, raw_grids, lost)
+        self._thread.resource_rows[sheet] = (
+            max(0, len(grids[RESOURCE_TAB]) - 1) if RESOURCE_TAB in grids else 0
+        )
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
         self._thread.read[sheet] = (
@@ -713,6 +738,29 @@ class GoogleWorkspace:
             when.replace(tzinfo=None),
             repair=bool(clear or self._thread.repairs[sheet]),
         )
+
+    def _missing_tabs(self, sheet: str, err: HttpError) -> tuple[list[str], list[Any]]:
+        """After a read refused for a missing range: the tabs missing, and the requests
+        adding them (in the Sheet's locale, after the Stakeholders tab). Only tabs a
+        Sheet made before them lacks (ADDED_LATER) are added; a buyer tab the MAP
+        needs that is gone (renamed, deleted) is an error to restore by hand."""
+        book = self._run(
+            self.sheets.spreadsheets().get(
+                spreadsheetId=sheet, fields="properties.locale,sheets.properties(title,index)"
+            )
+        )
+        titles = [str(s["properties"]["title"]) for s in book.get("sheets", [])]
+        missing = [t for t in SHEET_IDS if t not in titles]
+        if not missing or any(t not in ADDED_LATER for t in missing):
+            raise WorkspaceError(
+                sheet,
+                f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
+                + (f" ({', '.join(missing)})" if missing else ""),
+            ) from None
+        after = titles.index("Stakeholders") + 1 if "Stakeholders" in titles else len(titles)
+        locale = str(book.get("properties", {}).get("locale", "en_US"))
+        log.info("%s: adding the %s tab(s) a newer MAP has", sheet, ", ".join(missing))
+        return missing, added_tab_requests(missing, locale, after)
 
     def _repairs(self, sheet: str, grids: dict[str, Any], lost: Sequence[int]) -> list[Any]:
         """What keeps the computed columns from showing, and the requests that mend it with
@@ -753,11 +801,24 @@ class GoogleWorkspace:
         """One write: values.batchUpdate (RAW), or, for a Sheet create_map just made, the
         one batchUpdate that builds it with these first values in it."""
         previous_rows, id_column = self._thread.read.get(sheet, (0, 0))
+        # The Resources Sync notes ride in this same write, as rows of the hidden table
+        # the Sync note column's formula looks up (google_sheet.resource_note_formula: a
+        # row's note follows it through any sort a buyer makes between read and write).
+        # Without a read in this thread (a date-driven write from the registry's last
+        # read) the table's length is not known: every row below it is cleared.
+        previous_table = self._thread.resource_rows.pop(sheet, None)
+        if sheet in self._thread.unbuilt:
+            previous_table = 0  # the build's table is empty
+        table = None
+        if write.resource_rows is not None and (write.resources or previous_table):
+            table = resource_table(write.resources, write.resource_rows)
         body = write_body(
             write,
             previous_rows=previous_rows,
             id_column=id_column,
             clear=self._thread.clear.pop(sheet, []),
+            resources=table,
+            previous_resources=ROWS - 1 if previous_table is None else previous_table,
         )
         unbuilt = self._thread.unbuilt.pop(sheet, None)
         repairs = self._thread.repairs.pop(sheet, [])
