@@ -94,6 +94,7 @@ from addon.workspace.google_sheet import (
     restore_headers,
     rollup_create_body,
     rollup_write_body,
+    stale_notes,
     typed_under,
     unblock,
     values_as_cells,
@@ -736,7 +737,7 @@ class GoogleWorkspace:
             self._token(meta),
             SYNC_IDENTITY if editor and editor.lower() == self.identity else editor,
             when.replace(tzinfo=None),
-            repair=bool(clear or self._thread.repairs[sheet]),
+            repair=bool(clear or self._thread.repairs[sheet] or stale_notes(grids)),
         )
 
     def _missing_tabs(self, sheet: str, err: HttpError) -> tuple[list[str], list[Any]]:

@@ -36,7 +36,7 @@ from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.insights import Insights
 from addon.plan.models import Cell, Grid
-from addon.plan.resources import resource_key
+from addon.plan.resources import resource_cells, resource_key
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import (
@@ -399,13 +399,13 @@ def _resource_table_body(index: int) -> dict[str, Any]:
             "title": RESOURCE_TAB,
             "index": index,
             "hidden": True,
-            "gridProperties": {"rowCount": ROWS, "columnCount": 2},
+            "gridProperties": {"rowCount": ROWS, "columnCount": 3},
         },
         "data": [
             {
                 "startRow": 0,
                 "startColumn": 0,
-                "rowData": [{"values": [_cell("key"), _cell("note")]}],
+                "rowData": [{"values": [_cell("key"), _cell("note"), _cell("resource")]}],
             }
         ],
         "protectedRanges": [
@@ -651,13 +651,34 @@ def resource_table(
     """The _resources tab's rows: for each Resources row as the sync read it, (title,
     link) as typed, its note looked up by `resource_key` and stored under the key the
     Sync note formula looks up (`resource_lookup_key`); rows without a note are left out
-    (the formula shows nothing for them). Sorted, one row per key."""
-    table: dict[str, str] = {}
+    (the formula shows nothing for them). Sorted, one row per key; the third column keeps
+    the row's `resource_key`, so a later read can tell a note lost to retyping
+    (`stale_notes`)."""
+    table: dict[str, tuple[str, str]] = {}
     for title, link in rows:
-        note = notes.get(resource_key(title, link))
+        key = resource_key(title, link)
+        note = notes.get(key)
         if note:
-            table.setdefault(resource_lookup_key(title, link), note)
-    return [[k, table[k]] for k in sorted(table)]
+            table.setdefault(resource_lookup_key(title, link), (note, key))
+    return [[k, *table[k]] for k in sorted(table)]
+
+
+def stale_notes(grids: Mapping[str, Grid]) -> bool:
+    """Whether a Resources row lost its note to an edit the sync does not count as a
+    change: its cells were retyped (a new title for the same link) so the formula's key
+    is no longer in _resources, while its note, kept under the row's `resource_key` in
+    the table's third column, is. Then the table must be written again though no note
+    changed. Read from the one batchGet: no call."""
+    cells = resource_cells(grids)
+    table = grids.get(RESOURCE_TAB, [])[1:]
+    if not cells or not table:
+        return False
+    looked_up = {str(row[0]) for row in table if row}
+    noted = {str(row[2]) for row in table if len(row) > 2 and len(row) > 1 and row[1]}
+    return any(
+        resource_key(title, link) in noted and resource_lookup_key(title, link) not in looked_up
+        for title, link in cells
+    )
 
 
 def blocked_notes(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]]:
@@ -716,10 +737,10 @@ def write_body(
             }
         )
     if resources is not None:  # the Resources Sync notes' table; leftover rows cleared
-        rows = [*resources, *[["", ""]] * max(0, previous_resources - len(resources))]
+        rows = [*resources, *[["", "", ""]] * max(0, previous_resources - len(resources))]
         rows = rows[: ROWS - 1]
         if rows:
-            data.append({"range": f"{RESOURCE_TAB}!A2:B{len(rows) + 1}", "values": rows})
+            data.append({"range": f"{RESOURCE_TAB}!A2:C{len(rows) + 1}", "values": rows})
     for cell in clear:  # typed text blocking a computed column, kept by the parser
         data.append({"range": cell, "values": [[""]]})
     for assignment in write.ids:

@@ -726,6 +726,22 @@ def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
     }
 
 
+def _update_values(fake: FakeGoogle, call: Call) -> Any:
+    """values.update: one ValueRange written (Sheets v4 reference, "Sets values in a range
+    of a spreadsheet. The caller must specify the spreadsheet ID, range, and a
+    valueInputOption"); answers an UpdateValuesResponse. What a person's edit in the UI
+    amounts to, for the tests' buyers."""
+    book = _book(fake, call)
+    option = call.query.get("valueInputOption", [""])[0]
+    if option not in ("RAW", "USER_ENTERED"):
+        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+    answer = sheets.write(
+        book, call.path_params["range"], (call.body or {}).get("values", []), option
+    )
+    fake.touch(fake.files[book.spreadsheet_id])
+    return {"spreadsheetId": book.spreadsheet_id, **answer}
+
+
 def _batch_update(fake: FakeGoogle, call: Call) -> Any:
     """spreadsheets.batchUpdate: every request applied in order, all or none (sheets.py)."""
     book = _book(fake, call)
@@ -1343,6 +1359,7 @@ HANDLERS: dict[str, Handler] = {
     "sheets.spreadsheets.get": _get,
     "sheets.spreadsheets.values.batchGet": _batch_get,
     "sheets.spreadsheets.values.batchUpdate": _batch_update_values,
+    "sheets.spreadsheets.values.update": _update_values,
     "sheets.spreadsheets.batchUpdate": _batch_update,
 }
 
