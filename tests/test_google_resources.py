@@ -324,3 +324,20 @@ def test_text_typed_under_the_sync_note_is_kept_and_cleared_from_the_column(env:
 
 def _json(body: Any) -> Any:
     return json.loads(body)
+
+
+def test_a_note_a_new_day_brings_is_written_without_a_read(env: Env) -> None:
+    """A step coming near is a date-driven change: the sync writes from its last read
+    (the registry's), no read, and the row's note still reaches its row."""
+    env.fake.version_step = 1
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    buyer_writes(env, sheet, [["Trial plan", "Technical", "S04", "", "Seller"]])
+    env.sync(SYNC_DAY)
+    assert "needed for S04" not in notes_by_title(resources(env, sheet))["Trial plan"]
+    env.fake.log.clear()
+    env.sync(date(2026, 3, 30))  # S04 (due 10 Apr) is near now
+    methods = [c.method for c in env.fake.calls()]
+    assert "sheets.spreadsheets.values.batchGet" not in methods
+    assert methods.count("sheets.spreadsheets.values.batchUpdate") == 2  # the MAP, the roll-up
+    assert "needed for S04" in notes_by_title(resources(env, sheet))["Trial plan"]
