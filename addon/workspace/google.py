@@ -15,13 +15,16 @@ Round trips (docs/design.md, call budget):
   revoking is batches of permissions.list (every page) and one of permissions.delete.
 - a file kept beside the MAP (handoff Doc, .xlsx copies): one upload.
 - sync: one files.list of the drive (corpora=drive, every page) for every MAP's version;
-  a changed MAP costs one values.batchGet and at most one values.batchUpdate; an
-  unchanged MAP costs no call.
+  a changed MAP costs one values.batchGet and at most one values.batchUpdate (its
+  Resources Sync notes ride in it), plus one Drive batch of files.get when its Resources
+  tab holds Drive links; an unchanged MAP costs no call. A Sheet made before the
+  Resources tab costs one spreadsheets.get and a second read, once: its write adds it.
 Every call is paced under the per-user quota (transport.Pacer) and retries 429, 5xx and
 403 rate limits with randomised exponential backoff; a create is never simply sent again
 (a retried create could make a second file): it first looks for the file the first try
 made, by its appProperties. Sheets writes are last-writer-wins (no If-Match): the write
-is keyed by row id into the _sync tab, so a buyer's insert, delete or sort in between
+is keyed by row id into the _sync tab (and the Resources notes by each row's Link and
+Resource cells into the _resources tab), so a buyer's insert, delete or sort in between
 does no harm.
 
 Threads: one GoogleWorkspace serves every request thread of the web service. Its clients

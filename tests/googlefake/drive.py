@@ -24,6 +24,11 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
   shared drive has none: File.owners "isn't populated for items in shared drives", the
   drive owns them (v3 File resource). A file moved into a shared drive loses its owner.
   permissions.list answers both, the owner's first; permissions.delete refuses the owner.
+- Documents a person keeps (`FakeGoogle.add_file`, what a Resources row links to): who
+  may open one follows its permissions (404 notFound otherwise); files.get answers its
+  permissions only to someone who can share it, never for a shared drive item; a
+  link-shared file with a resourceKey needs X-Goog-Drive-Resource-Keys (server.py
+  `_files_get`, `FakeGoogle.can_open`; each behaviour cites its page there).
 """
 
 from __future__ import annotations

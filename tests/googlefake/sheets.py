@@ -32,12 +32,13 @@ Modelled behaviours and where they come from (Sheets API v4 reference, developer
   inheritFromBefore (InsertDimensionRequest reference).
 - sortRange moves cell values, not rows: nothing row-bound follows a sort (GOOGLE.md;
   unconfirmed either way, so the less convenient assumption).
-- The one formula shape the product writes, {"Header";ARRAYFORMULA(IF(ids="","",IFERROR(
-  VLOOKUP(ids,tab!$A$2:$X,k,FALSE),"")))} (or its comma-decimal form with ";" between
-  arguments), is evaluated: it shows the header and fills its column from the next row
-  down, and shows #REF! when a value typed below it blocks the array (Google: "Array result
-  was not expanded because it would overwrite data"). Its references follow row inserts as
-  Google adjusts them; other formulas are not evaluated.
+- The formula shapes the product writes, {"Header";ARRAYFORMULA(IF(ids="","",IFERROR(
+  VLOOKUP(ids,tab!$A$2:$X,k,FALSE),"")))} and the Resources Sync note's, whose key is two
+  columns joined ($D4:$D&"|"&$A4:$A, blank where both are), (or their comma-decimal form
+  with ";" between arguments), are evaluated: each shows the header and fills its column
+  from the next row down, and shows #REF! when a value typed below it blocks the array
+  (Google: "Array result was not expanded because it would overwrite data"). Its
+  references follow row inserts as Google adjusts them; other formulas are not evaluated.
 """
 
 from __future__ import annotations
