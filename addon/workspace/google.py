@@ -164,7 +164,8 @@ class _PerThread(threading.local):
         self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
         self.repairs: dict[str, list[dict[str, Any]]] = {}  # sheet -> requests that repair
-        self.resource_rows: dict[str, int] = {}  # sheet -> rows its _resources table held
+        # sheet -> (the version read, the rows its _resources table held then)
+        self.resource_rows: dict[str, tuple[str, int]] = {}
 
 
 class GoogleWorkspace:
@@ -725,7 +726,8 @@ class GoogleWorkspace:
         self._thread.clear[sheet] = clear
         self._thread.repairs[sheet] = added + self._repairs(sheet, raw_grids, lost)
         self._thread.resource_rows[sheet] = (
-            max(0, len(grids[RESOURCE_TAB]) - 1) if RESOURCE_TAB in grids else 0
+            self._token(meta),
+            max(0, len(grids[RESOURCE_TAB]) - 1) if RESOURCE_TAB in grids else 0,
         )
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
@@ -808,9 +810,11 @@ class GoogleWorkspace:
         # The Resources Sync notes ride in this same write, as rows of the hidden table
         # the Sync note column's formula looks up (google_sheet.resource_note_formula: a
         # row's note follows it through any sort a buyer makes between read and write).
-        # Without a read in this thread (a date-driven write from the registry's last
-        # read) the table's length is not known: every row below it is cleared.
-        previous_table = self._thread.resource_rows.pop(sheet, None)
+        # Without a read of this very version (a date-driven write from the registry's
+        # last read, or a read in another thread since) the table's length is not known:
+        # every row below it is cleared.
+        read_version, read_rows = self._thread.resource_rows.pop(sheet, ("", 0))
+        previous_table = read_rows if read_version == expected_version else None
         if sheet in self._thread.unbuilt:
             previous_table = 0  # the build's table is empty
         table = None
