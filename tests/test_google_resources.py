@@ -341,3 +341,29 @@ def test_a_note_a_new_day_brings_is_written_without_a_read(env: Env) -> None:
     assert "sheets.spreadsheets.values.batchGet" not in methods
     assert methods.count("sheets.spreadsheets.values.batchUpdate") == 2  # the MAP, the roll-up
     assert "needed for S04" in notes_by_title(resources(env, sheet))["Trial plan"]
+
+
+def test_a_sync_note_header_typed_over_gets_its_formula_back_and_the_text_is_kept(
+    env: Env,
+) -> None:
+    created = create(env, shared=True)
+    sheet = created.files.sheet
+    buyer_writes(env, sheet, [["Pricing model", "Commercial", "S06", drive_link(MISSING)]])
+    env.sync(SYNC_DAY)
+    env.buyer().spreadsheets().values().batchUpdate(
+        spreadsheetId=sheet,
+        body={
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": "Resources!I3", "values": [["Status"]]},  # the header typed over
+                {"range": "Resources!I17", "values": [["asked Priya"]]},
+            ],
+        },
+    ).execute()
+    env.fake.log.clear()
+    env.sync(date(2026, 3, 4))
+    assert "sheets.spreadsheets.batchUpdate" in [c.method for c in env.fake.calls()]
+    rows = env.grids(sheet)["Resources"]
+    assert rows[2][NOTE] == "Sync note"
+    note = notes_by_title(resources(env, sheet))["Pricing model"]
+    assert "asked Priya" in note and "Drive has no file" in note

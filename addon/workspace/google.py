@@ -89,7 +89,9 @@ from addon.workspace.google_sheet import (
     grids_of_create,
     lookup_formula,
     lost_headers,
+    lost_note_header,
     merges_blocking,
+    note_formula_cell,
     quote,
     raw,
     read_params,
@@ -722,9 +724,10 @@ class GoogleWorkspace:
         grids, clear = unblock(restore_headers(raw_grids, lost, header_row))
         clear += typed_under(grids, lost, header_row)
         grids, typed_notes = blocked_notes(grids)
-        clear += typed_notes
+        grids, note_header, typed_under_note = lost_note_header(grids)
+        clear += typed_notes + typed_under_note
         self._thread.clear[sheet] = clear
-        self._thread.repairs[sheet] = added + self._repairs(sheet, raw_grids, lost)
+        self._thread.repairs[sheet] = added + self._repairs(sheet, raw_grids, lost, note_header)
         self._thread.resource_rows[sheet] = (
             self._token(meta),
             max(0, len(grids[RESOURCE_TAB]) - 1) if RESOURCE_TAB in grids else 0,
@@ -768,15 +771,22 @@ class GoogleWorkspace:
         log.info("%s: adding the %s tab(s) a newer MAP has", sheet, ", ".join(missing))
         return missing, added_tab_requests(missing, locale, after)
 
-    def _repairs(self, sheet: str, grids: dict[str, Any], lost: Sequence[int]) -> list[Any]:
+    def _repairs(
+        self,
+        sheet: str,
+        grids: dict[str, Any],
+        lost: Sequence[int],
+        note_header: int | None = None,
+    ) -> list[Any]:
         """What keeps the computed columns from showing, and the requests that mend it with
         the next write: a merge across a column (its header shows #REF!, typed text or
         not, or its header formula is written again) is undone; a header formula the buyer
-        typed over or cleared is written again in the Sheet's locale as it is now. One
+        typed over or cleared is written again in the Sheet's locale as it is now (the
+        Plan's, and the Resources Sync note's at row `note_header`). One
         spreadsheets.get, only when something is wrong; merged text stays in its top-left
         cell, or, from a computed cell, in the row's sync note like any typed text."""
         blocked, header_row = blocked_columns(grids)
-        if not blocked and not lost:
+        if not blocked and not lost and note_header is None:
             return []
         book = self._run(
             self.sheets.spreadsheets().get(
@@ -799,7 +809,8 @@ class GoogleWorkspace:
             )
             for i in lost
         ]
-        return unmerge + formula_cells(formulas)
+        notes = [] if note_header is None else [note_formula_cell(note_header, locale)]
+        return unmerge + formula_cells(formulas) + notes
 
     # --- writes -------------------------------------------------------------------------
 

@@ -706,6 +706,53 @@ def blocked_notes(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]
     return out, clear
 
 
+def lost_note_header(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], int | None, list[str]]:
+    """The Resources Sync note header's formula, typed over or cleared by a buyer (the
+    cell shows neither "Sync note" nor #REF!, with the buyer's columns where we put
+    them): the grids with the header text back for the parser, the header's row (the
+    write puts the formula back there, as the Plan's `lost_headers`), and the cells
+    (A1) typed under it, which would block the formula written back: the parser keeps
+    their text in the row's note, the write clears them. (None, []) when nothing is lost."""
+    out = {name: [list(r) for r in grid] for name, grid in grids.items()}
+    found = find_tab(out, RESOURCES)
+    header = find_header(found[1], RESOURCES) if found else None
+    if found is None or header is None or "sync_note" in header.columns:
+        return out, None, []
+    col = RESOURCES.keys.index("sync_note")
+    if any(header.columns.get(k) != i for i, k in enumerate(RESOURCES.keys[:col])):
+        return out, None, []  # columns moved: where the formula belongs is not known
+    name, grid = found
+    row = grid[header.row]
+    shown = row[col] if col < len(row) else None
+    if isinstance(shown, str) and shown.startswith("#REF!"):
+        return out, None, []  # blocked, not lost (`blocked_notes`)
+    row.extend([""] * (col + 1 - len(row)))
+    row[col] = RESOURCES.column("sync_note").header
+    typed = [
+        f"{quote(name)}!{col_letter(col)}{r + 1}"
+        for r in range(header.row + 1, len(grid))
+        if col < len(grid[r]) and grid[r][col] not in (None, "")
+    ]
+    return out, header.row, typed
+
+
+def note_formula_cell(row: int, locale: str) -> dict[str, Any]:
+    """The updateCells request writing the Sync note header's formula back at `row`."""
+    return {
+        "updateCells": {
+            "start": {
+                "sheetId": SHEET_IDS[RESOURCES.name],
+                "rowIndex": row,
+                "columnIndex": RESOURCES.keys.index("sync_note"),
+            },
+            "rows": [
+                {"values": [{"userEnteredValue": {"formulaValue": resource_note_formula(locale)}}]}
+            ],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
 def write_body(
     write: ComputedWrite,
     *,
