@@ -23,12 +23,14 @@ from googleapiclient.errors import HttpError
 
 from addon.maps import Created, CreateMap, create_map, validate_create
 from addon.plan.grid import find_header, find_tab
+from addon.plan.merge import CellEdit
+from addon.plan.resources import LinkForm, LinkReading
 from addon.registry.store import Registry
 from addon.sync import sync_all
 from addon.workspace.base import Invite
 from addon.workspace.google import GoogleWorkspace, reasons
 from sheets_schema.template import Template
-from sheets_schema.workbook import PLAN
+from sheets_schema.workbook import PLAN, RESOURCES
 
 INSTRUCTIONS = """\
 Open the Plan tab as the buyer ({buyer}): {link}
@@ -77,7 +79,17 @@ RULES = (
     Rule("Shared Drive listing", "corpora=drive + driveId lists every MAP in the drive"),
     Rule("one parent", "files.update(addParents) on a filed file: 403 cannotAddParent"),
     Rule("default tab", "a Sheet Drive makes has one tab, sheetId 0 (deleted by the build)"),
+    Rule(
+        "Drive links on Resources",
+        "files.get in a batch: 404 notFound for an unknown id; no permissions for a "
+        "shared drive item",
+    ),
 )
+
+# Rows the smoke test puts on the Resources tab (as a buyer would type them, far below the
+# template's rows): a Drive link to no file, and one to the smoke MAP's own Doc.
+RESOURCE_ROW = 39  # 0-based: row 40
+NO_SUCH_FILE = "1MapSmokeNoSuchDriveFile0000000"
 
 
 def _create(
@@ -216,6 +228,18 @@ def run_smoke(
             )
         )
 
+    doc_link = f"https://docs.google.com/document/d/{created.files.doc}/edit"
+    missing_link = f"https://drive.google.com/file/d/{NO_SUCH_FILE}/view"
+    workspace.write_cells(
+        created.files.sheet,
+        "0",
+        [
+            CellEdit("Resources", RESOURCE_ROW, 0, "Smoke: a Drive file that does not exist"),
+            CellEdit("Resources", RESOURCE_ROW, 3, missing_link),
+            CellEdit("Resources", RESOURCE_ROW + 1, 0, "Smoke: this MAP's own Doc"),
+            CellEdit("Resources", RESOURCE_ROW + 1, 3, doc_link),
+        ],
+    )
     before = _version(_meta(workspace, created.files.sheet))
     wait_for_person(INSTRUCTIONS.format(buyer=buyer, link=sheet_link))
     edited = _meta(workspace, created.files.sheet)
@@ -334,8 +358,64 @@ def run_smoke(
             get("S03", "sync_note")[:80],
         )
     )
+    _resource_checks(smoke, workspace, grids, created.files.doc)
     _locale_rules(smoke, workspace, registry, templates, form_of=form, today=today, now=now)
     return smoke
+
+
+def _resource_checks(
+    smoke: Smoke, workspace: GoogleWorkspace, grids: dict[str, Any], doc: str
+) -> None:
+    """The Resources rows the smoke test typed: each row's Sync note as the Sheet shows it
+    (the lookup formula in the header, the hidden _resources table), and Drive's answers
+    to files.get by id, asked in one batch as a sync asks them."""
+    found = find_tab(grids, RESOURCES)
+    header = find_header(found[1], RESOURCES) if found else None
+    notes: dict[str, str] = {}
+    if found is not None and header is not None and "sync_note" in header.columns:
+        col = header.columns["sync_note"]
+        notes = {
+            str(r[0]): str(r[col]) if col < len(r) else ""
+            for r in found[1][header.row + 1 :]
+            if r and r[0]
+        }
+    missing = notes.get("Smoke: a Drive file that does not exist", "")
+    smoke.checks.append(
+        Check(
+            "Resources: a Drive link to no file gets its Sync note on its own row",
+            "Drive has no file" in missing,
+            missing[:80] or "no note (is the Sync note header showing 'Sync note'?)",
+        )
+    )
+    own = notes.get("Smoke: this MAP's own Doc")
+    smoke.checks.append(
+        Check(
+            "Resources: a Drive link the service can open gets no note",
+            own == "",
+            "no note" if own == "" else f"{own!r}"[:80],
+        )
+    )
+    facts = workspace.drive_facts(
+        [
+            LinkReading(f"https://drive.google.com/file/d/{i}/view", LinkForm.DRIVE, i)
+            for i in (NO_SUCH_FILE, doc)
+        ]
+    )
+    gone, ours = facts.get(NO_SUCH_FILE), facts.get(doc)
+    rule = smoke.rule("Drive links on Resources")
+    rule.google = (
+        f"unknown id: {'404' if gone and not gone.found and not gone.error else gone}; "
+        f"the MAP's Doc: {'found' if ours and ours.found else ours}, permissions "
+        f"{'not shown' if ours and ours.shared_with is None else 'shown'}"
+    )
+    rule.agrees = (
+        gone is not None
+        and not gone.found
+        and not gone.error
+        and ours is not None
+        and ours.found
+        and ours.shared_with is None
+    )
 
 
 def _drive_rules(smoke: Smoke, workspace: GoogleWorkspace, sheet: str, map_id: str) -> None:

@@ -43,6 +43,7 @@ from addon.plan.resources import (
     missing_line,
     missing_on_open_steps,
     near_steps,
+    resource_cells,
     still_missing,
 )
 from addon.plan.rollup import RollupInput, RollupRow, build_row, from_json, rank, to_json
@@ -281,6 +282,7 @@ def compute_map(
         summary=_summary(info, status, today, doc_link, elsewhere),
         today=today,
         resources=resource_notes,
+        resource_rows=resource_cells(snapshot.grids),
     )
     learned = Learned(
         new_memory, changes, parsed.new_anchors, parsed.kept_text, last_buyer_update, editor

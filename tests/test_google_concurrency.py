@@ -212,3 +212,74 @@ def test_ten_clients_with_one_request_id_make_one_map_on_google_and_trash_nothin
     made = [fake.files[f] for f in set(fake.files) - before]
     assert sorted(f.id for f in made) == sorted([row.sheet_ref, row.doc_ref])
     assert not any(f.trashed for f in fake.files.values())
+
+
+def test_8_maps_with_drive_links_synced_at_once_by_the_queue_each_with_its_own_notes(
+    google_web: GoogleWeb,
+) -> None:
+    """The Resources tab under load: 8 MAPs, each with Drive links its buyer can and
+    cannot open, synced by 8 Cloud Tasks /tasks/sync-map at once; each MAP's Drive batch
+    and write are its own, so every note names its own buyer and lands on its own row."""
+    env, fake = google_web.web, google_web.fake
+    maps = list(google_web.maps)
+    for n in range(MAPS, 8):
+        maps.append(
+            env.app.create(
+                {
+                    "deal": f"Rollout {n}",
+                    "buyer_company": f"Buyer {n}",
+                    "buyer_contacts": [f"dana@buyer{n}.example.com"],
+                    "target_close": date(2026, 5, 29),
+                    "template": "smb",
+                    "rep_name": "Sam Rivera",
+                    "rep_email": REP,
+                },
+                date(2026, 3, 2),
+                datetime(2026, 3, 2, 9),
+            ).map_id
+        )
+    rows = {m: env.app.registry.get(m) for m in maps}
+    owner = "priya@seller.example.com"
+    client = service("sheets", "v4", Credentials(token="rep-token"), root_url=fake.url)
+    for n, row in enumerate(rows.values()):
+        opens, closed = f"1OpensForBuyer{n}000000000000", f"1ClosedToBuyer{n}000000000000"
+        fake.add_file(
+            opens,
+            "Pack",
+            owner,
+            [("domain", "reader", f"buyer{n}.example.com"), ("user", "writer", SERVICE)],
+        )
+        fake.add_file(closed, "Draft", owner, [("user", "writer", SERVICE)])
+        links = [
+            [f"Pack {n}", "Security", "", f"https://drive.google.com/file/d/{opens}/view"],
+            [f"Draft {n}", "Legal", "", f"https://docs.google.com/document/d/{closed}/edit"],
+            [
+                f"Gone {n}",
+                "Other",
+                "",
+                f"https://drive.google.com/open?id=1NotThere{n}0000000000000",
+            ],
+        ]
+        client.spreadsheets().values().update(
+            spreadsheetId=row.sheet_ref,
+            range="Resources!A40:D42",
+            valueInputOption="RAW",
+            body={"values": links},
+        ).execute()
+    fake.latency = LATENCY
+    with ThreadPoolExecutor(len(maps)) as pool:
+        answers = list(pool.map(lambda m: env.task("/tasks/sync-map", {"map_id": m}), maps))
+    assert [a.status_code for a in answers] == [200] * len(maps)
+    assert not any('"failed"' in a.text for a in answers)
+    for n, row in enumerate(rows.values()):
+        grid = _grids(fake, row.sheet_ref)["Resources"]
+        notes = {r[0]: (r[8] if len(r) > 8 else "") for r in grid[3:] if r and r[0]}
+        assert notes[f"Pack {n}"] == "", row.deal
+        assert notes[f"Draft {n}"].startswith(f"Buyer {n} cannot open this Drive file"), notes
+        assert "Drive has no file" in notes[f"Gone {n}"]
+    gets = [
+        c
+        for c in fake.log
+        if c.method == "drive.files.get" and "permissions" in c.query["fields"][0]
+    ]
+    assert len(gets) == 3 * len(maps)  # each link asked once, by its MAP's own batch

@@ -4,6 +4,7 @@ batchUpdate the Sheets schema accepts, read back by the parser, in any locale.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,17 +22,22 @@ from addon.registry.store import info_of
 from addon.sync import computed_cells
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.google_sheet import (
+    COMPUTED_CELL,
+    COMPUTED_HEADER,
+    RESOURCE_TAB,
+    SHEET_IDS,
     SYNC_TAB,
     build_requests,
     create_body,
     grids_of,
     lookup_formula,
     read_params,
+    resource_table,
     separator,
     write_body,
 )
 from sheets_schema.template import load_templates
-from sheets_schema.workbook import PLAN, SUMMARY, SUMMARY_FIELDS
+from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY, SUMMARY_FIELDS
 from tests.google_env import DRIVE, FOLDER, SERVICE
 from tests.googlefake.server import FakeGoogle, serve
 
@@ -111,10 +117,12 @@ def test_the_whole_sheet_is_one_batch_update_google_accepts(fake: FakeGoogle) ->
     assert [s["properties"]["title"] for s in created["sheets"]] == [
         "Plan",
         "Stakeholders",
+        "Resources",
         "Risks",
         "Decision criteria",
         "Summary",
         SYNC_TAB,
+        RESOURCE_TAB,
     ]
     assert created["properties"]["locale"] == "en_GB"
     assert created["properties"]["timeZone"] == "Europe/London"
@@ -149,8 +157,9 @@ def test_buyer_text_is_never_sent_as_a_formula() -> None:
         if "userEnteredValue" in c
     ]
     formulas = [v["formulaValue"] for v in strings if "formulaValue" in v]
-    assert all(f.startswith('={"') and "ARRAYFORMULA(IF($A4:$A" in f for f in formulas)
-    assert len(formulas) == 6  # one per computed column, nothing else
+    assert all(f.startswith('={"') and "ARRAYFORMULA(IF(" in f for f in formulas)
+    assert len(formulas) == 7  # one per computed column (the Plan's six, Sync note on
+    # Resources), nothing else
 
 
 def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None:
@@ -159,7 +168,16 @@ def test_what_google_returns_parses_into_the_same_plan(fake: FakeGoogle) -> None
     sid = _made(fake, draft)
     answer = client.spreadsheets().values().batchGet(spreadsheetId=sid, **read_params()).execute()
     grids = grids_of(answer)
-    assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", SYNC_TAB}
+    assert set(grids) == {
+        "Plan",
+        "Stakeholders",
+        "Resources",
+        "Risks",
+        "Decision criteria",
+        "Summary",
+        SYNC_TAB,
+        RESOURCE_TAB,
+    }
     parsed = parse_map(grids, today=TODAY, locale="en_GB", plan_start=TODAY)
     assert [(s.id, s.due, s.depends_on) for s in parsed.steps] == [
         (s.id, s.due, s.depends_on) for s in draft.plan.steps
@@ -273,6 +291,64 @@ def test_formulas_parse_in_the_sheets_own_locale(fake: FakeGoogle, locale: str, 
     assert [plan[2][i] for i, c in enumerate(PLAN.columns) if c.computed] == computed
     assert "#ERROR!" not in str(plan)
     assert plan[4][PLAN.keys.index("health")] == "Done"
+    # The Resources Sync note's formula parses in the same locale and shows a row's note.
+    note = RESOURCES.keys.index("sync_note")
+    client.spreadsheets().values().batchUpdate(
+        spreadsheetId=sid,
+        body=write_body(
+            replace(write, resources={"title:soc 2 type ii report": "add the link"}),
+            resources=resource_table(
+                {"title:soc 2 type ii report": "add the link"}, [("SOC 2 Type II report", None)]
+            ),
+        ),
+    ).execute()
+    tab = _read(client, sid)["Resources"]
+    assert tab[2][note] == "Sync note"
+    assert tab[3][0] == "SOC 2 Type II report" and tab[3][note] == "add the link"
+    assert all(len(row) <= note or not row[note] for row in tab[4:])
+
+
+def test_the_resources_tab_is_built_like_the_others() -> None:
+    """Dropdowns for Kind and Side, a whole-column date format for Shared on, header notes,
+    and the grey computed Sync note column protected with a warning, not a lock."""
+    body = create_body(_draft())
+    tab = next(t for t in body["sheets"] if t["properties"]["title"] == "Resources")
+    assert tab["properties"]["sheetId"] == SHEET_IDS["Resources"] == 2500
+    assert [t["properties"]["title"] for t in body["sheets"]][1:4] == [
+        "Stakeholders",
+        "Resources",
+        "Risks",
+    ]
+    rows = tab["data"][0]["rowData"]
+    header, first = rows[2]["values"], rows[3]["values"]
+    for key in ("kind", "side"):
+        rule = first[RESOURCES.keys.index(key)]["dataValidation"]
+        assert rule["strict"] is False
+        assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == list(
+            RESOURCES.column(key).validation
+        )
+    assert header[RESOURCES.keys.index("link")]["note"] == RESOURCES.column("link").note
+    note = RESOURCES.keys.index("sync_note")
+    assert header[note]["userEnteredFormat"] == COMPUTED_HEADER
+    assert "formulaValue" in header[note]["userEnteredValue"]
+    assert (
+        first[note]["userEnteredFormat"] == COMPUTED_CELL and "userEnteredValue" not in first[note]
+    )
+    assert [(p["range"]["startColumnIndex"], p["warningOnly"]) for p in tab["protectedRanges"]] == [
+        (note, True)
+    ]
+    shared_on = RESOURCES.keys.index("shared_on")
+    assert any(
+        r.get("repeatCell", {}).get("range")
+        == {
+            "sheetId": 2500,
+            "startRowIndex": RESOURCES.header_row,
+            "endRowIndex": 500,
+            "startColumnIndex": shared_on,
+            "endColumnIndex": shared_on + 1,
+        }
+        for r in build_requests(body)
+    )
 
 
 def test_a_comma_formula_is_a_parse_error_in_a_comma_decimal_sheet(fake: FakeGoogle) -> None:

@@ -72,9 +72,12 @@ def test_the_smoke_test_passes_when_google_behaves_as_the_fake_does(
         )
     assert result.exit_code == 0, result.output
     assert "✗" not in result.output
-    assert "12 matched, 0 did not" in result.output
+    assert "14 matched, 0 did not" in result.output
+    assert "✓ Resources: a Drive link to no file gets its Sync note on its own row" in (
+        result.output
+    )
     assert "✓ after the sort, S01's Health is on S01's row (Done)" in result.output
     table = result.output.split("What the offline fake assumes, and what Google did:")[1]
     rules = [line.split() for line in table.strip().splitlines()[1:]]
-    assert len(rules) == 8 and "DIFFERS" not in table and "?" not in table
+    assert len(rules) == 9 and "DIFFERS" not in table and "?" not in table
     assert "403 cannotAddParent" in table and "de_DE MAP: 8 Health values shown" in table

@@ -40,7 +40,16 @@ def test_create_is_four_round_trips_and_leaves_a_filled_linked_sheet(env: Env) -
         assert file.owner is None
         assert [(p["emailAddress"], p["role"]) for p in file.permissions] == [(REP, "writer")]
     grids = env.grids(sheet.id)
-    assert set(grids) == {"Plan", "Stakeholders", "Risks", "Decision criteria", "Summary", "_sync"}
+    assert set(grids) == {
+        "Plan",
+        "Stakeholders",
+        "Resources",
+        "Risks",
+        "Decision criteria",
+        "Summary",
+        "_sync",
+        "_resources",
+    }
     summary = {row[0]: row[1] for row in grids["Summary"][3:] if len(row) > 1}
     assert summary["MAP document"] == f"https://drive.google.com/open?id={doc.id}"
     health = {row[0]: row[11] for row in grids["Plan"][3:] if row and len(row) > 11}

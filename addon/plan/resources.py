@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from addon.plan.dates import fmt
 from addon.plan.grid import find_header, find_tab
-from addon.plan.models import Grid, Step
+from addon.plan.models import Cell, Grid, Step
 from sheets_schema.vocab import ResourceKind, Side
 from sheets_schema.workbook import RESOURCES
 
@@ -241,6 +241,23 @@ def drive_links(grids: Mapping[str, Grid]) -> list[LinkReading]:
             if reading.form is LinkForm.DRIVE:
                 links.append(reading)
     return links
+
+
+def resource_cells(grids: Mapping[str, Grid]) -> tuple[tuple[Cell, Cell], ...] | None:
+    """The Resources tab's data rows as read: (Resource, Link) cells as typed, in sheet
+    order, for a writer that finds a row by its cells (Google's Sync note lookup); None
+    when the workbook has no Resources tab."""
+    found = find_tab(grids, RESOURCES)
+    header = find_header(found[1], RESOURCES) if found else None
+    if found is None or header is None:
+        return None
+    cols = header.columns
+
+    def at(row: Sequence[Cell], key: str) -> Cell:
+        c = cols.get(key)
+        return row[c] if c is not None and c < len(row) else None
+
+    return tuple((at(row, "title"), at(row, "link")) for row in found[1][header.row + 1 :])
 
 
 # --- what Drive said -----------------------------------------------------------------------

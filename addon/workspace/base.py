@@ -63,6 +63,10 @@ class ComputedWrite:
     # The Resources tab's Sync note by row key (`resource_key`: its link, else its title);
     # None clears a note. Rows are found by key, so a sort between read and write is safe.
     resources: dict[str, str | None] = field(default_factory=dict)
+    # The Resources tab's rows as the sync read them, (Resource, Link) cells as typed; None
+    # without the tab. A writer that cannot open the tab at write time (Google) finds each
+    # row's note by these cells.
+    resource_rows: tuple[tuple[Cell, Cell], ...] | None = None
 
 
 @dataclass(frozen=True)

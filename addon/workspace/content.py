@@ -25,6 +25,11 @@ from sheets_schema.workbook import (
     Tab,
 )
 
+RESOURCES_SUBTITLE = (
+    "The documents each step needs, from either side: paste the link when it is "
+    "shared (Drive links must be shared with the other side)."
+)
+
 # Health label -> background colour (hex RGB), for conditional formats in both programs.
 HEALTH_COLOURS: dict[str, str] = {
     Health.OVERDUE.label: "F4B6B6",
@@ -120,13 +125,7 @@ def initial_tabs(info: MapInfo, plan: InitialPlan) -> list[TabContent]:
             "Everyone involved on both sides, their role in the decision and their authority.",
             people,
         ),
-        TabContent(
-            RESOURCES,
-            RESOURCES.name,
-            "The documents each step needs, from either side: paste the link when it is "
-            "shared (Drive links must be shared with the other side).",
-            resources,
-        ),
+        TabContent(RESOURCES, RESOURCES.name, RESOURCES_SUBTITLE, resources),
         TabContent(
             RISKS, RISKS.name, "Known risks to the timeline and what both sides will do.", risks
         ),

@@ -15,13 +15,16 @@ Round trips (docs/design.md, call budget):
   revoking is batches of permissions.list (every page) and one of permissions.delete.
 - a file kept beside the MAP (handoff Doc, .xlsx copies): one upload.
 - sync: one files.list of the drive (corpora=drive, every page) for every MAP's version;
-  a changed MAP costs one values.batchGet and at most one values.batchUpdate; an
-  unchanged MAP costs no call.
+  a changed MAP costs one values.batchGet and at most one values.batchUpdate (its
+  Resources Sync notes ride in it), plus one Drive batch of files.get when its Resources
+  tab holds Drive links; an unchanged MAP costs no call. A Sheet made before the
+  Resources tab costs one spreadsheets.get and a second read, once: its write adds it.
 Every call is paced under the per-user quota (transport.Pacer) and retries 429, 5xx and
 403 rate limits with randomised exponential backoff; a create is never simply sent again
 (a retried create could make a second file): it first looks for the file the first try
 made, by its appProperties. Sheets writes are last-writer-wins (no If-Match): the write
-is keyed by row id into the _sync tab, so a buyer's insert, delete or sort in between
+is keyed by row id into the _sync tab (and the Resources notes by each row's Link and
+Resource cells into the _resources tab), so a buyer's insert, delete or sort in between
 does no harm.
 
 Threads: one GoogleWorkspace serves every request thread of the web service. Its clients
@@ -66,13 +69,19 @@ from addon.workspace.base import (
     Snapshot,
 )
 from addon.workspace.google_sheet import (
+    ADDED_LATER,
+    RESOURCE_TAB,
     ROLLUP_HEADER_ROW,
     ROLLUP_LAYOUT,
     ROLLUP_ROWS,
     ROLLUP_TAB,
+    ROWS,
+    SHEET_IDS,
     SYNC_KEYS,
     SYNC_TAB,
+    added_tab_requests,
     blocked_columns,
+    blocked_notes,
     build_requests,
     create_body,
     formula_cells,
@@ -80,13 +89,17 @@ from addon.workspace.google_sheet import (
     grids_of_create,
     lookup_formula,
     lost_headers,
+    lost_note_header,
     merges_blocking,
+    note_formula_cell,
     quote,
     raw,
     read_params,
+    resource_table,
     restore_headers,
     rollup_create_body,
     rollup_write_body,
+    stale_notes,
     typed_under,
     unblock,
     values_as_cells,
@@ -153,6 +166,8 @@ class _PerThread(threading.local):
         self.clear: dict[str, list[str]] = {}  # sheet -> typed cells blocking an array
         self.unbuilt: dict[str, dict[str, Any]] = {}  # sheet -> the body its build writes
         self.repairs: dict[str, list[dict[str, Any]]] = {}  # sheet -> requests that repair
+        # sheet -> (the version read, the rows its _resources table held then)
+        self.resource_rows: dict[str, tuple[str, int]] = {}
 
 
 class GoogleWorkspace:
@@ -680,24 +695,43 @@ class GoogleWorkspace:
         if meta is None and self.version(sheet) is None:
             raise MapMissing(sheet, SYNC_LOST)
         meta = self._thread.meta[sheet]
+        added: list[dict[str, Any]] = []
         try:
-            answer = self._run(
-                self.sheets.spreadsheets().values().batchGet(spreadsheetId=sheet, **read_params())
-            )
+            try:
+                answer = self._run(
+                    self.sheets.spreadsheets()
+                    .values()
+                    .batchGet(spreadsheetId=sheet, **read_params())
+                )
+            except HttpError as err:
+                if err.resp.status != 400:
+                    raise
+                # A tab we read is missing: a Sheet made before the Resources tab (or a
+                # buyer deleted it). One spreadsheets.get says which; when it is only tabs
+                # added since, the rest is read and the write adds them back.
+                missing, added = self._missing_tabs(sheet, err)
+                answer = self._run(
+                    self.sheets.spreadsheets()
+                    .values()
+                    .batchGet(spreadsheetId=sheet, **read_params(without=missing))
+                )
         except HttpError as err:
             if err.resp.status in LOST:
                 raise MapMissing(sheet, SYNC_LOST) from None
-            if err.resp.status == 400:  # a tab we read was renamed or deleted by a buyer
-                raise WorkspaceError(
-                    sheet, f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
-                ) from None
             raise
         raw_grids = grids_of(answer)
         lost, header_row = lost_headers(raw_grids)
         grids, clear = unblock(restore_headers(raw_grids, lost, header_row))
         clear += typed_under(grids, lost, header_row)
+        grids, typed_notes = blocked_notes(grids)
+        grids, note_header, typed_under_note = lost_note_header(grids)
+        clear += typed_notes + typed_under_note
         self._thread.clear[sheet] = clear
-        self._thread.repairs[sheet] = self._repairs(sheet, raw_grids, lost)
+        self._thread.repairs[sheet] = added + self._repairs(sheet, raw_grids, lost, note_header)
+        self._thread.resource_rows[sheet] = (
+            self._token(meta),
+            max(0, len(grids[RESOURCE_TAB]) - 1) if RESOURCE_TAB in grids else 0,
+        )
         plan = find_tab(grids, PLAN)
         header = find_header(plan[1], PLAN) if plan else None
         self._thread.read[sheet] = (
@@ -711,18 +745,48 @@ class GoogleWorkspace:
             self._token(meta),
             SYNC_IDENTITY if editor and editor.lower() == self.identity else editor,
             when.replace(tzinfo=None),
-            repair=bool(clear or self._thread.repairs[sheet]),
+            repair=bool(clear or self._thread.repairs[sheet] or stale_notes(grids)),
         )
 
-    def _repairs(self, sheet: str, grids: dict[str, Any], lost: Sequence[int]) -> list[Any]:
+    def _missing_tabs(self, sheet: str, err: HttpError) -> tuple[list[str], list[Any]]:
+        """After a read refused for a missing range: the tabs missing, and the requests
+        adding them (in the Sheet's locale, after the Stakeholders tab). Only tabs a
+        Sheet made before them lacks (ADDED_LATER) are added; a buyer tab the MAP
+        needs that is gone (renamed, deleted) is an error to restore by hand."""
+        book = self._run(
+            self.sheets.spreadsheets().get(
+                spreadsheetId=sheet, fields="properties.locale,sheets.properties(title,index)"
+            )
+        )
+        titles = [str(s["properties"]["title"]) for s in book.get("sheets", [])]
+        missing = [t for t in SHEET_IDS if t not in titles]
+        if not missing or any(t not in ADDED_LATER for t in missing):
+            raise WorkspaceError(
+                sheet,
+                f"the Sheet cannot be read as a MAP: {_reason(err)}; restore the tab"
+                + (f" ({', '.join(missing)})" if missing else ""),
+            ) from None
+        after = titles.index("Stakeholders") + 1 if "Stakeholders" in titles else len(titles)
+        locale = str(book.get("properties", {}).get("locale", "en_US"))
+        log.info("%s: adding the %s tab(s) a newer MAP has", sheet, ", ".join(missing))
+        return missing, added_tab_requests(missing, locale, after)
+
+    def _repairs(
+        self,
+        sheet: str,
+        grids: dict[str, Any],
+        lost: Sequence[int],
+        note_header: int | None = None,
+    ) -> list[Any]:
         """What keeps the computed columns from showing, and the requests that mend it with
         the next write: a merge across a column (its header shows #REF!, typed text or
         not, or its header formula is written again) is undone; a header formula the buyer
-        typed over or cleared is written again in the Sheet's locale as it is now. One
+        typed over or cleared is written again in the Sheet's locale as it is now (the
+        Plan's, and the Resources Sync note's at row `note_header`). One
         spreadsheets.get, only when something is wrong; merged text stays in its top-left
         cell, or, from a computed cell, in the row's sync note like any typed text."""
         blocked, header_row = blocked_columns(grids)
-        if not blocked and not lost:
+        if not blocked and not lost and note_header is None:
             return []
         book = self._run(
             self.sheets.spreadsheets().get(
@@ -745,7 +809,8 @@ class GoogleWorkspace:
             )
             for i in lost
         ]
-        return unmerge + formula_cells(formulas)
+        notes = [] if note_header is None else [note_formula_cell(note_header, locale)]
+        return unmerge + formula_cells(formulas) + notes
 
     # --- writes -------------------------------------------------------------------------
 
@@ -753,11 +818,26 @@ class GoogleWorkspace:
         """One write: values.batchUpdate (RAW), or, for a Sheet create_map just made, the
         one batchUpdate that builds it with these first values in it."""
         previous_rows, id_column = self._thread.read.get(sheet, (0, 0))
+        # The Resources Sync notes ride in this same write, as rows of the hidden table
+        # the Sync note column's formula looks up (google_sheet.resource_note_formula: a
+        # row's note follows it through any sort a buyer makes between read and write).
+        # Without a read of this very version (a date-driven write from the registry's
+        # last read, or a read in another thread since) the table's length is not known:
+        # every row below it is cleared.
+        read_version, read_rows = self._thread.resource_rows.pop(sheet, ("", 0))
+        previous_table = read_rows if read_version == expected_version else None
+        if sheet in self._thread.unbuilt:
+            previous_table = 0  # the build's table is empty
+        table = None
+        if write.resource_rows is not None and (write.resources or previous_table):
+            table = resource_table(write.resources, write.resource_rows)
         body = write_body(
             write,
             previous_rows=previous_rows,
             id_column=id_column,
             clear=self._thread.clear.pop(sheet, []),
+            resources=table,
+            previous_resources=ROWS - 1 if previous_table is None else previous_table,
         )
         unbuilt = self._thread.unbuilt.pop(sheet, None)
         repairs = self._thread.repairs.pop(sheet, [])

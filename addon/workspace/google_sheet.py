@@ -36,6 +36,7 @@ from addon.plan.dates import to_serial
 from addon.plan.grid import col_letter, find_header, find_tab
 from addon.plan.insights import Insights
 from addon.plan.models import Cell, Grid
+from addon.plan.resources import resource_cells, resource_key
 from addon.plan.rollup import RollupRow
 from addon.workspace.base import ComputedWrite, MapDraft
 from addon.workspace.content import (
@@ -46,6 +47,7 @@ from addon.workspace.content import (
     INSIGHT_STEP_HEADER,
     INSIGHT_STEPS,
     INSIGHTS_TAB,
+    RESOURCES_SUBTITLE,
     ROLLUP_COLUMNS,
     TabContent,
     gap_cells,
@@ -54,20 +56,28 @@ from addon.workspace.content import (
     rollup_cells,
 )
 from sheets_schema.vocab import ColumnType
-from sheets_schema.workbook import PLAN, SUMMARY, SUMMARY_FIELDS, Column, Tab
+from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY, SUMMARY_FIELDS, Column, Tab
 
 SYNC_TAB = "_sync"
 SYNC_KEYS: tuple[str, ...] = ("id", *(c.key for c in PLAN.columns if c.computed))
+# The Resources tab's Sync notes, keyed by the row's Link and Resource cells as typed
+# (`resource_lookup_key`): a hidden tab the Sync note column's header formula looks up.
+RESOURCE_TAB = "_resources"
 ROWS = 500  # grid rows per tab; buyers add steps well within it
 DATE_PATTERN = "d mmm yyyy"
 SHEET_IDS: dict[str, int] = {
     "Plan": 1000,
     "Stakeholders": 2000,
+    "Resources": 2500,
     "Risks": 3000,
     "Decision criteria": 4000,
     "Summary": 5000,
     SYNC_TAB: 9000,
+    RESOURCE_TAB: 9100,
 }
+# Tabs a Sheet made before them lacks: a sync adds them (google.py `_repairs`), in this
+# order (the hidden table before the tab whose formula reads it).
+ADDED_LATER: tuple[str, ...] = (RESOURCE_TAB, RESOURCES.name)
 PIXELS_PER_CHAR = 7
 DEFAULT_SHEET_ID = 0  # the one tab of a Sheet Drive makes; deleted once ours exist
 DATE_FORMAT = {"type": "DATE", "pattern": DATE_PATTERN}
@@ -146,13 +156,61 @@ def lookup_formula(header: str, column: int, locale: str = "en_US") -> str:
     )
 
 
+# The Resources tab's Sync note column is filled like the Plan's computed columns, by one
+# lookup formula in its header, never by writing the rows: a buyer may sort or insert
+# rows between our read and our write, and a value written at the row the read saw would
+# then land on another document's row. The formula keys each row by its Link and Resource
+# cells as typed (`resource_lookup_key`), which move together in any sort, so each note
+# follows its row; a row whose cells changed after our read shows no note until the next
+# sync writes the new key. No buyer-editable cell is ever written.
+RESOURCE_KEY_COLUMNS = ("link", "title")  # joined by RESOURCE_KEY_JOIN, in this order
+RESOURCE_KEY_JOIN = "|"
+
+
+def resource_lookup_key(title: Cell, link: Cell) -> str:
+    """What the Sync note formula looks up for a row: its Link and Resource cells joined
+    as Sheets' & joins them (text as typed; a blank cell is "")."""
+    return f"{_joined(link)}{RESOURCE_KEY_JOIN}{_joined(title)}"
+
+
+def _joined(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def resource_note_formula(locale: str = "en_US") -> str:
+    """The Resources Sync note column's one formula, in its header cell: the header text,
+    then each row's note looked up in _resources by its Link and Resource cells, written
+    with the argument separator `locale` parses."""
+    first = RESOURCES.header_row + 1
+    a = separator(locale)
+    link = col_letter(RESOURCES.keys.index("link"))
+    title = col_letter(RESOURCES.keys.index("title"))
+    key = f'${link}{first}:${link}&"{RESOURCE_KEY_JOIN}"&${title}{first}:${title}'
+    header = RESOURCES.column("sync_note").header
+    return (
+        f'={{"{header}";ARRAYFORMULA(IF((${title}{first}:${title}&${link}{first}:${link})=""'
+        f'{a}""{a}IFERROR(VLOOKUP({key}{a}{RESOURCE_TAB}!$A$2:$B{a}2{a}FALSE){a}"")))}}'
+    )
+
+
 def _header_cell(tab: Tab, column: Column, locale: str) -> dict[str, Any]:
     if not column.computed or tab is SUMMARY:
-        return _cell(column.header, **HEADER_FORMAT)
-    cell = _cell(None, **COMPUTED_HEADER)
-    if tab is PLAN:
-        formula = lookup_formula(column.header, SYNC_KEYS.index(column.key) + 1, locale)
-        cell["userEnteredValue"] = {"formulaValue": formula}
+        cell = _cell(column.header, **HEADER_FORMAT)
+    else:
+        cell = _cell(None, **COMPUTED_HEADER)
+        if tab is PLAN:
+            formula = lookup_formula(column.header, SYNC_KEYS.index(column.key) + 1, locale)
+            cell["userEnteredValue"] = {"formulaValue": formula}
+        elif tab is RESOURCES and column.key == "sync_note":
+            cell["userEnteredValue"] = {"formulaValue": resource_note_formula(locale)}
+    if column.note:  # the header's comment, as the .xlsx gives it
+        cell["note"] = column.note
     return cell
 
 
@@ -168,7 +226,7 @@ def _tab(content: TabContent, index: int, locale: str) -> dict[str, Any]:
     for values in content.rows:
         cells = []
         for c in tab.columns:
-            if c.computed and tab is PLAN:  # filled by the header's formula
+            if c.computed and tab in (PLAN, RESOURCES):  # filled by the header's formula
                 shown = dict(COMPUTED_CELL)
                 if c.type is ColumnType.DATE:
                     shown["numberFormat"] = {"type": "DATE", "pattern": DATE_PATTERN}
@@ -278,18 +336,10 @@ def create_body(draft: MapDraft) -> dict[str, Any]:
     and conditionalFormats): what `build_requests` writes into the Sheet Drive made, and
     what `grids_of_create` reads back without a call."""
     info = draft.info
-    sheets = []
-    for index, content in enumerate(initial_tabs(info, draft.plan)):
-        built = _tab(content, index, info.locale)
-        for rng, rule in built["validations"]:  # CellData carries its own dataValidation
-            rows = built["body"]["data"][0]["rowData"]
-            col = rng["startColumnIndex"]
-            for r in range(rng["startRowIndex"], len(rows)):
-                cells = rows[r]["values"]
-                while len(cells) <= col:
-                    cells.append({})
-                cells[col]["dataValidation"] = rule
-        sheets.append(built["body"])
+    sheets = [
+        _tab_body(content, index, info.locale)
+        for index, content in enumerate(initial_tabs(info, draft.plan))
+    ]
     sheets.append(
         {
             "properties": {
@@ -315,6 +365,7 @@ def create_body(draft: MapDraft) -> dict[str, Any]:
             ],
         }
     )
+    sheets.append(_resource_table_body(len(sheets)))
     return {
         "properties": {
             "title": f"MAP - {info.buyer_company} - {info.deal}",
@@ -323,6 +374,91 @@ def create_body(draft: MapDraft) -> dict[str, Any]:
         },
         "sheets": sheets,
     }
+
+
+def _tab_body(content: TabContent, index: int, locale: str) -> dict[str, Any]:
+    """One tab as a Sheet resource, each data row's cells carrying their dropdown."""
+    built = _tab(content, index, locale)
+    for rng, rule in built["validations"]:  # CellData carries its own dataValidation
+        rows = built["body"]["data"][0]["rowData"]
+        col = rng["startColumnIndex"]
+        for r in range(rng["startRowIndex"], len(rows)):
+            cells = rows[r]["values"]
+            while len(cells) <= col:
+                cells.append({})
+            cells[col]["dataValidation"] = rule
+    body: dict[str, Any] = built["body"]
+    return body
+
+
+def _resource_table_body(index: int) -> dict[str, Any]:
+    """The hidden _resources tab: a row's lookup key and its Sync note, one row each."""
+    return {
+        "properties": {
+            "sheetId": SHEET_IDS[RESOURCE_TAB],
+            "title": RESOURCE_TAB,
+            "index": index,
+            "hidden": True,
+            "gridProperties": {"rowCount": ROWS, "columnCount": 3},
+        },
+        "data": [
+            {
+                "startRow": 0,
+                "startColumn": 0,
+                "rowData": [{"values": [_cell("key"), _cell("note"), _cell("resource")]}],
+            }
+        ],
+        "protectedRanges": [
+            {
+                "range": {"sheetId": SHEET_IDS[RESOURCE_TAB]},
+                "warningOnly": True,
+                "description": "Written by the sync; the Resources tab reads it.",
+            }
+        ],
+    }
+
+
+def added_tab_requests(missing: Sequence[str], locale: str, index: int) -> list[dict[str, Any]]:
+    """batchUpdate requests adding the tabs of ADDED_LATER that a Sheet made before them
+    lacks (the Resources tab, empty, and its hidden table), as a new Sheet has them: header,
+    formula in the Sheet's `locale`, dropdowns, warning-only protection, date format.
+    `index`: where the first goes (after the buyer's tabs)."""
+    sheets: list[dict[str, Any]] = []
+    for name in ADDED_LATER:
+        if name not in missing:
+            continue
+        if name == RESOURCE_TAB:
+            body = _resource_table_body(index + len(sheets))
+        else:
+            content = TabContent(RESOURCES, RESOURCES.name, RESOURCES_SUBTITLE, [])
+            body = _tab_body(content, index + len(sheets), locale)
+            for rng, rule in _validations(RESOURCES, SHEET_IDS[RESOURCES.name], 2):
+                body.setdefault("validations", []).append((rng, rule))
+        sheets.append(body)
+    requests: list[dict[str, Any]] = []
+    for sheet in sheets:
+        extra = sheet.pop("validations", [])
+        requests += _sheet_requests(sheet)
+        # Rows a buyer adds below get the dropdowns too (the build gives them to its rows).
+        requests += [{"setDataValidation": {"range": rng, "rule": rule}} for rng, rule in extra]
+    if RESOURCES.name in missing:
+        requests += _column_dates(RESOURCES)
+    return requests
+
+
+def _column_dates(tab: Tab) -> list[dict[str, Any]]:
+    first = tab.header_row  # 0-based: the first data row
+    return [
+        {
+            "repeatCell": {
+                "range": _range(SHEET_IDS[tab.name], first, i),
+                "cell": {"userEnteredFormat": {"numberFormat": DATE_FORMAT}},
+                "fields": "userEnteredFormat.numberFormat",
+            }
+        }
+        for i, c in enumerate(tab.columns)
+        if c.type is ColumnType.DATE
+    ]
 
 
 def _date_formats() -> list[dict[str, Any]]:
@@ -350,7 +486,54 @@ def _date_formats() -> list[dict[str, Any]]:
             }
         }
         for rng in (*plan, *summary)
+    ] + _column_dates(RESOURCES)
+
+
+def _sheet_requests(sheet: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One tab of a Spreadsheet resource as batchUpdate requests: addSheet, its cells,
+    column widths, protections, conditional formats and charts."""
+    requests: list[dict[str, Any]] = []
+    sheet_id = sheet["properties"]["sheetId"]
+    requests.append({"addSheet": {"properties": sheet["properties"]}})
+    for data in sheet.get("data", []):
+        if data.get("rowData"):
+            requests.append(
+                {
+                    "updateCells": {
+                        "start": {
+                            "sheetId": sheet_id,
+                            "rowIndex": data.get("startRow", 0),
+                            "columnIndex": data.get("startColumn", 0),
+                        },
+                        "rows": data["rowData"],
+                        "fields": "userEnteredValue,userEnteredFormat,dataValidation,note",
+                    }
+                }
+            )
+        for i, meta in enumerate(data.get("columnMetadata", [])):
+            requests.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": data.get("startColumn", 0) + i,
+                            "endIndex": data.get("startColumn", 0) + i + 1,
+                        },
+                        "properties": {"pixelSize": meta["pixelSize"]},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
+    requests += [
+        {"addProtectedRange": {"protectedRange": p}} for p in sheet.get("protectedRanges", [])
     ]
+    requests += [
+        {"addConditionalFormatRule": {"rule": rule, "index": i}}
+        for i, rule in enumerate(sheet.get("conditionalFormats", []))
+    ]
+    requests += [{"addChart": {"chart": chart}} for chart in sheet.get("charts", [])]
+    return requests
 
 
 def build_requests(
@@ -376,46 +559,7 @@ def build_requests(
             }
         )
     for sheet in body.get("sheets", []):
-        sheet_id = sheet["properties"]["sheetId"]
-        requests.append({"addSheet": {"properties": sheet["properties"]}})
-        for data in sheet.get("data", []):
-            if data.get("rowData"):
-                requests.append(
-                    {
-                        "updateCells": {
-                            "start": {
-                                "sheetId": sheet_id,
-                                "rowIndex": data.get("startRow", 0),
-                                "columnIndex": data.get("startColumn", 0),
-                            },
-                            "rows": data["rowData"],
-                            "fields": "userEnteredValue,userEnteredFormat,dataValidation",
-                        }
-                    }
-                )
-            for i, meta in enumerate(data.get("columnMetadata", [])):
-                requests.append(
-                    {
-                        "updateDimensionProperties": {
-                            "range": {
-                                "sheetId": sheet_id,
-                                "dimension": "COLUMNS",
-                                "startIndex": data.get("startColumn", 0) + i,
-                                "endIndex": data.get("startColumn", 0) + i + 1,
-                            },
-                            "properties": {"pixelSize": meta["pixelSize"]},
-                            "fields": "pixelSize",
-                        }
-                    }
-                )
-        requests += [
-            {"addProtectedRange": {"protectedRange": p}} for p in sheet.get("protectedRanges", [])
-        ]
-        requests += [
-            {"addConditionalFormatRule": {"rule": rule, "index": i}}
-            for i, rule in enumerate(sheet.get("conditionalFormats", []))
-        ]
-        requests += [{"addChart": {"chart": chart}} for chart in sheet.get("charts", [])]
+        requests += _sheet_requests(sheet)
     if dates:
         requests += _date_formats()
     requests += [dict(r) for r in then]
@@ -468,15 +612,16 @@ def values_as_cells(write: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def read_ranges() -> list[str]:
-    """What one values.batchGet asks for: every buyer tab and the sync tab, whole."""
-    return [quote(t) for t in SHEET_IDS]
+def read_ranges(without: Sequence[str] = ()) -> list[str]:
+    """What one values.batchGet asks for: every buyer tab and the sync tabs, whole
+    (`without`: tabs a Sheet made before them lacks, until a sync adds them)."""
+    return [quote(t) for t in SHEET_IDS if t not in without]
 
 
-def read_params() -> dict[str, Any]:
+def read_params(without: Sequence[str] = ()) -> dict[str, Any]:
     """The one values.batchGet a sync makes: every tab, dates as serial numbers."""
     return {
-        "ranges": read_ranges(),
+        "ranges": read_ranges(without),
         "valueRenderOption": "UNFORMATTED_VALUE",
         "dateTimeRenderOption": "SERIAL_NUMBER",
     }
@@ -500,12 +645,122 @@ def raw(value: Cell) -> Any:
     return "" if value is None else value
 
 
+def resource_table(
+    notes: Mapping[str, str | None], rows: Sequence[tuple[Cell, Cell]]
+) -> list[list[str]]:
+    """The _resources tab's rows: for each Resources row as the sync read it, (title,
+    link) as typed, its note looked up by `resource_key` and stored under the key the
+    Sync note formula looks up (`resource_lookup_key`); rows without a note are left out
+    (the formula shows nothing for them). Sorted, one row per key; the third column keeps
+    the row's `resource_key`, so a later read can tell a note lost to retyping
+    (`stale_notes`)."""
+    table: dict[str, tuple[str, str]] = {}
+    for title, link in rows:
+        key = resource_key(title, link)
+        note = notes.get(key)
+        if note:
+            table.setdefault(resource_lookup_key(title, link), (note, key))
+    return [[k, *table[k]] for k in sorted(table)]
+
+
+def stale_notes(grids: Mapping[str, Grid]) -> bool:
+    """Whether a Resources row lost its note to an edit the sync does not count as a
+    change: its cells were retyped (a new title for the same link) so the formula's key
+    is no longer in _resources, while its note, kept under the row's `resource_key` in
+    the table's third column, is. Then the table must be written again though no note
+    changed. Read from the one batchGet: no call."""
+    cells = resource_cells(grids)
+    table = grids.get(RESOURCE_TAB, [])[1:]
+    if not cells or not table:
+        return False
+    looked_up = {str(row[0]) for row in table if row}
+    noted = {str(row[2]) for row in table if len(row) > 2 and len(row) > 1 and row[1]}
+    return any(
+        resource_key(title, link) in noted and resource_lookup_key(title, link) not in looked_up
+        for title, link in cells
+    )
+
+
+def blocked_notes(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], list[str]]:
+    """Text a buyer typed under the Resources Sync note header blocks its array (#REF! in
+    the header), as on the Plan (`unblock`): the header text is restored for the parser,
+    which keeps the typed text in the row's note, and the cells (A1) are cleared by the
+    write. Only computed cells are ever cleared."""
+    out = {name: [list(r) for r in grid] for name, grid in grids.items()}
+    found = find_tab(out, RESOURCES)
+    header = find_header(found[1], RESOURCES) if found else None
+    if found is None or header is None or "sync_note" in header.columns:
+        return out, []
+    name, grid = found
+    row = grid[header.row]
+    col = RESOURCES.keys.index("sync_note")
+    shown = row[col] if col < len(row) else None
+    if not (isinstance(shown, str) and shown.startswith("#REF!")):
+        return out, []
+    row[col] = RESOURCES.column("sync_note").header
+    clear = [
+        f"{quote(name)}!{col_letter(col)}{r + 1}"
+        for r in range(header.row + 1, len(grid))
+        if col < len(grid[r]) and grid[r][col] not in (None, "")
+    ]
+    return out, clear
+
+
+def lost_note_header(grids: Mapping[str, Grid]) -> tuple[dict[str, Grid], int | None, list[str]]:
+    """The Resources Sync note header's formula, typed over or cleared by a buyer (the
+    cell shows neither "Sync note" nor #REF!, with the buyer's columns where we put
+    them): the grids with the header text back for the parser, the header's row (the
+    write puts the formula back there, as the Plan's `lost_headers`), and the cells
+    (A1) typed under it, which would block the formula written back: the parser keeps
+    their text in the row's note, the write clears them. (None, []) when nothing is lost."""
+    out = {name: [list(r) for r in grid] for name, grid in grids.items()}
+    found = find_tab(out, RESOURCES)
+    header = find_header(found[1], RESOURCES) if found else None
+    if found is None or header is None or "sync_note" in header.columns:
+        return out, None, []
+    col = RESOURCES.keys.index("sync_note")
+    if any(header.columns.get(k) != i for i, k in enumerate(RESOURCES.keys[:col])):
+        return out, None, []  # columns moved: where the formula belongs is not known
+    name, grid = found
+    row = grid[header.row]
+    shown = row[col] if col < len(row) else None
+    if isinstance(shown, str) and shown.startswith("#REF!"):
+        return out, None, []  # blocked, not lost (`blocked_notes`)
+    row.extend([""] * (col + 1 - len(row)))
+    row[col] = RESOURCES.column("sync_note").header
+    typed = [
+        f"{quote(name)}!{col_letter(col)}{r + 1}"
+        for r in range(header.row + 1, len(grid))
+        if col < len(grid[r]) and grid[r][col] not in (None, "")
+    ]
+    return out, header.row, typed
+
+
+def note_formula_cell(row: int, locale: str) -> dict[str, Any]:
+    """The updateCells request writing the Sync note header's formula back at `row`."""
+    return {
+        "updateCells": {
+            "start": {
+                "sheetId": SHEET_IDS[RESOURCES.name],
+                "rowIndex": row,
+                "columnIndex": RESOURCES.keys.index("sync_note"),
+            },
+            "rows": [
+                {"values": [{"userEnteredValue": {"formulaValue": resource_note_formula(locale)}}]}
+            ],
+            "fields": "userEnteredValue",
+        }
+    }
+
+
 def write_body(
     write: ComputedWrite,
     *,
     previous_rows: int = 0,
     id_column: int = 0,
     clear: Sequence[str] = (),
+    resources: Sequence[list[str]] | None = None,
+    previous_resources: int = ROWS - 1,
 ) -> dict[str, Any]:
     """One values.batchUpdate: the _sync tab keyed by row id, the Summary, new row ids.
 
@@ -528,6 +783,11 @@ def write_body(
                 "values": [[label, raw(value)] for label, value in write.summary],
             }
         )
+    if resources is not None:  # the Resources Sync notes' table; leftover rows cleared
+        rows = [*resources, *[["", "", ""]] * max(0, previous_resources - len(resources))]
+        rows = rows[: ROWS - 1]
+        if rows:
+            data.append({"range": f"{RESOURCE_TAB}!A2:C{len(rows) + 1}", "values": rows})
     for cell in clear:  # typed text blocking a computed column, kept by the parser
         data.append({"range": cell, "values": [[""]]})
     for assignment in write.ids:

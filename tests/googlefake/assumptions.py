@@ -111,6 +111,24 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
         "The discovery document gives the minimum, not the refusal.",
     ),
     Assumption(
+        "resource key required",
+        "A file with a resourceKey that the caller reaches only through a domain or anyone "
+        "permission answers 404 notFound unless X-Goog-Drive-Resource-Keys names it "
+        "(fileId/key); having opened it before does not exempt the caller.",
+        "Drive's resource keys guide says such requests 'might require a resource key' and "
+        "that recent viewers need none; when it is required, and the refusal's status, are "
+        "not documented. The fake takes the stricter reading.",
+    ),
+    Assumption(
+        "who can share a file",
+        "files.get answers permissions to the file's owner and to a user with a writer "
+        "permission (writersCanShare is taken as true); group membership and commenters "
+        "who may share are not modelled.",
+        "The files resource says permissions show only to a user who can share the file; "
+        "the sharing guide names owner and writer, with writersCanShare; the fake keeps to "
+        "those two direct roles.",
+    ),
+    Assumption(
         "Gmail access token",
         "messages.get, attachments.get and drafts.create without the message's "
         "X-Goog-Gmail-Access-Token answer 403 forbidden; another mailbox 403 'Delegation "

@@ -24,6 +24,11 @@ Modelled (Drive API v3 reference, developers.google.com/drive/api/reference/rest
   shared drive has none: File.owners "isn't populated for items in shared drives", the
   drive owns them (v3 File resource). A file moved into a shared drive loses its owner.
   permissions.list answers both, the owner's first; permissions.delete refuses the owner.
+- Documents a person keeps (`FakeGoogle.add_file`, what a Resources row links to): who
+  may open one follows its permissions (404 notFound otherwise); files.get answers its
+  permissions only to someone who can share it, never for a shared drive item; a
+  link-shared file with a resourceKey needs X-Goog-Drive-Resource-Keys (server.py
+  `_files_get`, `FakeGoogle.can_open`; each behaviour cites its page there).
 """
 
 from __future__ import annotations
@@ -98,6 +103,13 @@ class DriveFile:
     drive_id: str | None = None  # File.driveId: "Only populated for items in shared drives"
     created_by: str = ""  # who made it through the app (drive.file and corpora=user)
     modifier_hidden: bool = False  # lastModifyingUser absent for the last change
+    # A file someone else keeps (FakeGoogle.add_file: a document a Resources row links
+    # to): who may open it follows its permissions strictly (`FakeGoogle.can_open`).
+    by_permission: bool = False
+    # File.resourceKey: "A key needed to access the item via a shared link" (link-shared
+    # files made before the 2021 security update keep one; Drive guide "Access
+    # link-shared files using resource keys").
+    resource_key: str = ""
 
     def every_permission(self) -> list[dict[str, Any]]:
         """The file's Permission resources as permissions.list answers them."""
@@ -142,7 +154,46 @@ class DriveFile:
             }
         if self.drive_id:
             answer["driveId"] = self.drive_id
+        if self.resource_key:
+            answer["resourceKey"] = self.resource_key
         return answer
+
+    def can_share(self, email: str) -> bool:
+        """Whether `email` may share the file: its owner, or a writer (Drive guide "Share
+        files, folders, and drives": "To share a file in My Drive, the user must have
+        role=writer or role=owner"; writersCanShare, default true, is not modelled).
+        Shared drive items: the guide's other cases, not needed here (see `permissions`)."""
+        return any(
+            p.get("emailAddress") == email and p.get("role") in ("owner", "writer")
+            for p in self.every_permission()
+        )
+
+    def key_needed(self, email: str) -> bool:
+        """Whether this caller reaches the file only through a link share (type=domain or
+        anyone): then a file with a resource key needs it in the request (Drive guide
+        "Access link-shared files using resource keys": "Requests from users that only
+        have access to these link-shared files using a type=domain or type=anyone
+        permission might require a resource key"; UNCONFIRMED: the fake always requires
+        it, assumptions.py "resource key required")."""
+        direct = any(
+            p.get("emailAddress") == email and p.get("type") in ("user", "group")
+            for p in self.every_permission()
+        )
+        return bool(self.resource_key) and not direct
+
+    def opens_for(self, email: str) -> bool:
+        """A person named in the permissions, their domain's, or anyone's (by_permission
+        files only: group membership is not modelled)."""
+        domain = email.rpartition("@")[2].lower()
+        for p in self.every_permission():
+            kind = p.get("type")
+            if kind in ("user", "group") and p.get("emailAddress") == email:
+                return True
+            if kind == "domain" and str(p.get("domain", "")).lower() == domain:
+                return True
+            if kind == "anyone":
+                return True
+        return False
 
 
 def split_multipart(content_type: str, raw: bytes) -> tuple[dict[str, Any], bytes, str]:

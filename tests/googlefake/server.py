@@ -247,6 +247,66 @@ class FakeGoogle:
         with self._lock:
             self.opened.add((file_id, email))
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        owner: str,
+        shared: Sequence[tuple[str, str, str]] = (),
+        *,
+        mime_type: str = drive.DOCUMENT,
+        resource_key: str = "",
+        trashed: bool = False,
+    ) -> drive.DriveFile:
+        """A file a person keeps in their own My Drive (a document a Resources row links
+        to), made before the fake serves: owned by `owner`, shared as `shared` says, each
+        (type, role, who): ("user", "reader", "dana@buyer.example.com"), ("domain",
+        "reader", "buyer.example.com"), ("anyone", "reader", ""). Unlike the MAP's own
+        files, who may open it follows these permissions (`can_open`)."""
+        with self._lock:
+            made = drive.DriveFile(
+                file_id,
+                name,
+                mime_type,
+                self.clock(),
+                owner,
+                [_my_drive(owner)],
+                trashed=trashed,
+                created_by=owner,
+                by_permission=True,
+                resource_key=resource_key,
+            )
+            made.owner = {
+                "kind": "drive#permission",
+                "id": self.new_id("perm"),
+                "type": "user",
+                "role": "owner",
+                "emailAddress": owner,
+            }
+            for kind, role, who in shared:
+                permission: dict[str, Any] = {
+                    "kind": "drive#permission",
+                    "id": self.new_id("perm"),
+                    "type": kind,
+                    "role": role,
+                }
+                if kind in ("user", "group"):
+                    permission["emailAddress"] = who.lower()
+                elif kind == "domain":
+                    permission["domain"] = who.lower()
+                made.permissions.append(permission)
+            self.files[file_id] = made
+            self.remember(made)
+        return made
+
+    def resource_keys(self) -> dict[str, str]:
+        """The request's X-Goog-Drive-Resource-Keys: "fileId1/resourceKey1,fileId2/..."
+        (Drive guide "Access link-shared files using resource keys", "Set the resource key
+        on requests"); in a batch, each part's own header (batch.Part.headers)."""
+        given = self.headers.get("x-goog-drive-resource-keys", "")
+        pairs = (p.strip().partition("/") for p in given.split(",") if p.strip())
+        return {file_id: key for file_id, _, key in pairs}
+
     def lag(self, file_id: str, calls: int = 1) -> None:
         """The next `calls` files.list answers that hold the file show its previous metadata:
         as it was before its latest change (a search index not yet caught up; files.get is
@@ -288,6 +348,16 @@ class FakeGoogle:
         """Whether the caller can see the file at all; Drive answers 404 otherwise."""
         if (found.id, self.user) in self.denied:
             return False
+        if found.by_permission:
+            # A file the caller was not given: Drive answers 404 notFound (Drive guide
+            # "Resolve errors": "The user does not have read access to a file, or the
+            # file does not exist"). Through a link share only, a file with a resource
+            # key needs it (drive.DriveFile.key_needed).
+            if not found.opens_for(self.user):
+                return False
+            return not found.key_needed(self.user) or (
+                self.resource_keys().get(found.id) == found.resource_key
+            )
         if self.file_scope_only() and not (
             (found.created_by and found.created_by == self.user)
             or (found.id, self.user) in self.opened
@@ -656,6 +726,22 @@ def _batch_update_values(fake: FakeGoogle, call: Call) -> Any:
     }
 
 
+def _update_values(fake: FakeGoogle, call: Call) -> Any:
+    """values.update: one ValueRange written (Sheets v4 reference, "Sets values in a range
+    of a spreadsheet. The caller must specify the spreadsheet ID, range, and a
+    valueInputOption"); answers an UpdateValuesResponse. What a person's edit in the UI
+    amounts to, for the tests' buyers."""
+    book = _book(fake, call)
+    option = call.query.get("valueInputOption", [""])[0]
+    if option not in ("RAW", "USER_ENTERED"):
+        raise ApiError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+    answer = sheets.write(
+        book, call.path_params["range"], (call.body or {}).get("values", []), option
+    )
+    fake.touch(fake.files[book.spreadsheet_id])
+    return {"spreadsheetId": book.spreadsheet_id, **answer}
+
+
 def _batch_update(fake: FakeGoogle, call: Call) -> Any:
     """spreadsheets.batchUpdate: every request applied in order, all or none (sheets.py)."""
     book = _book(fake, call)
@@ -734,7 +820,15 @@ def _files_get(fake: FakeGoogle, call: Call) -> Any:
                 reason="fileNotDownloadable",
             )
         return found.content
-    return found.resource(fake.url)
+    answer = found.resource(fake.url)
+    # File.permissions (Drive v3 reference, files resource): "The full list of permissions
+    # for the file. This is only available if the requesting user can share the file. Not
+    # populated for items in shared drives." Trashed files answer too, with trashed: true
+    # (File.trashed: "Whether the file has been trashed, either explicitly or from a
+    # trashed parent folder"); `_file` lets files.get see them.
+    if found.drive_id is None and found.can_share(fake.user):
+        answer["permissions"] = [dict(p) for p in found.every_permission()]
+    return answer
 
 
 def _move(fake: FakeGoogle, found: drive.DriveFile, add: list[str], remove: list[str]) -> None:
@@ -1265,6 +1359,7 @@ HANDLERS: dict[str, Handler] = {
     "sheets.spreadsheets.get": _get,
     "sheets.spreadsheets.values.batchGet": _batch_get,
     "sheets.spreadsheets.values.batchUpdate": _batch_update_values,
+    "sheets.spreadsheets.values.update": _update_values,
     "sheets.spreadsheets.batchUpdate": _batch_update,
 }
 

@@ -32,12 +32,13 @@ Modelled behaviours and where they come from (Sheets API v4 reference, developer
   inheritFromBefore (InsertDimensionRequest reference).
 - sortRange moves cell values, not rows: nothing row-bound follows a sort (GOOGLE.md;
   unconfirmed either way, so the less convenient assumption).
-- The one formula shape the product writes, {"Header";ARRAYFORMULA(IF(ids="","",IFERROR(
-  VLOOKUP(ids,tab!$A$2:$X,k,FALSE),"")))} (or its comma-decimal form with ";" between
-  arguments), is evaluated: it shows the header and fills its column from the next row
-  down, and shows #REF! when a value typed below it blocks the array (Google: "Array result
-  was not expanded because it would overwrite data"). Its references follow row inserts as
-  Google adjusts them; other formulas are not evaluated.
+- The formula shapes the product writes, {"Header";ARRAYFORMULA(IF(ids="","",IFERROR(
+  VLOOKUP(ids,tab!$A$2:$X,k,FALSE),"")))} and the Resources Sync note's, whose key is two
+  columns joined ($D4:$D&"|"&$A4:$A, blank where both are), (or their comma-decimal form
+  with ";" between arguments), are evaluated: each shows the header and fills its column
+  from the next row down, and shows #REF! when a value typed below it blocks the array
+  (Google: "Array result was not expanded because it would overwrite data"). Its
+  references follow row inserts as Google adjusts them; other formulas are not evaluated.
 """
 
 from __future__ import annotations
@@ -374,11 +375,37 @@ def _render(cell: CellState, value_option: str, date_option: str) -> Value | Non
     return value
 
 
-# The product's computed-column formula, in en_US syntax (formulas.parse rewrites it so).
+# The product's computed-column formulas, in en_US syntax (formulas.parse rewrites them
+# so): the Plan's looks up column A; the Resources Sync note's looks up two columns joined
+# with "|" (VLOOKUP($D4:$D&"|"&$A4:$A, ...)), blank where both are blank.
+_COLUMN = r"\$[A-Z]+\d+:\$[A-Z]+"
 _LOOKUP = re.compile(
-    r'^=\{"(.*)";ARRAYFORMULA\(IF\(\$A\d+:\$A="","",IFERROR\(VLOOKUP\(\$A\d+:\$A,(.+?)!\$A\$2:'
-    r'\$[A-Z]+,(\d+),FALSE\),""\)\)\)\}$'
+    r'^=\{"(?P<header>.*)";ARRAYFORMULA\(IF\((?:\$A\d+:\$A|\((?P<blank>'
+    + _COLUMN
+    + "&"
+    + _COLUMN
+    + r')\))="","",IFERROR\(VLOOKUP\((?P<key>'
+    + _COLUMN
+    + r'(?:&"[^"]*"&'
+    + _COLUMN
+    + r")?),(?P<table>.+?)!\$A\$2:"
+    r'\$[A-Z]+,(?P<k>\d+),FALSE\),""\)\)\)\}$'
 )
+_KEY_PART = re.compile(r'\$([A-Z]+)\d+:\$[A-Z]+|&"([^"]*)"&|&')
+
+
+def _key_of(sheet: SheetState, row: int, key: str) -> str:
+    """A lookup key expression's text for one row: its columns' values joined with the
+    literal text between them, as Sheets' & joins them."""
+    out = []
+    for m in _KEY_PART.finditer(key):
+        if m[1] is not None:
+            found = sheet.cells.get((row, col_index(m[1])))
+            value = None if found is None else found.value
+            out.append("" if value is None else _shown(value))
+        else:
+            out.append(m[2] or "")
+    return "".join(out)
 
 
 def _arrays(book: SpreadsheetState, sheet: SheetState) -> dict[tuple[int, int], Value]:
@@ -388,8 +415,9 @@ def _arrays(book: SpreadsheetState, sheet: SheetState) -> dict[tuple[int, int], 
         m = _LOOKUP.match(cell.parsed or "")
         if m is None:
             continue
-        table_sheet = book.sheet(m[2].strip("'"))
-        k = int(m[3]) - 1
+        table_sheet = book.sheet(m["table"].strip("'"))
+        k = int(m["k"]) - 1
+        key, blank_if = m["key"], m["blank"]
         table: dict[str, Value] = {}
         for (tr, tc), tcell in table_sheet.cells.items():
             if tc == 0 and tr >= 1 and tcell.value not in (None, ""):
@@ -405,11 +433,14 @@ def _arrays(book: SpreadsheetState, sheet: SheetState) -> dict[tuple[int, int], 
             # assumptions.py, "a merge blocks an array").
             out[(r, c)] = "#REF!"
             continue
-        out[(r, c)] = m[1]  # the header text, then one value a row below it
+        out[(r, c)] = m["header"]  # the header text, then one value a row below it
         for rr in range(r + 1, sheet.rows):
-            ident = sheet.cells.get((rr, 0))
-            if ident is not None and ident.value not in (None, ""):
-                out[(rr, c)] = table.get(str(ident.value), "")
+            if blank_if is None:  # the Plan's: blank where the row has no id
+                ident = sheet.cells.get((rr, 0))
+                if ident is not None and ident.value not in (None, ""):
+                    out[(rr, c)] = table.get(str(ident.value), "")
+            elif _key_of(sheet, rr, blank_if):  # blank where both key cells are blank
+                out[(rr, c)] = table.get(_key_of(sheet, rr, key), "")
     return out
 
 
