@@ -227,7 +227,7 @@ def test_status_card_links_the_next_steps_documents_and_says_which_are_missing(
     assert missing[0].startswith("missing: Penetration test summary (from Seller: ")
     assert any(m.startswith("missing: Data processing agreement (DPA) draft") for m in missing)
     more = [w["textParagraph"]["text"] for w in widgets(card) if "textParagraph" in w]
-    assert any("more document(s) missing for later steps" in t for t in more)
+    assert any("more documents missing for later steps" in t for t in more)
 
 
 def test_twelve_status_cards_at_once_each_shows_its_own_documents(web: Web) -> None:

@@ -346,7 +346,10 @@ def _resource_facts(row: RollupRow) -> list[c.Widget]:
         more = row.missing_resources - sum(1 for r in row.resources if r.missing)
         if more > 0:
             widgets.append(
-                _para(f"{more} more document(s) missing for later steps: see the Resources tab")
+                _para(
+                    f"{more} more {'document' if more == 1 else 'documents'} missing for "
+                    "later steps: see the Resources tab"
+                )
             )
     return widgets
 
