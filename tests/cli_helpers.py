@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from addon.cli import main
 from addon.plan.cells import cell_text
@@ -53,6 +53,14 @@ def create(root: Path, *extra: str) -> Path:
     output = run(root, *CREATE, *extra).output
     line = next(x for x in output.splitlines() if x.strip().startswith("workbook:"))
     return Path(line.split("workbook:", 1)[1].strip())
+
+
+def imported_workbook(root: Path, source: Path, *args: str) -> Workbook:
+    """`mapctl import SOURCE ARGS` for real, and the new MAP's workbook as written."""
+    out = run(root, "import", str(source), *args).output
+    assert "Created MAP-" in out, out
+    line = next(x for x in out.splitlines() if "workbook:" in x)
+    return load_workbook(Path(line.split("workbook:", 1)[1].strip()))
 
 
 def status_json(root: Path, path: Path, today: str) -> dict[str, Any]:

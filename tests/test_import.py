@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from addon.plan.adopt import Source, adopt
 from addon.plan.models import Grid
 from addon.workspace.sources import csv_grid
-from tests.cli_helpers import run, status_json
+from tests.cli_helpers import imported_workbook, run, status_json
 from tests.google_env import Env
 from tests.import_fixtures import FIXTURES, build_xlsx, cells_in, csv_exports, load, normal
 from tests.import_overrides import check_override, overridden
@@ -462,10 +462,9 @@ def test_decision_criteria_are_written_to_the_new_maps_tab(tmp_path: Path) -> No
     text = run(tmp_path, "import", str(source), "--dry-run", "--today", "2026-10-01").output
     assert "Decision criteria (2):" in text
     assert "Works with our TMS — Kai Rowe; Partly" in text
-    out = run(
+    book = imported_workbook(
         tmp_path,
-        "import",
-        str(source),
+        source,
         "--today",
         "2026-10-01",
         "--buyer-company",
@@ -474,10 +473,7 @@ def test_decision_criteria_are_written_to_the_new_maps_tab(tmp_path: Path) -> No
         "Leo Dunn",
         "--rep-email",
         "leo.dunn@example.com",
-    ).output
-    assert "Created MAP-" in out
-    made = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
-    book = load_workbook(made)
+    )
     rows = [[c.value for c in row] for row in book["Decision criteria"].iter_rows()]
     header = next(i for i, row in enumerate(rows) if row[:1] == ["Criterion"])
     assert rows[header][:4] == ["Criterion", "Who decides", "How it will be shown", "Status"]

@@ -9,12 +9,13 @@ import json
 from datetime import date
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from addon.plan.adopt import Source, adopt
 from addon.plan.adopt.links import _links_in
 from addon.plan.models import Grid
-from tests.cli_helpers import run
+from sheets_schema.workbook import RESOURCES
+from tests.cli_helpers import imported_workbook, run
 
 TODAY = date(2026, 10, 1)
 
@@ -163,10 +164,9 @@ def test_the_dry_run_lists_the_resources_and_the_new_workbook_holds_them(
     assert "Resources (3):" in text
     assert "Mutual NDA — https://widgetco.example.com/nda — S01" in text
     assert "Resources!" not in text.split("Not placed")[1]  # the whole tab is placed
-    out = run(
+    book = imported_workbook(
         tmp_path,
-        "import",
-        str(source),
+        source,
         "--today",
         "2026-10-01",
         "--buyer-company",
@@ -175,22 +175,10 @@ def test_the_dry_run_lists_the_resources_and_the_new_workbook_holds_them(
         "Leo Dunn",
         "--rep-email",
         "leo.dunn@widgetco.example.com",
-    ).output
-    assert "Created MAP-" in out
-    made = Path(next(x for x in out.splitlines() if "workbook:" in x).split("workbook:")[1].strip())
-    book = load_workbook(made)
+    )
     rows = [[c.value for c in row] for row in book["Resources"].iter_rows()]
     header = next(i for i, row in enumerate(rows) if row[:1] == ["Resource"])
-    assert rows[header][:8] == [
-        "Resource",
-        "Kind",
-        "For step",
-        "Link",
-        "Side",
-        "Provided by",
-        "Shared on",
-        "Notes",
-    ]
+    assert rows[header][:8] == [c.header for c in RESOURCES.columns][:8]
     body = [row[:6] for row in rows[header + 1 :] if any(row)]
     assert body == [
         ["Overview", "Security", "S02", "https://widgetco.example.com/security/overview",
