@@ -51,6 +51,23 @@ class GoogleWeb:
     maps: list[str]
 
 
+def _create(app: App, n: int) -> str:
+    """A small MAP for buyer n, made through the app as Create MAP makes it."""
+    return app.create(
+        {
+            "deal": f"Rollout {n}",
+            "buyer_company": f"Buyer {n}",
+            "buyer_contacts": [f"dana@buyer{n}.example.com"],
+            "target_close": date(2026, 5, 29),
+            "template": "smb",
+            "rep_name": "Sam Rivera",
+            "rep_email": REP,
+        },
+        date(2026, 3, 2),
+        datetime(2026, 3, 2, 9),
+    ).map_id
+
+
 @pytest.fixture
 def google_web(tmp_path: Path) -> Iterator[GoogleWeb]:
     key = make_key("key-1")
@@ -69,22 +86,7 @@ def google_web(tmp_path: Path) -> Iterator[GoogleWeb]:
         http = PacedHttp(authorized_http(Credentials(token="service-token"), timeout=10), log=log)
         workspace = GoogleWorkspace(http, identity=SERVICE, folder_id=FOLDER, root_url=fake.url)
         app = App(settings, workspace=workspace)
-        maps = [
-            app.create(
-                {
-                    "deal": f"Rollout {n}",
-                    "buyer_company": f"Buyer {n}",
-                    "buyer_contacts": [f"dana@buyer{n}.example.com"],
-                    "target_close": date(2026, 5, 29),
-                    "template": "smb",
-                    "rep_name": "Sam Rivera",
-                    "rep_email": REP,
-                },
-                date(2026, 3, 2),
-                datetime(2026, 3, 2, 9),
-            ).map_id
-            for n in range(MAPS)
-        ]
+        maps = [_create(app, n) for n in range(MAPS)]
         flask_app = create_app(settings, app=app, queue=None)
         server = make_server("127.0.0.1", 0, flask_app, threaded=True)
         threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
@@ -222,22 +224,7 @@ def test_8_maps_with_drive_links_synced_at_once_by_the_queue_each_with_its_own_n
     and write are its own, so every note names its own buyer and lands on its own row."""
     env, fake = google_web.web, google_web.fake
     maps = list(google_web.maps)
-    for n in range(MAPS, 8):
-        maps.append(
-            env.app.create(
-                {
-                    "deal": f"Rollout {n}",
-                    "buyer_company": f"Buyer {n}",
-                    "buyer_contacts": [f"dana@buyer{n}.example.com"],
-                    "target_close": date(2026, 5, 29),
-                    "template": "smb",
-                    "rep_name": "Sam Rivera",
-                    "rep_email": REP,
-                },
-                date(2026, 3, 2),
-                datetime(2026, 3, 2, 9),
-            ).map_id
-        )
+    maps += [_create(env.app, n) for n in range(MAPS, 8)]
     rows = {m: env.app.registry.get(m) for m in maps}
     owner = "priya@seller.example.com"
     client = service("sheets", "v4", Credentials(token="rep-token"), root_url=fake.url)
