@@ -432,6 +432,33 @@ def _write_summary(wb: Workbook, summary: Sequence[tuple[str, Cell]]) -> None:
     _health_colours(ws, f"B{first}:B{first + len(summary)}")
 
 
+def _report_heading(
+    ws: Worksheet,
+    title: str,
+    subtitle: str,
+    columns: Sequence[tuple[str, str, int]],
+    *,
+    wrap: bool,
+) -> int:
+    """A seller-only report tab's title, subtitle and header row (the roll-up, No MAP);
+    returns the header's row."""
+    ws["A1"] = title
+    ws["A1"].font = Font(size=14, bold=True, color=INK)
+    set_value(ws["A2"], subtitle)
+    ws["A2"].font = Font(italic=True, color="595959")
+    header_row = 3
+    for c, (_, label, width) in enumerate(columns, start=1):
+        cell = ws.cell(row=header_row, column=c, value=label)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = width
+    if wrap:
+        ws.row_dimensions[header_row].height = 44
+    return header_row
+
+
 def build_rollup(
     rows: Sequence[RollupRow],
     today: date,
@@ -442,18 +469,13 @@ def build_rollup(
     ws = wb.active
     assert ws is not None
     ws.title = "Roll-up"
-    ws["A1"] = "MAP roll-up: every plan, riskiest first"
-    ws["A1"].font = Font(size=14, bold=True, color=INK)
-    set_value(ws["A2"], f"As of {fmt(today)} · {len(rows)} MAPs · seller-only: do not share")
-    ws["A2"].font = Font(italic=True, color="595959")
-    header_row = 3
-    for c, (_, label, width) in enumerate(ROLLUP_COLUMNS, start=1):
-        cell = ws.cell(row=header_row, column=c, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.row_dimensions[header_row].height = 44
+    header_row = _report_heading(
+        ws,
+        "MAP roll-up: every plan, riskiest first",
+        f"As of {fmt(today)} · {len(rows)} MAPs · seller-only: do not share",
+        ROLLUP_COLUMNS,
+        wrap=True,
+    )
     for i, row in enumerate(rows):
         r = header_row + 1 + i
         values = rollup_cells(row)
@@ -550,16 +572,13 @@ def _insights_sheet(wb: Workbook, ins: Insights) -> None:
 def _gap_sheet(wb: Workbook, gaps: Sequence[tuple[Deal, str]], today: date) -> None:
     """The No MAP tab: the CRM's open deals at or past the gap stage without a plan."""
     ws = wb.create_sheet(GAP_TAB)
-    ws["A1"] = GAP_TITLE
-    ws["A1"].font = Font(size=14, bold=True, color=INK)
-    set_value(ws["A2"], f"As of {fmt(today)} · {len(gaps)} deals · from the CRM's last sync")
-    ws["A2"].font = Font(italic=True, color="595959")
-    header_row = 3
-    for c, (_, label, width) in enumerate(GAP_COLUMNS, start=1):
-        cell = ws.cell(row=header_row, column=c, value=label)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        ws.column_dimensions[get_column_letter(c)].width = width
+    header_row = _report_heading(
+        ws,
+        GAP_TITLE,
+        f"As of {fmt(today)} · {len(gaps)} deals · from the CRM's last sync",
+        GAP_COLUMNS,
+        wrap=False,
+    )
     for i, (deal, why) in enumerate(gaps):
         values = gap_cells(deal, why)
         for c, (key, _, _) in enumerate(GAP_COLUMNS, start=1):
