@@ -18,7 +18,7 @@ from addon.plan.alerts import Alert, agenda, evaluate
 from addon.plan.cells import PLACEHOLDER_NOTICE, cell_text
 from addon.plan.crm import deal_of
 from addon.plan.dates import fmt
-from addon.plan.grid import col_letter, find_header, find_tab, settle, shown
+from addon.plan.grid import cell_range, col_letter, find_header, find_tab, settle, shown
 from addon.plan.memory import advance
 from addon.plan.merge import CONFLICT, UNPLACED
 from addon.plan.models import (
@@ -54,7 +54,7 @@ from addon.registry.models import MapRow
 from addon.registry.store import Registry, info_of
 from addon.workspace.base import SYNC_IDENTITY, ComputedWrite, Snapshot, Workspace
 from sheets_schema.vocab import Health, Side
-from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY_FIELDS
+from sheets_schema.workbook import PLAN, RESOURCES, SUMMARY_FIELDS, Tab
 
 ACTIVE = ("draft", "shared", "won")
 MAX_ATTEMPTS = 3
@@ -126,8 +126,9 @@ class SyncReport:
         return sum(1 for r in self.results if r.outcome == outcome)
 
 
-def _header_names(snapshot_grid: Grid) -> dict[str, str]:
-    header = find_header(snapshot_grid, PLAN)
+def _header_names(snapshot_grid: Grid, tab: Tab = PLAN) -> dict[str, str]:
+    """Column letters -> the headers the sheet shows (moved or renamed columns too)."""
+    header = find_header(snapshot_grid, tab)
     if header is None:
         return {}
     row = snapshot_grid[header.row]
@@ -259,8 +260,10 @@ def compute_map(
         if p.message != PLACEHOLDER_NOTICE or p.step_id in close
     ]
     notes = _note_lines(problems, headers, kept_all)
+    resource_grid = find_tab(snapshot.grids, RESOURCES)
+    resource_headers = _header_names(resource_grid[1], RESOURCES) if resource_grid else {}
     resource_notes, checks = _resource_notes(
-        parsed, status, problems, notes, info, drive or {}, today
+        parsed, status, problems, notes, resource_headers, info, drive or {}, today
     )
     step_ids = {s.id for s in parsed.steps}
     elsewhere = [
@@ -295,6 +298,7 @@ def _resource_notes(
     status: PlanStatus,
     problems: Iterable[Problem],
     notes: dict[str, list[str]],
+    headers: Mapping[str, str],
     info: MapInfo,
     drive: Mapping[str, DriveFacts],
     today: date,
@@ -321,15 +325,12 @@ def _resource_notes(
     for sid, lacking in still_missing(parsed.resources, checks).items():
         if sid in near:
             notes.setdefault(sid, []).append(missing_line(lacking))
-    tab = parsed.resources_tab
-    headers = {col_letter(i): c.header for i, c in enumerate(RESOURCES.columns)}
     by_row: dict[int, list[str]] = {}
     for p in problems:
-        if p.tab == tab:
-            row = int(p.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1
+        if p.tab == parsed.resources_tab and (where := cell_range(p.cell)):
             value = f' "{_excerpt(p.value)}"' if p.value else ""
             column = headers.get(p.cell.rstrip("0123456789"), p.cell)
-            by_row.setdefault(row, []).append(f"{column}{value}: {p.message}")
+            by_row.setdefault(where[0][0], []).append(f"{column}{value}: {p.message}")
     out: dict[str, str | None] = {}
     for r, check in zip(parsed.resources, checks, strict=True):
         if not check.key:

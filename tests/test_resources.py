@@ -197,3 +197,18 @@ def test_a_row_is_known_by_its_link_else_its_title() -> None:
     assert resource_key("SOC 2", "") == "title:soc 2"
     assert resource_key("SOC 2", "https://Trust.Example.com/soc2/") == "link:trust.example.com/soc2"
     assert resource_key("", "") == ""
+
+
+def test_a_note_names_the_column_where_the_buyer_moved_it(tmp_path: Path) -> None:
+    """Link moved to column B (swapped with Kind): the note still says Link."""
+    sheet = create(tmp_path)
+    wb = load_workbook(sheet)
+    ws = wb["Resources"]
+    for r in range(3, ws.max_row + 1):
+        kind, link = ws.cell(r, 2).value, ws.cell(r, 4).value
+        ws.cell(r, 2).value, ws.cell(r, 4).value = link, kind
+    wb.save(sheet)
+    _edit(sheet, {"ROI model": {"Link": "htps://roi.seller.example.com/model.xlsx"}})
+    run(tmp_path, "sync", "--today", SYNCED)
+    note = _rows(sheet)["ROI model"]["Sync note"]
+    assert note.startswith('Link "htps://roi.seller.example.com/model.xlsx":'), note
