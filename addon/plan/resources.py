@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from urllib.parse import parse_qs, urlsplit
@@ -124,16 +124,7 @@ def read_link(value: object) -> LinkReading:
 
 
 def _with_notice(reading: LinkReading, notice: str) -> LinkReading:
-    joined = "; ".join(n for n in (reading.notice, notice) if n)
-    return LinkReading(
-        reading.url,
-        reading.form,
-        reading.drive_id,
-        reading.resource_key,
-        reading.problem,
-        joined,
-        reading.folder,
-    )
+    return replace(reading, notice="; ".join(n for n in (reading.notice, notice) if n))
 
 
 def _one(text: str) -> LinkReading:
@@ -165,10 +156,9 @@ def _one(text: str) -> LinkReading:
     try:
         parts = urlsplit(text)
         host = (parts.hostname or "").lower()
-        port = parts.port
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
         return LinkReading("", LinkForm.BAD, problem="not a readable web address: paste it again")
-    del port
     if not host:
         return LinkReading("", LinkForm.BAD, problem="no site in this address: paste it again")
     if parts.username or parts.password:
