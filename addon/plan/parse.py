@@ -915,11 +915,9 @@ def _parse_resources(
     for r in range(header.row + 1, len(grid)):
         row = grid[r]
         values = {k: read.cell_text(cell(row, c)) for k, c in cols.items()}
-        if not any(v for k, v in values.items() if k != "sync_note"):
-            continue
         title, link_text = values.get("title", ""), values.get("link", "")
         if not title and not link_text:
-            continue  # a note typed beside the rows, or only a step: no document named
+            continue  # blank, a note typed beside the rows, or only a step: no document
         if title and not any(v for k, v in values.items() if k not in ("title", "sync_note")):
             # A title alone on its row ("Security documents", "Legal"): a heading over
             # the rows below, as a phase alone is on the Plan; it names no document
