@@ -219,18 +219,10 @@ def _internal(host: str) -> str:
 
 def drive_links(grids: Mapping[str, Grid]) -> list[LinkReading]:
     """The Drive links on a workbook's Resources tab, read before the sync asks Drive."""
-    found = find_tab(grids, RESOURCES)
-    header = find_header(found[1], RESOURCES) if found else None
-    if found is None or header is None or "link" not in header.columns:
-        return []
-    col = header.columns["link"]
-    links = []
-    for row in found[1][header.row + 1 :]:
-        if col < len(row) and row[col] not in (None, ""):
-            reading = read_link(row[col])
-            if reading.form is LinkForm.DRIVE:
-                links.append(reading)
-    return links
+    readings = (
+        read_link(link) for _, link in resource_cells(grids) or () if link not in (None, "")
+    )
+    return [r for r in readings if r.form is LinkForm.DRIVE]
 
 
 def resource_cells(grids: Mapping[str, Grid]) -> tuple[tuple[Cell, Cell], ...] | None:
