@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from addon.plan.models import MapInfo, ParsedMap
-from addon.plan.resources import Resource, ResourceCheck
+from addon.plan.resources import Resource, ResourceCheck, provided_by
 from addon.plan.status import PlanStatus, Pointer
 from sheets_schema.vocab import Health, MapHealth, Side, Status
 
@@ -97,9 +97,7 @@ class ResourceReport(_Model):
     @property
     def provided_by(self) -> str:
         """'Seller: Priya Shah', 'Priya Shah', 'Seller' or ''."""
-        if self.side in ("Buyer", "Seller") and self.provider:
-            return f"{self.side}: {self.provider}"
-        return self.provider or (self.side if self.side in ("Buyer", "Seller") else "")
+        return provided_by(self.side, self.provider)
 
 
 class StatusReport(_Model):

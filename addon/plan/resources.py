@@ -614,12 +614,18 @@ def missing_on_open_steps(
     return len({r.row for sid, rs in lacking.items() if sid in open_ids for r in rs})
 
 
+def provided_by(side: str, provider: str) -> str:
+    """'Seller: Priya Shah', 'Priya Shah', 'Seller' or '' (`side` as the tab says it:
+    "Buyer", "Seller"; anything else is not said)."""
+    side = side if side in ("Buyer", "Seller") else ""
+    return f"{side}: {provider}" if side and provider else (provider or side)
+
+
 def missing_line(resources: Sequence[Resource]) -> str:
     """A step's sync note line: 'Still missing: SOC 2 report (from Seller: Priya Shah); DPA'."""
     parts = []
     for r in resources:
-        side = r.side.value.title() if r.side in (Side.BUYER, Side.SELLER) else ""
-        who = f"{side}: {r.provider}" if side and r.provider else (r.provider or side)
+        who = provided_by(r.side.value.title() if r.side else "", r.provider)
         parts.append((r.title or r.link_text) + (f" (from {who})" if who else ""))
     return "Still missing: " + "; ".join(parts)
 
