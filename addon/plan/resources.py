@@ -55,7 +55,7 @@ _BARE = re.compile(
     r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?::\d{2,5})?(?:[/?#]\S*)?$", re.I
 )
 _EMAIL = re.compile(r"^(?:mailto:)?[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.I)
-_TRAILING = ".,;:!?)]}>'\"’”"
+URL_TRAILING = ".,;:!?)]}>'\"’”"  # punctuation a sentence leaves after a link
 _DRIVE_HOSTS = frozenset({"drive.google.com", "docs.google.com", "sheets.google.com"})
 _DRIVE_PATH = re.compile(
     r"/(?:file|document|spreadsheets|presentation|forms|drawings)(?:/u/\d+)?/d/([\w-]{20,})"
@@ -85,7 +85,7 @@ def read_link(value: object) -> LinkReading:
             problem="an email address, not a link: paste the document's own link "
             "(a Drive share link, a data room or trust centre address)",
         )
-    found = [m.group(0).rstrip(_TRAILING) for m in _URL.finditer(text)]
+    found = [m.group(0).rstrip(URL_TRAILING) for m in _URL.finditer(text)]
     if not found:
         typo = _TYPO_SCHEME.search(text)
         if typo and typo.group(0).lower() not in ("http://", "https://"):
@@ -96,8 +96,8 @@ def read_link(value: object) -> LinkReading:
                 "type https:// (two t's, a colon, two slashes)",
             )
         word = text.split()[0] if len(text.split()) == 1 else ""
-        if word and _BARE.match(word.rstrip(_TRAILING)):
-            found = [word.rstrip(_TRAILING)]
+        if word and _BARE.match(word.rstrip(URL_TRAILING)):
+            found = [word.rstrip(URL_TRAILING)]
         else:
             return LinkReading(
                 "",

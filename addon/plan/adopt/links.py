@@ -27,6 +27,7 @@ from addon.plan.adopt.tables import _outside
 from addon.plan.dates import DateKind, read_date
 from addon.plan.models import Grid
 from addon.plan.resources import (
+    URL_TRAILING,
     LinkForm,
     guess_kind,
     read_kind,
@@ -47,7 +48,6 @@ class _Link:
 
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`|]+", re.I)
-_TRAILING = ".,;:!?)]}>'\"’”"
 _MARKDOWN = re.compile(r"\[([^\]\n]+)\]\(\s*((?:https?://|www\.)[^)\s]+)\s*\)", re.I)
 _HYPERLINK = re.compile(r'^\s*=?\s*HYPERLINK\(\s*"([^"]+)"\s*(?:[,;]\s*"([^"]*)"\s*)?\)\s*$', re.I)
 # what joins a title to its address: "Pen test summary here: https://…", "see: https://…"
@@ -76,7 +76,7 @@ def _links_in(text: str) -> list[_Link]:
     for m in _URL.finditer(text):
         if any(s <= m.start() < e for s, e, _ in spans):
             continue
-        url = m.group(0).rstrip(_TRAILING)
+        url = m.group(0).rstrip(URL_TRAILING)
         before = text[max((e for _, e, _ in spans if e <= m.start()), default=0) : m.start()]
         spans.append((m.start(), m.start() + len(url), _Link(_title_before(before), url, False)))
     for _, _, link in sorted(spans, key=lambda s: s[0]):
